@@ -4,7 +4,7 @@ module.exports = {
   roots: ['<rootDir>/functions', '<rootDir>/infra', '<rootDir>/test', '<rootDir>/client'],
   testMatch: ['**/*.test.ts'],
   // Type checking is `npm run typecheck`; here ts-jest only transpiles, which keeps the suite fast.
-  transform: { '^.+\\.tsx?$': ['ts-jest', { isolatedModules: true, diagnostics: false }] },
+  transform: { '^.+\\.tsx?$': ['ts-jest', { diagnostics: false }] },
   testTimeout: 30000,
   maxWorkers: 2,
 };

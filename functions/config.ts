@@ -1,0 +1,200 @@
+/**
+ * The broker's settings, read in this one place from the environment (the local shell, or the Lambda
+ * environment that the Pulumi stack writes). Every setting is `BROKER_<NAME>`; Logfire's own variables
+ * keep their names. Invalid values fail at start with a message that names the variable.
+ */
+import type { UpstreamKind } from './core/model';
+
+export type Env = Record<string, string | undefined>;
+
+/** Where the upstream credential comes from: the environment (local mode) or Secrets Manager (AWS). */
+export type CredentialSource = { from: 'env'; value: string } | { from: 'secret'; secretId: string };
+
+export type UpstreamConfig =
+  | { kind: 'api-key'; credential: CredentialSource; projectId: string; baseUrl?: string }
+  | {
+      kind: 'user-token';
+      credential: CredentialSource;
+      organization: string;
+      project: string;
+      baseUrl?: string;
+    }
+  | { kind: 'dev' };
+
+export interface BrokerConfig {
+  tokenTtlMs: number;
+  rotateAfterMs: number;
+  heartbeatIntervalMs: number;
+  idempotencyWindowMs: number;
+  tableName: string;
+  /** Custom DynamoDB endpoint (a local DynamoDB); unset in AWS. */
+  dynamodbEndpoint?: string;
+  upstream: UpstreamConfig;
+  upstreamTimeoutMs: number;
+  upstreamRetries: number;
+  logLevel: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
+}
+
+export interface LocalConfig {
+  port: number;
+  host: string;
+  dataDir: string;
+}
+
+export class ConfigError extends Error {
+  constructor(
+    readonly key: string,
+    message: string,
+  ) {
+    super(`${key}: ${message}`);
+    this.name = 'ConfigError';
+  }
+}
+
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/**
+ * Parses a duration written like `500ms`, `30s`, `10m`, `6h` or `14d`.
+ * @example parseDuration('6h') // 21600000
+ */
+export function parseDuration(text: string): number | undefined {
+  const match = /^(\d{1,9})(ms|s|m|h|d)$/.exec(text.trim());
+  if (!match) return undefined;
+  return Number(match[1]) * UNIT_MS[match[2]!]!;
+}
+
+/** Formats milliseconds in the largest unit that divides them: 86400000 → `1d`. */
+export function formatDuration(ms: number): string {
+  for (const unit of ['d', 'h', 'm', 's']) {
+    if (ms % UNIT_MS[unit]! === 0 && ms >= UNIT_MS[unit]!) return `${ms / UNIT_MS[unit]!}${unit}`;
+  }
+  return `${ms}ms`;
+}
+
+function duration(env: Env, key: string, fallback: string, min = 1000): number {
+  const text = env[key]?.trim() || fallback;
+  const ms = parseDuration(text);
+  if (ms === undefined) throw new ConfigError(key, `expected a duration like 30s, 6h or 14d, got "${text}"`);
+  if (ms < min) throw new ConfigError(key, `must be at least ${formatDuration(min)}, got "${text}"`);
+  return ms;
+}
+
+function integer(env: Env, key: string, fallback: number, min: number, max: number): number {
+  const text = env[key]?.trim();
+  if (!text) return fallback;
+  if (!/^\d+$/.test(text) || Number(text) < min || Number(text) > max) {
+    throw new ConfigError(key, `expected a whole number from ${min} to ${max}, got "${text}"`);
+  }
+  return Number(text);
+}
+
+function required(env: Env, key: string, why: string): string {
+  const value = env[key]?.trim();
+  if (!value) throw new ConfigError(key, `is required ${why}`);
+  return value;
+}
+
+function optionalUrl(env: Env, key: string): string | undefined {
+  const text = env[key]?.trim();
+  if (!text) return undefined;
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new ConfigError(key, `expected an http(s) URL, got "${text}"`);
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    throw new ConfigError(key, `expected an http(s) URL, got "${text}"`);
+  }
+  return text.replace(/\/+$/, '');
+}
+
+/**
+ * Which Logfire credential to use. Locally the credential itself is in the environment; in AWS the
+ * environment names the Secrets Manager secret that holds it (`BROKER_UPSTREAM_SECRET_ID`), and
+ * `BROKER_UPSTREAM` says its kind.
+ */
+function readUpstream(env: Env): UpstreamConfig {
+  const baseUrl = optionalUrl(env, 'LOGFIRE_BASE_URL');
+  const secretId = env.BROKER_UPSTREAM_SECRET_ID?.trim();
+  let kind = env.BROKER_UPSTREAM?.trim() as UpstreamKind | undefined;
+  if (!kind) {
+    if (env.LOGFIRE_API_KEY?.trim()) kind = 'api-key';
+    else if (env.LOGFIRE_USER_TOKEN?.trim()) kind = 'user-token';
+    else kind = 'dev';
+  }
+  if (env.LOGFIRE_API_KEY?.trim() && env.LOGFIRE_USER_TOKEN?.trim()) {
+    throw new ConfigError('LOGFIRE_USER_TOKEN', 'set either LOGFIRE_API_KEY or LOGFIRE_USER_TOKEN, not both');
+  }
+  switch (kind) {
+    case 'api-key': {
+      const credential: CredentialSource = secretId
+        ? { from: 'secret', secretId }
+        : { from: 'env', value: required(env, 'LOGFIRE_API_KEY', 'for BROKER_UPSTREAM=api-key') };
+      return {
+        kind,
+        credential,
+        projectId: required(env, 'LOGFIRE_PROJECT_ID', 'with a Logfire API key'),
+        baseUrl,
+      };
+    }
+    case 'user-token': {
+      const credential: CredentialSource = secretId
+        ? { from: 'secret', secretId }
+        : { from: 'env', value: required(env, 'LOGFIRE_USER_TOKEN', 'for BROKER_UPSTREAM=user-token') };
+      return {
+        kind,
+        credential,
+        organization: required(env, 'LOGFIRE_ORG', 'with a Logfire user token'),
+        project: required(env, 'LOGFIRE_PROJECT', 'with a Logfire user token'),
+        baseUrl,
+      };
+    }
+    case 'dev':
+      return { kind };
+    default:
+      throw new ConfigError('BROKER_UPSTREAM', `expected api-key, user-token or dev, got "${String(kind)}"`);
+  }
+}
+
+const LOG_LEVELS = ['DEBUG', 'INFO', 'WARN', 'ERROR'] as const;
+
+/** Reads and validates every broker setting. Throws `ConfigError` naming the first bad variable. */
+export function readConfig(env: Env = process.env): BrokerConfig {
+  const tokenTtlMs = duration(env, 'BROKER_TOKEN_TTL', '14d', 60_000);
+  const rotateAfterMs = duration(env, 'BROKER_ROTATE_AFTER', '7d');
+  if (rotateAfterMs >= tokenTtlMs) {
+    throw new ConfigError(
+      'BROKER_ROTATE_AFTER',
+      'must be shorter than BROKER_TOKEN_TTL, or tokens expire before they rotate',
+    );
+  }
+  const logLevel = (env.BROKER_LOG_LEVEL?.trim().toUpperCase() || 'INFO') as BrokerConfig['logLevel'];
+  if (!LOG_LEVELS.includes(logLevel)) {
+    throw new ConfigError(
+      'BROKER_LOG_LEVEL',
+      `expected one of ${LOG_LEVELS.join(', ')}, got "${env.BROKER_LOG_LEVEL}"`,
+    );
+  }
+  return {
+    tokenTtlMs,
+    rotateAfterMs,
+    heartbeatIntervalMs: duration(env, 'BROKER_HEARTBEAT_INTERVAL', '6h'),
+    idempotencyWindowMs: duration(env, 'BROKER_IDEMPOTENCY_WINDOW', '10m'),
+    tableName: env.BROKER_TABLE_NAME?.trim() || 'logfire-broker-tokens',
+    dynamodbEndpoint: optionalUrl(env, 'BROKER_DYNAMODB_ENDPOINT'),
+    upstream: readUpstream(env),
+    upstreamTimeoutMs: duration(env, 'BROKER_UPSTREAM_TIMEOUT', '5s', 100),
+    upstreamRetries: integer(env, 'BROKER_UPSTREAM_RETRIES', 3, 0, 10),
+    logLevel,
+  };
+}
+
+/** Settings of `npm start` only. */
+export function readLocalConfig(env: Env = process.env): LocalConfig {
+  return {
+    port: integer(env, 'BROKER_PORT', 8787, 0, 65535),
+    host: env.BROKER_HOST?.trim() || '127.0.0.1',
+    dataDir: env.BROKER_DATA_DIR?.trim() || './.broker-data',
+  };
+}

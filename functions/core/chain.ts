@@ -1,0 +1,47 @@
+import { errorName } from './errors';
+import type { BrokerDeps } from './deps';
+import type { TokenRecord } from './model';
+
+/**
+ * Revokes every token of a chain that is still alive: the successors of `start` (the live token) and the
+ * predecessors still within their grace period. Used when a spent client secret shows up again (reuse
+ * detection): someone else holds a copy of the credential, so nothing in the chain can be trusted.
+ */
+export async function revokeChain(deps: BrokerDeps, start: TokenRecord, reason: string): Promise<string[]> {
+  const revoked: string[] = [];
+  const seen = new Set<string>();
+  const visit = async (record: TokenRecord | undefined, direction: 'back' | 'forward') => {
+    // A chain is finite and acyclic, but a bound keeps a corrupted record from looping forever.
+    for (let hops = 0; record && !seen.has(record.tokenId) && hops < 1000; hops++) {
+      seen.add(record.tokenId);
+      const before = await deps.store.revokeToken(record.tokenId, reason, deps.clock.now());
+      if (before) {
+        revoked.push(record.tokenId);
+        await deleteUpstream(deps, before);
+      }
+      const nextId = direction === 'forward' ? record.successorId : record.parentId;
+      record = nextId ? await deps.store.getToken(nextId) : undefined;
+    }
+  };
+  await visit(start, 'forward');
+  if (start.parentId) await visit(await deps.store.getToken(start.parentId), 'back');
+  deps.log.warn('token chain revoked', { chainId: start.chainId, reason, revoked });
+  return revoked;
+}
+
+/**
+ * Deletes a revoked token at Logfire right away. A failure is logged, not thrown: the record keeps its
+ * place in the deletion queue and the sweep retries it.
+ */
+export async function deleteUpstream(deps: BrokerDeps, record: TokenRecord): Promise<void> {
+  if (!record.upstreamId || !deps.upstream.canRevoke) return;
+  try {
+    await deps.upstream.deleteWriteToken(record.upstreamId);
+  } catch (error) {
+    deps.log.warn('upstream delete failed; the sweep will retry', {
+      tokenId: record.tokenId,
+      upstreamId: record.upstreamId,
+      cause: errorName(error),
+    });
+  }
+}

@@ -1,0 +1,78 @@
+/**
+ * The secrets the broker makes, and how it checks them. Client secrets carry 256 random bits, so a
+ * plain SHA-256 is enough to store them (nothing to brute-force); comparisons run in constant time.
+ */
+import {
+  createCipheriv,
+  createDecipheriv,
+  createHash,
+  hkdfSync,
+  randomBytes,
+  timingSafeEqual,
+} from 'node:crypto';
+
+const TOKEN_ID = /^tok_[A-Za-z0-9_-]{22}$/;
+
+/** A new token id, safe in a URL path: `tok_` and 128 random bits. */
+export function newTokenId(): string {
+  return `tok_${randomBytes(16).toString('base64url')}`;
+}
+
+/** A token id as the broker makes them; anything else cannot name a token. */
+export function isTokenId(value: string): boolean {
+  return TOKEN_ID.test(value);
+}
+
+/** A new client secret: `lfb_cs_` and 256 random bits. */
+export function newClientSecret(): string {
+  return `lfb_cs_${randomBytes(32).toString('base64url')}`;
+}
+
+/** What the store keeps instead of a client secret. */
+export function hashSecret(secret: string): string {
+  return createHash('sha256').update(secret, 'utf8').digest('base64url');
+}
+
+/** Whether `secret` is the one whose hash is stored, compared in constant time. */
+export function secretMatches(secret: string, storedHash: string): boolean {
+  const presented = createHash('sha256').update(secret, 'utf8').digest();
+  const stored = Buffer.from(storedHash, 'base64url');
+  return stored.length === presented.length && timingSafeEqual(presented, stored);
+}
+
+/** Where a mint's Idempotency-Key is remembered: a hash, so the stored key cannot unlock the reply. */
+export function idempotencyRecordKey(installId: string, idempotencyKey: string): string {
+  return createHash('sha256').update(`${installId}\n${idempotencyKey}`, 'utf8').digest('base64url');
+}
+
+function replyKey(installId: string, idempotencyKey: string): Buffer {
+  return Buffer.from(hkdfSync('sha256', idempotencyKey, installId, 'logfire-broker idempotent reply', 32));
+}
+
+/**
+ * Encrypts a mint reply for replay to a retried request. The key is derived from the Idempotency-Key,
+ * which only the client knows, so the stored copy reveals neither the write token nor the client secret.
+ */
+export function sealReply(reply: unknown, installId: string, idempotencyKey: string): string {
+  const iv = randomBytes(12);
+  const cipher = createCipheriv('aes-256-gcm', replyKey(installId, idempotencyKey), iv);
+  const body = Buffer.concat([cipher.update(JSON.stringify(reply), 'utf8'), cipher.final()]);
+  return Buffer.concat([iv, cipher.getAuthTag(), body]).toString('base64url');
+}
+
+/** Opens what `sealReply` made; undefined if it was made with another key or altered. */
+export function openReply<T>(sealed: string, installId: string, idempotencyKey: string): T | undefined {
+  try {
+    const raw = Buffer.from(sealed, 'base64url');
+    const decipher = createDecipheriv(
+      'aes-256-gcm',
+      replyKey(installId, idempotencyKey),
+      raw.subarray(0, 12),
+    );
+    decipher.setAuthTag(raw.subarray(12, 28));
+    const text = Buffer.concat([decipher.update(raw.subarray(28)), decipher.final()]).toString('utf8');
+    return JSON.parse(text) as T;
+  } catch {
+    return undefined;
+  }
+}

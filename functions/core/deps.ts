@@ -1,0 +1,26 @@
+import type { Clock, Log, TokenStore, Upstream } from './ports';
+
+/** The token settings the core needs (a slice of BrokerConfig, so tests can state just these). */
+export interface TokenSettings {
+  tokenTtlMs: number;
+  rotateAfterMs: number;
+  heartbeatIntervalMs: number;
+  idempotencyWindowMs: number;
+}
+
+/** Everything the core logic touches outside itself, passed in: the same core runs in Lambda, locally and in tests. */
+export interface BrokerDeps {
+  store: TokenStore;
+  upstream: Upstream;
+  clock: Clock;
+  log: Log;
+  settings: TokenSettings;
+  /** Waits between polls of a concurrent idempotent mint; tests may shorten it. */
+  sleep?: (ms: number) => Promise<void>;
+}
+
+/** Where a request came from, as recorded with the token (R5). */
+export interface RequestOrigin {
+  sourceIp: string;
+  userAgent?: string;
+}

@@ -1,0 +1,87 @@
+import type { IssuedToken } from './contract';
+import { hashSecret, newClientSecret, newTokenId } from './credentials';
+import type { BrokerDeps, RequestOrigin } from './deps';
+import { errorName } from './errors';
+import type { TokenRecord } from './model';
+
+/** Who the token is for; carried from a token to its successor at refresh. */
+export type TokenIdentity = Pick<
+  TokenRecord,
+  'installId' | 'appName' | 'appVersion' | 'platform' | 'metadata'
+>;
+
+/**
+ * Mints an upstream write token and stores its record. If the record cannot be stored, the upstream
+ * token is deleted again, so no token exists that the broker does not track (DESIGN §4).
+ */
+export async function issueToken(
+  deps: BrokerDeps,
+  identity: TokenIdentity,
+  origin: RequestOrigin,
+  lineage: { chainId?: string; parentId?: string } = {},
+): Promise<{ record: TokenRecord; reply: IssuedToken }> {
+  const { store, upstream, clock, log, settings } = deps;
+  const tokenId = newTokenId();
+  const clientSecret = newClientSecret();
+  const now = clock.now();
+  const expiresAt = now + settings.tokenTtlMs;
+  const upstreamToken = await upstream.createWriteToken({
+    description: `logfire-broker ${tokenId} for ${identity.appName}@${identity.appVersion}`,
+    expiresAt: new Date(expiresAt),
+  });
+  const record: TokenRecord = {
+    tokenId,
+    chainId: lineage.chainId ?? tokenId,
+    parentId: lineage.parentId,
+    upstreamId: upstreamToken.upstreamId,
+    upstreamKind: upstream.kind,
+    ...identity,
+    sourceIp: origin.sourceIp,
+    userAgent: origin.userAgent,
+    createdAt: now,
+    expiresAt,
+    refreshAfter: now + settings.rotateAfterMs,
+    status: 'active',
+    updatedAt: now,
+    secretHash: hashSecret(clientSecret),
+  };
+  try {
+    await store.createToken(record);
+  } catch (error) {
+    await compensate(deps, record, error);
+    throw error;
+  }
+  return {
+    record,
+    reply: {
+      tokenId,
+      writeToken: upstreamToken.token,
+      clientSecret,
+      expiresAt: new Date(expiresAt).toISOString(),
+      refreshAfter: new Date(record.refreshAfter).toISOString(),
+      heartbeatIntervalSeconds: Math.round(settings.heartbeatIntervalMs / 1000),
+      ingest: { baseUrl: upstream.ingestBaseUrl },
+    },
+  };
+}
+
+async function compensate(deps: BrokerDeps, record: TokenRecord, cause: unknown): Promise<void> {
+  const { upstream, log } = deps;
+  const context = { tokenId: record.tokenId, upstreamId: record.upstreamId, cause: errorName(cause) };
+  if (!upstream.canRevoke || !record.upstreamId) {
+    log.error('token record not stored; upstream token cannot be deleted and lives until it expires', {
+      ...context,
+      upstreamExpiresAt: new Date(record.expiresAt).toISOString(),
+    });
+    return;
+  }
+  try {
+    await upstream.deleteWriteToken(record.upstreamId);
+    log.warn('token record not stored; upstream token deleted again', context);
+  } catch (error) {
+    log.error('token record not stored and upstream token could not be deleted: delete it by hand', {
+      ...context,
+      deleteError: errorName(error),
+    });
+  }
+}

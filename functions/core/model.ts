@@ -1,0 +1,55 @@
+/**
+ * The token record: what the broker remembers about one write token it handed out (DESIGN §4).
+ * The write token itself is never stored; the client secret only as a SHA-256 hash.
+ * Times are epoch milliseconds.
+ */
+
+/**
+ * - `active`: in use.
+ * - `paused`: held by an admin; heartbeats answer `paused`, refresh is refused.
+ * - `rotate`: due for rotation; heartbeats answer `rotate` until the client refreshes.
+ * - `refreshing`: a refresh holds the record while it mints the successor (a few hundred ms).
+ * - `refreshed`: replaced by its successor; the upstream token lives on for the rotation grace period.
+ * - `superseded`: replaced, and its upstream token is gone.
+ * - `revoked`: withdrawn by an admin, a sweep, or reuse detection.
+ * - `expired`: past `expiresAt`.
+ */
+export type TokenStatus =
+  'active' | 'paused' | 'rotate' | 'refreshing' | 'refreshed' | 'superseded' | 'revoked' | 'expired';
+
+/** Statuses in which the client secret is still the valid credential. */
+export const LIVE_STATUSES: readonly TokenStatus[] = ['active', 'paused', 'rotate'];
+
+/** Statuses from which a refresh may start. */
+export const REFRESHABLE_STATUSES: readonly TokenStatus[] = ['active', 'rotate'];
+
+export type UpstreamKind = 'api-key' | 'user-token' | 'dev';
+
+export interface TokenRecord {
+  tokenId: string;
+  /** Shared by a token and all the tokens refreshed from it; reuse detection revokes a whole chain. */
+  chainId: string;
+  /** The token this one was refreshed from. */
+  parentId?: string;
+  /** The token that replaced this one at refresh. */
+  successorId?: string;
+  /** Logfire's id of the write token (API-key mode); absent where Logfire gives none (user-token mode). */
+  upstreamId?: string;
+  upstreamKind: UpstreamKind;
+  installId: string;
+  appName: string;
+  appVersion: string;
+  platform?: string;
+  metadata?: Record<string, string>;
+  sourceIp: string;
+  userAgent?: string;
+  createdAt: number;
+  expiresAt: number;
+  refreshAfter: number;
+  lastHeartbeatAt?: number;
+  status: TokenStatus;
+  statusReason?: string;
+  updatedAt: number;
+  /** SHA-256 of the client secret, base64url. */
+  secretHash: string;
+}

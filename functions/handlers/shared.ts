@@ -1,0 +1,18 @@
+/**
+ * What every handler shares. Handlers are thin: read the event, call the core, shape the reply; Lambda
+ * entry points (functions/lambda/) and the local server build them from the factories next to this file.
+ * One file per route, so a Lambda bundles only what its route needs.
+ */
+import type { APIGatewayProxyEvent } from 'aws-lambda';
+import type { BrokerDeps } from '../core/deps';
+import { Unauthorized } from '../core/errors';
+
+/** Deps are resolved per request so a Lambda builds them once, at init, and tests can swap them. */
+export type DepsSource = () => BrokerDeps;
+
+/** The `{tokenId}` path parameter; a request without one cannot name a token. */
+export function tokenIdOf(event: APIGatewayProxyEvent): string {
+  const tokenId = event.pathParameters?.tokenId;
+  if (!tokenId) throw new Unauthorized();
+  return tokenId;
+}

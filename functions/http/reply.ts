@@ -1,0 +1,117 @@
+/**
+ * API Gateway REST (v1 proxy) events in, JSON replies out: the one place that shapes HTTP for every handler.
+ */
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import type { ErrorReply } from '../core/contract';
+import {
+  BrokerError,
+  errorName,
+  InvalidRequest,
+  PayloadTooLarge,
+  retryAfterOf,
+  Unauthorized,
+} from '../core/errors';
+import type { Log } from '../core/ports';
+
+/** Bodies above this are refused before they are parsed (DESIGN §3). */
+export const MAX_BODY_BYTES = 64 * 1024;
+
+const BASE_HEADERS = {
+  'content-type': 'application/json; charset=utf-8',
+  // Replies carry credentials: no cache anywhere may keep them.
+  'cache-control': 'no-store',
+  'x-content-type-options': 'nosniff',
+};
+
+export function json(
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): APIGatewayProxyResult {
+  return { statusCode: status, headers: { ...BASE_HEADERS, ...headers }, body: JSON.stringify(body) };
+}
+
+/** Maps an error to its reply. Errors the broker did not raise on purpose become a bare 500 and a log line. */
+export function errorReply(error: unknown, log: Log): APIGatewayProxyResult {
+  if (error instanceof BrokerError) {
+    const body: ErrorReply = { error: { code: error.code, message: error.message } };
+    const retryAfter = retryAfterOf(error);
+    return json(error.status, body, retryAfter === undefined ? {} : { 'retry-after': String(retryAfter) });
+  }
+  log.error('unhandled error', { cause: errorName(error) });
+  const body: ErrorReply = {
+    error: { code: 'internal_error', message: 'Something went wrong on our side.' },
+  };
+  return json(500, body);
+}
+
+/** A header's value, whatever its case. */
+export function header(event: APIGatewayProxyEvent, name: string): string | undefined {
+  const wanted = name.toLowerCase();
+  for (const [key, value] of Object.entries(event.headers ?? {})) {
+    if (key.toLowerCase() === wanted && value !== undefined) return value;
+  }
+  return undefined;
+}
+
+/** The secret of an `Authorization: Bearer <secret>` header; 401 when there is none. */
+export function bearerSecret(event: APIGatewayProxyEvent): string {
+  const match = /^Bearer ([\x21-\x7e]{1,512})$/.exec(header(event, 'authorization') ?? '');
+  if (!match) throw new Unauthorized();
+  return match[1]!;
+}
+
+export function origin(event: APIGatewayProxyEvent): { sourceIp: string; userAgent?: string } {
+  const userAgent = header(event, 'user-agent');
+  return {
+    sourceIp: event.requestContext?.identity?.sourceIp ?? 'unknown',
+    // Kept for the audit trail; bounded so a huge header cannot bloat a record.
+    userAgent: userAgent ? userAgent.slice(0, 256) : undefined,
+  };
+}
+
+const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+
+/**
+ * The JSON body, checked for size before it is parsed. Keys that could pollute prototypes are refused
+ * outright rather than silently dropped.
+ */
+export function jsonBody(event: APIGatewayProxyEvent): unknown {
+  const raw = event.body ?? '';
+  const bytes = event.isBase64Encoded ? Buffer.from(raw, 'base64') : Buffer.from(raw, 'utf8');
+  if (bytes.length > MAX_BODY_BYTES) throw new PayloadTooLarge(MAX_BODY_BYTES);
+  if (bytes.length === 0) throw new InvalidRequest('body: expected a JSON object');
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(bytes.toString('utf8'), (key, value: unknown) => {
+      if (FORBIDDEN_KEYS.has(key)) throw new InvalidRequest(`body: the key "${key}" is not allowed`);
+      return value;
+    });
+  } catch (error) {
+    if (error instanceof InvalidRequest) throw error;
+    throw new InvalidRequest('body: not valid JSON');
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new InvalidRequest('body: expected a JSON object');
+  }
+  return parsed;
+}
+
+/** Refuses bodies on routes that take none, without parsing them. */
+export function noBody(event: APIGatewayProxyEvent): void {
+  const raw = event.body ?? '';
+  if (raw.length > MAX_BODY_BYTES) throw new PayloadTooLarge(MAX_BODY_BYTES);
+}
+
+export type ProxyHandler = (event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult>;
+
+/** Runs a route's work and turns whatever it throws into the JSON error reply. */
+export function route(log: () => Log, work: ProxyHandler): ProxyHandler {
+  return async (event) => {
+    try {
+      return await work(event);
+    } catch (error) {
+      return errorReply(error, log());
+    }
+  };
+}

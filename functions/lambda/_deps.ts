@@ -1,0 +1,25 @@
+/**
+ * Wires the real adapters for a Lambda from its environment. Built once per execution environment, at
+ * init (module scope), where Lambda gives the most CPU; the Logfire credential is fetched on first use.
+ */
+import { readConfig } from '../config';
+import { createLog } from '../adapters/logger';
+import { createDocumentClient } from '../adapters/store/dynamoClient';
+import { DynamoTokenStore } from '../adapters/store/dynamoTokenStore';
+import { createUpstream } from '../adapters/upstream';
+import type { BrokerDeps } from '../core/deps';
+import { systemClock } from '../core/ports';
+
+export function lambdaDeps(env: Record<string, string | undefined> = process.env): BrokerDeps {
+  const config = readConfig(env);
+  const log = createLog(config.logLevel);
+  if (config.upstream.kind === 'dev') {
+    throw new Error('BROKER_UPSTREAM: the dev upstream runs only in the local server; set api-key or user-token');
+  }
+  const store = new DynamoTokenStore({
+    client: createDocumentClient({ endpoint: config.dynamodbEndpoint }),
+    tableName: config.tableName,
+    clock: systemClock,
+  });
+  return { store, upstream: createUpstream(config, { log }), clock: systemClock, log, settings: config };
+}
