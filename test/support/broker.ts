@@ -1,0 +1,100 @@
+/**
+ * A broker wired from real parts for handler tests: the DynamoDB store on dynalite, the real Logfire
+ * adapter against the fake Logfire server, a clock the test moves, and a log that keeps every line.
+ */
+import { readConfig } from '../../functions/config';
+import { DynamoTokenStore } from '../../functions/adapters/store/dynamoTokenStore';
+import { createUpstream } from '../../functions/adapters/upstream';
+import type { BrokerDeps, TokenSettings } from '../../functions/core/deps';
+import type { Clock, Log } from '../../functions/core/ports';
+import { HANDLER_FACTORIES } from '../../functions/handlers';
+import type { ProxyHandler } from '../../functions/http/reply';
+import type { RouteName } from '../../functions/http/routes';
+import { startFakeLogfire, type FakeLogfire } from '../fakes/fakeLogfire';
+import { startDynalite, type TestDynamo } from './dynalite';
+
+export const TEST_API_KEY = 'pylf_v1_us_' + 'TestApiKeyForTheFakeLogfireServer0123456789';
+export const TEST_USER_TOKEN = 'pylf_v1_us_' + 'TestUserTokenForTheFakeLogfireServer012345';
+
+export class TestClock implements Clock {
+  constructor(public time = Date.UTC(2026, 0, 1)) {}
+  now(): number {
+    return this.time;
+  }
+  advance(ms: number): void {
+    this.time += ms;
+  }
+}
+
+export interface LogLine {
+  level: string;
+  message: string;
+  attributes?: Record<string, unknown>;
+}
+
+export function capturingLog(lines: LogLine[]): Log {
+  const at = (level: string) => (message: string, attributes?: Record<string, unknown>) =>
+    void lines.push({ level, message, attributes });
+  return { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
+}
+
+export interface TestBroker {
+  deps: BrokerDeps;
+  handlers: Record<RouteName, ProxyHandler>;
+  store: DynamoTokenStore;
+  logfire: FakeLogfire;
+  db: TestDynamo;
+  clock: TestClock;
+  logs: LogLine[];
+  close(): Promise<void>;
+}
+
+export async function startTestBroker(
+  options: { mode?: 'api-key' | 'user-token'; env?: Record<string, string>; settings?: Partial<TokenSettings> } = {},
+): Promise<TestBroker> {
+  const mode = options.mode ?? 'api-key';
+  const [db, logfire] = await Promise.all([
+    startDynalite(),
+    startFakeLogfire({ apiKey: TEST_API_KEY, userToken: TEST_USER_TOKEN }),
+  ]);
+  const credentials =
+    mode === 'api-key'
+      ? { LOGFIRE_API_KEY: TEST_API_KEY, LOGFIRE_PROJECT_ID: logfire.projectId }
+      : { LOGFIRE_USER_TOKEN: TEST_USER_TOKEN, LOGFIRE_ORG: 'fake-org', LOGFIRE_PROJECT: 'fake-project' };
+  const config = readConfig({
+    ...credentials,
+    LOGFIRE_BASE_URL: logfire.baseUrl,
+    BROKER_UPSTREAM_TIMEOUT: '2s',
+    BROKER_UPSTREAM_RETRIES: '2',
+    ...options.env,
+  });
+  const clock = new TestClock();
+  const logs: LogLine[] = [];
+  const log = capturingLog(logs);
+  const store = new DynamoTokenStore({ client: db.doc, tableName: db.tableName, clock });
+  // Retry waits are real but short: Retry-After is capped by the adapter, and tests send small values.
+  const upstream = createUpstream(config, { log, sleep: (ms) => new Promise((r) => setTimeout(r, Math.min(ms, 20))) });
+  const deps: BrokerDeps = {
+    store,
+    upstream,
+    clock,
+    log,
+    settings: { ...config, ...options.settings },
+    sleep: (ms) => new Promise((r) => setTimeout(r, Math.min(ms, 20))),
+  };
+  const handlers = Object.fromEntries(
+    Object.entries(HANDLER_FACTORIES).map(([name, factory]) => [name, factory(() => deps)]),
+  ) as Record<RouteName, ProxyHandler>;
+  return {
+    deps,
+    handlers,
+    store,
+    logfire,
+    db,
+    clock,
+    logs,
+    close: async () => {
+      await Promise.all([db.close(), logfire.close()]);
+    },
+  };
+}
