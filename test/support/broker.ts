@@ -17,7 +17,7 @@ export const TEST_API_KEY = 'pylf_v1_us_' + 'TestApiKeyForTheFakeLogfireServer01
 export const TEST_USER_TOKEN = 'pylf_v1_us_' + 'TestUserTokenForTheFakeLogfireServer012345';
 
 export class TestClock implements Clock {
-  constructor(public time = Date.UTC(2026, 0, 1)) {}
+  constructor(public time = Date.now()) {}
   now(): number {
     return this.time;
   }

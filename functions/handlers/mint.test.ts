@@ -1,0 +1,138 @@
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import type { ErrorReply, IssuedToken } from '../core/contract';
+import { mintEvent } from '../../test/support/events';
+import { startTestBroker, type TestBroker } from '../../test/support/broker';
+
+const INSTALL = '3f0c9a62-6f7e-4f55-9d8e-1b1e0c1f2a3b';
+const body = (installId = INSTALL) => ({ installId, app: { name: '@acme/cli', version: '2.1.0' }, platform: 'linux-x64' });
+
+describe('POST /v1/tokens', () => {
+  let broker: TestBroker;
+  beforeEach(async () => {
+    broker = await startTestBroker();
+  });
+  afterEach(() => broker.close());
+
+  it('mints a Logfire write token that expires with the broker token', async () => {
+    // Act
+    const result = await broker.handlers.mint(mintEvent(body()));
+    // Assess
+    expect(result.statusCode).toBe(201);
+    const reply = JSON.parse(result.body) as IssuedToken;
+    expect(reply).toEqual({
+      tokenId: expect.stringMatching(/^tok_/),
+      writeToken: broker.logfire.tokens[0]!.token,
+      clientSecret: expect.stringMatching(/^lfb_cs_/),
+      expiresAt: new Date(broker.clock.now() + 14 * 86_400_000).toISOString(),
+      refreshAfter: new Date(broker.clock.now() + 7 * 86_400_000).toISOString(),
+      heartbeatIntervalSeconds: 21_600,
+      ingest: { baseUrl: broker.logfire.baseUrl },
+    });
+    const creates = broker.logfire.requests.filter((r) => r.method === 'POST');
+    expect(creates).toHaveLength(1);
+    expect(JSON.parse(creates[0]!.body)).toMatchObject({ expires_at: reply.expiresAt });
+    expect(result.headers?.['cache-control']).toBe('no-store');
+  });
+
+  it('records who got the token, from where, and never the token or the secret', async () => {
+    const event = mintEvent({ ...body(), metadata: { ci: 'github' } }, { 'user-agent': 'acme-cli/2.1.0 node/20' }, '198.51.100.4');
+    const reply = JSON.parse((await broker.handlers.mint(event)).body) as IssuedToken;
+    const { Item } = await broker.db.doc.send(
+      new GetCommand({ TableName: broker.db.tableName, Key: { pk: `token#${reply.tokenId}`, sk: 'token' } }),
+    );
+    expect(Item).toMatchObject({
+      installId: INSTALL,
+      appName: '@acme/cli',
+      appVersion: '2.1.0',
+      platform: 'linux-x64',
+      metadata: { ci: 'github' },
+      sourceIp: '198.51.100.4',
+      userAgent: 'acme-cli/2.1.0 node/20',
+      status: 'active',
+      upstreamId: broker.logfire.tokens[0]!.id,
+    });
+    const stored = JSON.stringify(Item);
+    expect(stored).not.toContain(reply.writeToken);
+    expect(stored).not.toContain(reply.clientSecret);
+    expect(stored).not.toContain(reply.clientSecret.slice(7));
+  });
+
+  it('returns the same token for a retry with the same Idempotency-Key, calling Logfire once', async () => {
+    const headers = { 'idempotency-key': '6b1c2f0e-8a4d-4c3b-9f1e-2d3c4b5a6978' };
+    const first = await broker.handlers.mint(mintEvent(body(), headers));
+    const second = await broker.handlers.mint(mintEvent(body(), headers));
+    expect(second.statusCode).toBe(201);
+    expect(JSON.parse(second.body)).toEqual(JSON.parse(first.body));
+    expect(second.headers?.['idempotent-replayed']).toBe('true');
+    expect(broker.logfire.issued).toHaveLength(1);
+  });
+
+  it('makes one upstream call for concurrent identical requests, and all get the same token', async () => {
+    const headers = { 'idempotency-key': 'concurrent-0123456789abcdef' };
+    const results = await Promise.all(Array.from({ length: 12 }, () => broker.handlers.mint(mintEvent(body(), headers))));
+    expect(results.map((r) => r.statusCode)).toEqual(Array(12).fill(201));
+    expect(new Set(results.map((r) => (JSON.parse(r.body) as IssuedToken).tokenId)).size).toBe(1);
+    expect(broker.logfire.issued).toHaveLength(1);
+  });
+
+  it('mints anew once the idempotency window has passed, and for another install with the same key', async () => {
+    const headers = { 'idempotency-key': 'window-0123456789abcdef' };
+    const first = JSON.parse((await broker.handlers.mint(mintEvent(body(), headers))).body) as IssuedToken;
+    const other = JSON.parse((await broker.handlers.mint(mintEvent(body('another-install-1'), headers))).body);
+    broker.clock.advance(10 * 60_000 + 1);
+    const later = JSON.parse((await broker.handlers.mint(mintEvent(body(), headers))).body) as IssuedToken;
+    expect(other.tokenId).not.toBe(first.tokenId);
+    expect(later.tokenId).not.toBe(first.tokenId);
+    expect(broker.logfire.issued).toHaveLength(3);
+  });
+
+  it('answers 503 with Retry-After when Logfire stays unavailable, stores nothing, and lets a retry succeed', async () => {
+    const headers = { 'idempotency-key': 'outage-0123456789abcdef' };
+    broker.logfire.failNext(3, 503);
+    const failed = await broker.handlers.mint(mintEvent(body(), headers));
+    expect(failed.statusCode).toBe(503);
+    expect(Number(failed.headers?.['retry-after'])).toBeGreaterThan(0);
+    expect((JSON.parse(failed.body) as ErrorReply).error.code).toBe('upstream_unavailable');
+    expect((await broker.store.listByInstall(INSTALL)).items).toHaveLength(0);
+
+    const retried = await broker.handlers.mint(mintEvent(body(), headers));
+    expect(retried.statusCode).toBe(201);
+    expect((await broker.store.listByInstall(INSTALL)).items).toHaveLength(1);
+  });
+
+  it('deletes the upstream token again when its record cannot be stored, so no untracked token exists', async () => {
+    broker.deps.store.createToken = () => Promise.reject(new Error('DynamoDB is down'));
+    const result = await broker.handlers.mint(mintEvent(body()));
+    expect(result.statusCode).toBe(500);
+    expect(JSON.parse(result.body)).toEqual({ error: { code: 'internal_error', message: 'Something went wrong on our side.' } });
+    expect(broker.logfire.issued).toHaveLength(1);
+    expect(broker.logfire.tokens).toHaveLength(0);
+    expect(broker.logfire.requests.map((r) => r.method)).toEqual(['POST', 'DELETE']);
+  });
+
+  it('refuses invalid input with a 400 that names the field, without calling Logfire', async () => {
+    const result = await broker.handlers.mint(mintEvent({ installId: INSTALL, app: { name: 'cli', version: 3 } }));
+    expect(result.statusCode).toBe(400);
+    expect(JSON.parse(result.body)).toEqual({ error: { code: 'invalid_request', message: 'app.version: expected string' } });
+    expect(broker.logfire.requests).toHaveLength(0);
+  });
+});
+
+describe('POST /v1/tokens in user-token mode', () => {
+  let broker: TestBroker;
+  beforeAll(async () => {
+    broker = await startTestBroker({ mode: 'user-token' });
+  });
+  afterAll(() => broker.close());
+
+  it('mints through the organization/project route with the raw user token', async () => {
+    const result = await broker.handlers.mint(mintEvent(body()));
+    expect(result.statusCode).toBe(201);
+    expect(broker.logfire.requests).toHaveLength(1);
+    expect(broker.logfire.requests[0]).toMatchObject({
+      method: 'POST',
+      path: '/v1/organizations/fake-org/projects/fake-project/write-tokens/',
+    });
+    expect((JSON.parse(result.body) as IssuedToken).writeToken).toBe(broker.logfire.tokens[0]!.token);
+  });
+});

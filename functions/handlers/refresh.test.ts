@@ -1,0 +1,88 @@
+import type { IssuedToken } from '../core/contract';
+import { heartbeatEvent, mintEvent, refreshEvent } from '../../test/support/events';
+import { startTestBroker, type TestBroker } from '../../test/support/broker';
+
+describe('POST /v1/tokens/{tokenId}/refresh', () => {
+  let broker: TestBroker;
+  let token: IssuedToken;
+  const refresh = async (t: IssuedToken, sourceIp?: string) => {
+    const result = await broker.handlers.refresh(refreshEvent(t.tokenId, t.clientSecret, sourceIp));
+    return { status: result.statusCode, body: JSON.parse(result.body) as IssuedToken };
+  };
+  const heartbeatStatus = async (t: IssuedToken) => {
+    const result = await broker.handlers.heartbeat(heartbeatEvent(t.tokenId, t.clientSecret));
+    return result.statusCode === 200 ? (JSON.parse(result.body) as { status: string }).status : result.statusCode;
+  };
+
+  beforeEach(async () => {
+    broker = await startTestBroker();
+    const minted = await broker.handlers.mint(
+      mintEvent({ installId: 'install-0001', app: { name: 'cli', version: '1.0.0' }, metadata: { team: 'a' } }),
+    );
+    token = JSON.parse(minted.body) as IssuedToken;
+  });
+  afterEach(() => broker.close());
+
+  it('issues a new write token and client secret, and the old secret stops working', async () => {
+    const { status, body: next } = await refresh(token, '192.0.2.9');
+    expect(status).toBe(200);
+    expect(next.tokenId).not.toBe(token.tokenId);
+    expect(next.clientSecret).not.toBe(token.clientSecret);
+    expect(next.writeToken).not.toBe(token.writeToken);
+    expect(await heartbeatStatus(next)).toBe('active');
+    expect(await heartbeatStatus(token)).toBe(401);
+    const [old, successor] = await Promise.all([broker.store.getToken(token.tokenId), broker.store.getToken(next.tokenId)]);
+    expect(old).toMatchObject({ status: 'refreshed', successorId: next.tokenId });
+    // The successor keeps the identity and the chain, and records where the refresh came from.
+    expect(successor).toMatchObject({
+      chainId: token.tokenId,
+      parentId: token.tokenId,
+      installId: 'install-0001',
+      metadata: { team: 'a' },
+      sourceIp: '192.0.2.9',
+    });
+  });
+
+  it('revokes the whole chain when a spent secret is presented again', async () => {
+    const { body: second } = await refresh(token);
+    const { body: third } = await refresh(second);
+    const replay = await refresh(token);
+    expect(replay.status).toBe(401);
+    expect(await heartbeatStatus(third)).toBe('revoked');
+    // Every upstream token of the chain is deleted at Logfire.
+    expect(broker.logfire.tokens).toHaveLength(0);
+    expect(broker.logs.some((l) => l.message.includes('spent client secret presented again'))).toBe(true);
+  });
+
+  it('refuses to refresh a paused token with 403', async () => {
+    await broker.store.pauseToken(token.tokenId, 'hold', broker.clock.now());
+    const { status, body } = await refresh(token);
+    expect(status).toBe(403);
+    expect(body).toMatchObject({ error: { code: 'forbidden' } });
+    expect(broker.logfire.issued).toHaveLength(1);
+  });
+
+  it('refuses a wrong secret without touching the chain', async () => {
+    const { status } = await refresh({ ...token, clientSecret: 'lfb_cs_guess' });
+    expect(status).toBe(401);
+    expect(await heartbeatStatus(token)).toBe('active');
+  });
+
+  it('keeps the token usable when Logfire fails during the refresh', async () => {
+    broker.logfire.failNext(3, 500);
+    expect((await refresh(token)).status).toBe(503);
+    expect(await heartbeatStatus(token)).toBe('active');
+    expect((await refresh(token)).status).toBe(200);
+  });
+
+  it('leaves no usable token and no live upstream token when the same secret races itself', async () => {
+    const results = await Promise.all(Array.from({ length: 10 }, () => refresh(token)));
+    const winners = results.filter((r) => r.status === 200);
+    // A concurrent second use of one secret is indistinguishable from theft: the chain is revoked,
+    // including the token the first request was minting.
+    expect(winners.length).toBeLessThanOrEqual(1);
+    for (const winner of winners) expect(await heartbeatStatus(winner.body)).not.toBe('active');
+    expect(await heartbeatStatus(token)).toBe('revoked');
+    expect(broker.logfire.tokens).toHaveLength(0);
+  });
+});
