@@ -10,7 +10,8 @@ describe('Method: parseDuration', () => {
   });
 
   it('refuses what is not a duration', () => {
-    for (const text of ['', '6', 'h', '1.5h', '-1s', '6 hours', '1w']) expect(parseDuration(text)).toBeUndefined();
+    for (const text of ['', '6', 'h', '1.5h', '-1s', '6 hours', '1w'])
+      expect(parseDuration(text)).toBeUndefined();
   });
 
   it('formats back in the largest exact unit', () => {
@@ -35,7 +36,11 @@ describe('Method: readConfig', () => {
 
   it('picks the API-key upstream from LOGFIRE_API_KEY and requires the project id', () => {
     expect(() => readConfig({ LOGFIRE_API_KEY: 'k' })).toThrow(/LOGFIRE_PROJECT_ID/);
-    const config = readConfig({ LOGFIRE_API_KEY: 'k', LOGFIRE_PROJECT_ID: 'p', LOGFIRE_BASE_URL: 'http://127.0.0.1:1/' });
+    const config = readConfig({
+      LOGFIRE_API_KEY: 'k',
+      LOGFIRE_PROJECT_ID: 'p',
+      LOGFIRE_BASE_URL: 'http://127.0.0.1:1/',
+    });
     expect(config.upstream).toEqual({
       kind: 'api-key',
       credential: { from: 'env', value: 'k' },
@@ -46,13 +51,17 @@ describe('Method: readConfig', () => {
 
   it('picks the user-token upstream and requires organization and project', () => {
     expect(() => readConfig({ LOGFIRE_USER_TOKEN: 't', LOGFIRE_ORG: 'o' })).toThrow(/LOGFIRE_PROJECT/);
-    expect(readConfig({ LOGFIRE_USER_TOKEN: 't', LOGFIRE_ORG: 'o', LOGFIRE_PROJECT: 'p' }).upstream.kind).toBe(
-      'user-token',
-    );
+    expect(
+      readConfig({ LOGFIRE_USER_TOKEN: 't', LOGFIRE_ORG: 'o', LOGFIRE_PROJECT: 'p' }).upstream.kind,
+    ).toBe('user-token');
   });
 
   it('reads the credential from Secrets Manager in AWS', () => {
-    const config = readConfig({ BROKER_UPSTREAM: 'api-key', BROKER_UPSTREAM_SECRET_ID: 'arn:x', LOGFIRE_PROJECT_ID: 'p' });
+    const config = readConfig({
+      BROKER_UPSTREAM: 'api-key',
+      BROKER_UPSTREAM_SECRET_ID: 'arn:x',
+      LOGFIRE_PROJECT_ID: 'p',
+    });
     expect(config.upstream).toMatchObject({ credential: { from: 'secret', secretId: 'arn:x' } });
   });
 

@@ -33,7 +33,9 @@ export async function buildLambdas(): Promise<Record<string, number>> {
       target: 'node22',
       external: ['@aws-sdk/*', '@smithy/*'],
       // Some dependencies still call require(); give ESM bundles one.
-      banner: { js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);" },
+      banner: {
+        js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
+      },
       metafile: true,
       logLevel: 'error',
     });

@@ -8,7 +8,11 @@ import type { BrokerConfig } from '../config';
 
 /** @example const log = createLog('INFO'); log.info('token minted', { tokenId }); */
 export function createLog(level: BrokerConfig['logLevel'], component = 'broker'): Log {
-  const logger = new Logger({ serviceName: 'logfire-broker', logLevel: level, persistentKeys: { component } });
+  const logger = new Logger({
+    serviceName: 'logfire-broker',
+    logLevel: level,
+    persistentKeys: { component },
+  });
   return {
     debug: (message, attributes) => logger.debug(message, attributes ?? {}),
     info: (message, attributes) => logger.info(message, attributes ?? {}),

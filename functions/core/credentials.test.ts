@@ -35,7 +35,14 @@ describe('client secrets', () => {
 describe('token ids', () => {
   it('are recognised when made by the broker and refused otherwise', () => {
     expect(isTokenId(newTokenId())).toBe(true);
-    for (const odd of ['', 'tok_', '../etc/passwd', 'tok_%00', `${newTokenId()}x`, 'TOK_aaaaaaaaaaaaaaaaaaaaaa']) {
+    for (const odd of [
+      '',
+      'tok_',
+      '../etc/passwd',
+      'tok_%00',
+      `${newTokenId()}x`,
+      'TOK_aaaaaaaaaaaaaaaaaaaaaa',
+    ]) {
       expect(isTokenId(odd)).toBe(false);
     }
   });

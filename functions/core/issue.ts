@@ -20,7 +20,7 @@ export async function issueToken(
   origin: RequestOrigin,
   lineage: { chainId?: string; parentId?: string } = {},
 ): Promise<{ record: TokenRecord; reply: IssuedToken }> {
-  const { store, upstream, clock, log, settings } = deps;
+  const { store, upstream, clock, settings } = deps;
   const tokenId = newTokenId();
   const clientSecret = newClientSecret();
   const now = clock.now();

@@ -1,7 +1,10 @@
 import { InvalidRequest } from './errors';
 import { parseIdempotencyKey, parseMintRequest } from './validation';
 
-const valid = { installId: '3f0c9a62-6f7e-4f55-9d8e-1b1e0c1f2a3b', app: { name: '@acme/cli', version: '1.4.0-beta.1' } };
+const valid = {
+  installId: '3f0c9a62-6f7e-4f55-9d8e-1b1e0c1f2a3b',
+  app: { name: '@acme/cli', version: '1.4.0-beta.1' },
+};
 
 function refusal(body: unknown): string {
   try {
@@ -43,7 +46,9 @@ describe('Method: parseMintRequest', () => {
 
 describe('Method: parseIdempotencyKey', () => {
   it('accepts a UUID and nothing at all', () => {
-    expect(parseIdempotencyKey('6b1c2f0e-8a4d-4c3b-9f1e-2d3c4b5a6978')).toBe('6b1c2f0e-8a4d-4c3b-9f1e-2d3c4b5a6978');
+    expect(parseIdempotencyKey('6b1c2f0e-8a4d-4c3b-9f1e-2d3c4b5a6978')).toBe(
+      '6b1c2f0e-8a4d-4c3b-9f1e-2d3c4b5a6978',
+    );
     expect(parseIdempotencyKey(undefined)).toBeUndefined();
   });
 

@@ -15,7 +15,9 @@ describe('POST /v1/tokens/{tokenId}/heartbeat', () => {
 
   beforeEach(async () => {
     broker = await startTestBroker();
-    const minted = await broker.handlers.mint(mintEvent({ installId: 'install-0001', app: { name: 'cli', version: '1.0.0' } }));
+    const minted = await broker.handlers.mint(
+      mintEvent({ installId: 'install-0001', app: { name: 'cli', version: '1.0.0' } }),
+    );
     token = JSON.parse(minted.body) as IssuedToken;
   });
   afterEach(() => broker.close());
@@ -66,7 +68,9 @@ describe('POST /v1/tokens/{tokenId}/heartbeat', () => {
     for (const reply of replies) {
       expect(reply).toEqual({
         status: 401,
-        body: { error: { code: 'unauthorized', message: 'The credential is missing, unknown or no longer valid.' } },
+        body: {
+          error: { code: 'unauthorized', message: 'The credential is missing, unknown or no longer valid.' },
+        },
       });
     }
   });

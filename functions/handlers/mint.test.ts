@@ -4,7 +4,11 @@ import { mintEvent } from '../../test/support/events';
 import { startTestBroker, type TestBroker } from '../../test/support/broker';
 
 const INSTALL = '3f0c9a62-6f7e-4f55-9d8e-1b1e0c1f2a3b';
-const body = (installId = INSTALL) => ({ installId, app: { name: '@acme/cli', version: '2.1.0' }, platform: 'linux-x64' });
+const body = (installId = INSTALL) => ({
+  installId,
+  app: { name: '@acme/cli', version: '2.1.0' },
+  platform: 'linux-x64',
+});
 
 describe('POST /v1/tokens', () => {
   let broker: TestBroker;
@@ -35,7 +39,11 @@ describe('POST /v1/tokens', () => {
   });
 
   it('records who got the token, from where, and never the token or the secret', async () => {
-    const event = mintEvent({ ...body(), metadata: { ci: 'github' } }, { 'user-agent': 'acme-cli/2.1.0 node/20' }, '198.51.100.4');
+    const event = mintEvent(
+      { ...body(), metadata: { ci: 'github' } },
+      { 'user-agent': 'acme-cli/2.1.0 node/20' },
+      '198.51.100.4',
+    );
     const reply = JSON.parse((await broker.handlers.mint(event)).body) as IssuedToken;
     const { Item } = await broker.db.doc.send(
       new GetCommand({ TableName: broker.db.tableName, Key: { pk: `token#${reply.tokenId}`, sk: 'token' } }),
@@ -69,7 +77,9 @@ describe('POST /v1/tokens', () => {
 
   it('makes one upstream call for concurrent identical requests, and all get the same token', async () => {
     const headers = { 'idempotency-key': 'concurrent-0123456789abcdef' };
-    const results = await Promise.all(Array.from({ length: 12 }, () => broker.handlers.mint(mintEvent(body(), headers))));
+    const results = await Promise.all(
+      Array.from({ length: 12 }, () => broker.handlers.mint(mintEvent(body(), headers))),
+    );
     expect(results.map((r) => r.statusCode)).toEqual(Array(12).fill(201));
     expect(new Set(results.map((r) => (JSON.parse(r.body) as IssuedToken).tokenId)).size).toBe(1);
     expect(broker.logfire.issued).toHaveLength(1);
@@ -78,7 +88,9 @@ describe('POST /v1/tokens', () => {
   it('mints anew once the idempotency window has passed, and for another install with the same key', async () => {
     const headers = { 'idempotency-key': 'window-0123456789abcdef' };
     const first = JSON.parse((await broker.handlers.mint(mintEvent(body(), headers))).body) as IssuedToken;
-    const other = JSON.parse((await broker.handlers.mint(mintEvent(body('another-install-1'), headers))).body);
+    const other = JSON.parse(
+      (await broker.handlers.mint(mintEvent(body('another-install-1'), headers))).body,
+    );
     broker.clock.advance(10 * 60_000 + 1);
     const later = JSON.parse((await broker.handlers.mint(mintEvent(body(), headers))).body) as IssuedToken;
     expect(other.tokenId).not.toBe(first.tokenId);
@@ -104,16 +116,22 @@ describe('POST /v1/tokens', () => {
     broker.deps.store.createToken = () => Promise.reject(new Error('DynamoDB is down'));
     const result = await broker.handlers.mint(mintEvent(body()));
     expect(result.statusCode).toBe(500);
-    expect(JSON.parse(result.body)).toEqual({ error: { code: 'internal_error', message: 'Something went wrong on our side.' } });
+    expect(JSON.parse(result.body)).toEqual({
+      error: { code: 'internal_error', message: 'Something went wrong on our side.' },
+    });
     expect(broker.logfire.issued).toHaveLength(1);
     expect(broker.logfire.tokens).toHaveLength(0);
     expect(broker.logfire.requests.map((r) => r.method)).toEqual(['POST', 'DELETE']);
   });
 
   it('refuses invalid input with a 400 that names the field, without calling Logfire', async () => {
-    const result = await broker.handlers.mint(mintEvent({ installId: INSTALL, app: { name: 'cli', version: 3 } }));
+    const result = await broker.handlers.mint(
+      mintEvent({ installId: INSTALL, app: { name: 'cli', version: 3 } }),
+    );
     expect(result.statusCode).toBe(400);
-    expect(JSON.parse(result.body)).toEqual({ error: { code: 'invalid_request', message: 'app.version: expected string' } });
+    expect(JSON.parse(result.body)).toEqual({
+      error: { code: 'invalid_request', message: 'app.version: expected string' },
+    });
     expect(broker.logfire.requests).toHaveLength(0);
   });
 });

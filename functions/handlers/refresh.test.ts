@@ -11,13 +11,19 @@ describe('POST /v1/tokens/{tokenId}/refresh', () => {
   };
   const heartbeatStatus = async (t: IssuedToken) => {
     const result = await broker.handlers.heartbeat(heartbeatEvent(t.tokenId, t.clientSecret));
-    return result.statusCode === 200 ? (JSON.parse(result.body) as { status: string }).status : result.statusCode;
+    return result.statusCode === 200
+      ? (JSON.parse(result.body) as { status: string }).status
+      : result.statusCode;
   };
 
   beforeEach(async () => {
     broker = await startTestBroker();
     const minted = await broker.handlers.mint(
-      mintEvent({ installId: 'install-0001', app: { name: 'cli', version: '1.0.0' }, metadata: { team: 'a' } }),
+      mintEvent({
+        installId: 'install-0001',
+        app: { name: 'cli', version: '1.0.0' },
+        metadata: { team: 'a' },
+      }),
     );
     token = JSON.parse(minted.body) as IssuedToken;
   });
@@ -31,7 +37,10 @@ describe('POST /v1/tokens/{tokenId}/refresh', () => {
     expect(next.writeToken).not.toBe(token.writeToken);
     expect(await heartbeatStatus(next)).toBe('active');
     expect(await heartbeatStatus(token)).toBe(401);
-    const [old, successor] = await Promise.all([broker.store.getToken(token.tokenId), broker.store.getToken(next.tokenId)]);
+    const [old, successor] = await Promise.all([
+      broker.store.getToken(token.tokenId),
+      broker.store.getToken(next.tokenId),
+    ]);
     expect(old).toMatchObject({ status: 'refreshed', successorId: next.tokenId });
     // The successor keeps the identity and the chain, and records where the refresh came from.
     expect(successor).toMatchObject({

@@ -14,7 +14,9 @@ export function lambdaDeps(env: Record<string, string | undefined> = process.env
   const config = readConfig(env);
   const log = createLog(config.logLevel);
   if (config.upstream.kind === 'dev') {
-    throw new Error('BROKER_UPSTREAM: the dev upstream runs only in the local server; set api-key or user-token');
+    throw new Error(
+      'BROKER_UPSTREAM: the dev upstream runs only in the local server; set api-key or user-token',
+    );
   }
   const store = new DynamoTokenStore({
     client: createDocumentClient({ endpoint: config.dynamodbEndpoint }),

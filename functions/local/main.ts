@@ -27,16 +27,18 @@ async function main(): Promise<void> {
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const log = createLog(config.logLevel, 'local');
 
-  const dynamo = config.dynamodbEndpoint ? undefined : await startEmbeddedDynamo({ path: join(dataDir, 'dynamodb') });
+  const dynamo = config.dynamodbEndpoint
+    ? undefined
+    : await startEmbeddedDynamo({ path: join(dataDir, 'dynamodb') });
   const client = createDynamoClient({ endpoint: config.dynamodbEndpoint ?? dynamo!.endpoint });
   await ensureTables(client, config.tableName);
   const doc = toDocumentClient(client);
 
   // The dev upstream's ingest URL needs the port, known only once listening: requests before then wait.
-  let deps: BrokerDeps | undefined;
+  const ready: { deps?: BrokerDeps } = {};
   const depsSource = () => {
-    if (!deps) throw new UpstreamUnavailable('The broker is starting.', 1);
-    return deps;
+    if (!ready.deps) throw new UpstreamUnavailable('The broker is starting.', 1);
+    return ready.deps;
   };
   const handlers = Object.fromEntries(
     Object.entries(HANDLER_FACTORIES).map(([name, factory]) => [name, factory(depsSource)]),
@@ -58,7 +60,7 @@ async function main(): Promise<void> {
   const upstream = createUpstream(config, { log, dataDir, ingestBaseUrl: `${url}/dev-logfire` });
   if (upstream instanceof DevUpstream) devIngest = upstream;
   const store = new DynamoTokenStore({ client: doc, tableName: config.tableName });
-  deps = { store, upstream, clock: systemClock, log, settings: config };
+  ready.deps = { store, upstream, clock: systemClock, log, settings: config };
 
   const mode =
     config.upstream.kind === 'dev'
@@ -66,7 +68,9 @@ async function main(): Promise<void> {
       : `Logfire upstream (${config.upstream.kind}${config.upstream.baseUrl ? `, ${config.upstream.baseUrl}` : ''})`;
   console.log(`logfire-broker listening on ${url}`);
   console.log(`mode: ${mode}`);
-  console.log(`data: ${dataDir}${config.dynamodbEndpoint ? ` (DynamoDB at ${config.dynamodbEndpoint})` : ''}`);
+  console.log(
+    `data: ${dataDir}${config.dynamodbEndpoint ? ` (DynamoDB at ${config.dynamodbEndpoint})` : ''}`,
+  );
 
   let stopping = false;
   const stop = (signal: string) => {

@@ -106,7 +106,8 @@ export function createLocalServer(options: LocalServerOptions): Server {
     void (async () => {
       const path = new URL(request.url ?? '/', 'http://local').pathname;
       try {
-        if (path === '/health' && request.method === 'GET') return send(response, json(200, { status: 'ok', mode }));
+        if (path === '/health' && request.method === 'GET')
+          return send(response, json(200, { status: 'ok', mode }));
         const ingest = DEV_INGEST.exec(path);
         if (ingest && devIngest) {
           if (request.method !== 'POST') throw new MethodNotAllowed();
@@ -119,7 +120,9 @@ export function createLocalServer(options: LocalServerOptions): Server {
           });
           return send(response, json(result.status, result.body));
         }
-        const matches = ROUTES.map((spec) => ({ spec, params: matchPath(spec.path, path) })).filter((m) => m.params);
+        const matches = ROUTES.map((spec) => ({ spec, params: matchPath(spec.path, path) })).filter(
+          (m) => m.params,
+        );
         if (!matches.length) throw new NotFound();
         const match = matches.find((m) => m.spec.method === request.method);
         if (!match) throw new MethodNotAllowed();
@@ -127,7 +130,10 @@ export function createLocalServer(options: LocalServerOptions): Server {
         const event = toEvent(request, path, match.spec.path, match.params!, body);
         send(response, await handlers[match.spec.name](event));
       } catch (error) {
-        send(response, errorReply(error instanceof BodyTooLarge ? new PayloadTooLarge(error.limit) : error, log));
+        send(
+          response,
+          errorReply(error instanceof BodyTooLarge ? new PayloadTooLarge(error.limit) : error, log),
+        );
       }
     })();
   });

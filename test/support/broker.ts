@@ -50,7 +50,11 @@ export interface TestBroker {
 }
 
 export async function startTestBroker(
-  options: { mode?: 'api-key' | 'user-token'; env?: Record<string, string>; settings?: Partial<TokenSettings> } = {},
+  options: {
+    mode?: 'api-key' | 'user-token';
+    env?: Record<string, string>;
+    settings?: Partial<TokenSettings>;
+  } = {},
 ): Promise<TestBroker> {
   const mode = options.mode ?? 'api-key';
   const [db, logfire] = await Promise.all([
@@ -73,7 +77,10 @@ export async function startTestBroker(
   const log = capturingLog(logs);
   const store = new DynamoTokenStore({ client: db.doc, tableName: db.tableName, clock });
   // Retry waits are real but short: Retry-After is capped by the adapter, and tests send small values.
-  const upstream = createUpstream(config, { log, sleep: (ms) => new Promise((r) => setTimeout(r, Math.min(ms, 20))) });
+  const upstream = createUpstream(config, {
+    log,
+    sleep: (ms) => new Promise((r) => setTimeout(r, Math.min(ms, 20))),
+  });
   const deps: BrokerDeps = {
     store,
     upstream,
