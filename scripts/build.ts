@@ -4,11 +4,13 @@
  * ~550 KB per function (see docs/benchmarks.md).
  */
 import { build } from 'esbuild';
-import { readdirSync, rmSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 export const LAMBDA_DIR = join(__dirname, '..', 'functions', 'lambda');
 export const DIST_DIR = join(__dirname, '..', 'dist', 'functions');
+/** esbuild's metafile per bundle (what each module weighs), kept out of the deployed folders. */
+export const META_DIR = join(__dirname, '..', 'dist', 'meta');
 
 /** The Lambda entry points: every .ts file in functions/lambda/ except helpers and tests. */
 export function lambdaNames(): string[] {
@@ -20,6 +22,7 @@ export function lambdaNames(): string[] {
 
 export async function buildLambdas(): Promise<Record<string, number>> {
   rmSync(DIST_DIR, { recursive: true, force: true });
+  mkdirSync(META_DIR, { recursive: true });
   const sizes: Record<string, number> = {};
   for (const name of lambdaNames()) {
     const result = await build({
@@ -39,6 +42,7 @@ export async function buildLambdas(): Promise<Record<string, number>> {
       metafile: true,
       logLevel: 'error',
     });
+    writeFileSync(join(META_DIR, `${name}.json`), JSON.stringify(result.metafile));
     sizes[name] = Object.values(result.metafile.outputs).reduce((sum, output) => sum + output.bytes, 0);
   }
   return sizes;

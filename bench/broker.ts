@@ -1,0 +1,72 @@
+/**
+ * The broker as `npm start` runs it, in this process: the local HTTP server, the real handlers, the
+ * DynamoDB store on an embedded dynalite (in memory) and the in-process dev upstream. Its DynamoDB client
+ * counts requests, so the bench can report requests per operation.
+ */
+import type { AddressInfo } from 'node:net';
+import { readConfig } from '../functions/config';
+import { createLog } from '../functions/adapters/logger';
+import { createDynamoClient, toDocumentClient } from '../functions/adapters/store/dynamoClient';
+import { DynamoTokenStore } from '../functions/adapters/store/dynamoTokenStore';
+import { ensureTables } from '../functions/adapters/store/ensureTables';
+import { DevUpstream } from '../functions/adapters/upstream';
+import type { BrokerDeps } from '../functions/core/deps';
+import { systemClock } from '../functions/core/ports';
+import { HANDLER_FACTORIES } from '../functions/handlers';
+import type { ProxyHandler } from '../functions/http/reply';
+import type { RouteName } from '../functions/http/routes';
+import { startEmbeddedDynamo } from '../functions/local/embeddedDynamo';
+import { createLocalServer } from '../functions/local/server';
+import { countRequests, type RequestCounter } from '../test/support/requestCounter';
+
+export interface BenchBroker {
+  url: string;
+  requests: RequestCounter;
+  /** The store itself, to time a DynamoDB round trip without HTTP or handler in front (the floor). */
+  store: DynamoTokenStore;
+  close(): Promise<void>;
+}
+
+export async function startBenchBroker(): Promise<BenchBroker> {
+  // An explicit environment, never process.env: a LOGFIRE_API_KEY in the shell must not send the bench to Logfire.
+  const config = readConfig({
+    BROKER_UPSTREAM: 'dev',
+    BROKER_TABLE_NAME: 'bench-tokens',
+    BROKER_LOG_LEVEL: 'WARN',
+  });
+  // WARN: the real logger, but without one INFO line per mint on the terminal (thousands of them).
+  const log = createLog(config.logLevel, 'bench');
+  const dynamo = await startEmbeddedDynamo();
+  const client = createDynamoClient({ endpoint: dynamo.endpoint });
+  await ensureTables(client, config.tableName);
+  const requests = countRequests(client);
+  const store = new DynamoTokenStore({ client: toDocumentClient(client), tableName: config.tableName });
+
+  // The dev upstream's ingest URL needs the port, known once listening: the handlers read deps per request.
+  const wiring: { deps?: BrokerDeps } = {};
+  const handlers = Object.fromEntries(
+    Object.entries(HANDLER_FACTORIES).map(([name, factory]) => [name, factory(() => wiring.deps!)]),
+  ) as Record<RouteName, ProxyHandler>;
+  const server = createLocalServer({ handlers, log, mode: 'dev' });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  // In memory (no dataDir): no file writes on the mint path, so figures are the broker's own overhead.
+  const upstream = new DevUpstream({ log, ingestBaseUrl: `${url}/dev-logfire` });
+  wiring.deps = { store, upstream, clock: systemClock, log, settings: config };
+  requests.reset(); // table creation is not an operation
+
+  return {
+    url,
+    requests,
+    store,
+    close: async () => {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      client.destroy();
+      await dynamo.close();
+    },
+  };
+}

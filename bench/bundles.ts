@@ -1,0 +1,71 @@
+/**
+ * What is in each Lambda bundle: its size on disk (as `npm run build` wrote it), the AWS SDK packages it
+ * imports (the SDK is external: the nodejs22.x runtime provides it) and the modules that weigh most,
+ * from the esbuild metafile of that build.
+ */
+import type { Metafile } from 'esbuild';
+import { readFileSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { DIST_DIR, META_DIR, lambdaNames } from '../scripts/build';
+
+export const ROOT = join(__dirname, '..');
+
+export interface BundleInfo {
+  name: string;
+  path: string;
+  bytes: number;
+  /** Static imports of `@aws-sdk/*` packages, with the names imported from each. */
+  sdkImports: Record<string, string[]>;
+  /** Heaviest contributors (package or source folder) by bytes in the output, largest first. */
+  top: { module: string; bytes: number }[];
+}
+
+/** `import{A as x,B as y}from"@aws-sdk/pkg"` in esbuild's minified output (namespace imports too). */
+const SDK_IMPORT = /import\s*(?:\{([^}]*)\}|\*\s*as\s+[\w$]+)\s*from\s*["'](@aws-sdk\/[^"']+)["']/g;
+
+export function sdkImportsOf(code: string): Record<string, string[]> {
+  const imports: Record<string, Set<string>> = {};
+  for (const match of code.matchAll(SDK_IMPORT)) {
+    const names = match[1] ? match[1].split(',').map((part) => part.trim().split(/\s+as\s+/)[0]!) : ['*'];
+    for (const name of names) (imports[match[2]!] ??= new Set()).add(name);
+  }
+  return Object.fromEntries(Object.entries(imports).map(([pkg, names]) => [pkg, [...names].sort()]));
+}
+
+/** node_modules/@scope/pkg/... → @scope/pkg; functions/core/x.ts → functions/core. */
+function moduleOf(input: string): string {
+  const inPackage = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(input);
+  if (inPackage) return inPackage[1]!;
+  return input.split('/').slice(0, -1).join('/') || input;
+}
+
+/** The heaviest modules of one bundle, from the metafile `npm run build` wrote beside it. */
+function breakdown(name: string): BundleInfo['top'] {
+  const meta = JSON.parse(readFileSync(join(META_DIR, `${name}.json`), 'utf8')) as Metafile;
+  const output = Object.values(meta.outputs)[0]!;
+  const byModule: Record<string, number> = {};
+  for (const [input, { bytesInOutput }] of Object.entries(output.inputs)) {
+    byModule[moduleOf(input)] = (byModule[moduleOf(input)] ?? 0) + bytesInOutput;
+  }
+  return Object.entries(byModule)
+    .map(([module, bytes]) => ({ module, bytes }))
+    .sort((a, b) => b.bytes - a.bytes)
+    .slice(0, 5);
+}
+
+export async function inspectBundles(): Promise<BundleInfo[]> {
+  const infos: BundleInfo[] = [];
+  for (const name of lambdaNames()) {
+    const path = join(DIST_DIR, name, 'index.mjs');
+    const bytes = statSync(path).size;
+    const top = breakdown(name);
+    infos.push({
+      name,
+      path: relative(ROOT, path),
+      bytes,
+      sdkImports: sdkImportsOf(readFileSync(path, 'utf8')),
+      top,
+    });
+  }
+  return infos;
+}

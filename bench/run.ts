@@ -1,0 +1,123 @@
+/**
+ * `npm run bench` (after `npm run build`): measures the broker and writes docs/benchmarks.md.
+ *   1. bundle sizes and cold init, first, while the machine is otherwise idle;
+ *   2. DynamoDB requests per operation;
+ *   3. latency and throughput through the local HTTP server.
+ * About a minute on 2 cores. Only loopback addresses are contacted.
+ */
+import { execFileSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem, platform, arch, release } from 'node:os';
+import { join } from 'node:path';
+import { startBenchBroker } from './broker';
+import { inspectBundles, ROOT } from './bundles';
+import { measureColdInit } from './coldInit';
+import { countDynamoRequests, passes } from './dynamoCounts';
+import { storeHeartbeatFloor } from './floor';
+import { startLoadWorker, type LoadJob, type LoadResult } from './load';
+import { renderReport, MAX_BUNDLE_KB, MAX_INIT_RATIO, type Environment } from './report';
+import { fmt, percentile } from './stats';
+
+const INIT_RUNS = 30;
+const FLOOR_REQUESTS = 500;
+/** [scenario, concurrency, requests]: bounded, so the bench takes the same time on every run. */
+const PLAN: [LoadJob['scenario'], number, number][] = [
+  ['heartbeat', 1, 4000],
+  ['heartbeat', 16, 4000],
+  ['mint', 1, 1000],
+  ['mint', 16, 1000],
+  ['mint-idempotent', 1, 1000],
+  ['mint-idempotent', 16, 1000],
+  ['refresh', 1, 600],
+  ['refresh', 16, 600],
+];
+/** Untimed: JIT, connection pools and dynalite's tables warm before anything is recorded. */
+const WARM_UP: [LoadJob['scenario'], number, number][] = [
+  ['heartbeat', 16, 400],
+  ['mint', 16, 150],
+  ['mint-idempotent', 16, 150],
+  ['refresh', 4, 100],
+];
+
+function versionOf(pkg: string): string {
+  const manifest = JSON.parse(readFileSync(join(ROOT, 'node_modules', pkg, 'package.json'), 'utf8')) as {
+    version: string;
+  };
+  return `${pkg} ${manifest.version}`;
+}
+
+function commit(): string {
+  try {
+    const head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], {
+      cwd: ROOT,
+      encoding: 'utf8',
+    }).trim();
+    const dirty = execFileSync('git', ['status', '--porcelain'], { cwd: ROOT, encoding: 'utf8' }).trim();
+    return dirty ? `${head} plus uncommitted changes` : head;
+  } catch {
+    return 'unknown (not a git checkout)';
+  }
+}
+
+function progress(result: LoadResult): void {
+  const p50 = fmt(percentile(result.latenciesMs, 50));
+  const p99 = fmt(percentile(result.latenciesMs, 99));
+  const rate = fmt((result.count / result.elapsedMs) * 1000);
+  console.log(
+    `  ${result.scenario} c=${result.concurrency} n=${result.count}: p50 ${p50} ms, p99 ${p99} ms, ${rate} req/s`,
+  );
+}
+
+async function main(): Promise<void> {
+  const started = Date.now();
+  console.log('bench: bundles and cold init');
+  const bundles = await inspectBundles();
+  const init = measureColdInit(bundles, INIT_RUNS);
+
+  console.log('bench: DynamoDB requests per operation, latency and throughput');
+  const broker = await startBenchBroker();
+  const worker = startLoadWorker();
+  const load: LoadResult[] = [];
+  let counts, floor;
+  try {
+    counts = await countDynamoRequests(broker.url, broker.requests);
+    for (const [scenario, concurrency, count] of WARM_UP)
+      await worker.run({ url: broker.url, scenario, concurrency, count });
+    floor = await storeHeartbeatFloor(broker, FLOOR_REQUESTS);
+    for (const [scenario, concurrency, count] of PLAN) {
+      const result = await worker.run({ url: broker.url, scenario, concurrency, count });
+      progress(result);
+      load.push(result);
+    }
+  } finally {
+    worker.close();
+    await broker.close();
+  }
+
+  const cpuList = cpus();
+  const env: Environment = {
+    date: new Date().toISOString(),
+    node: process.version,
+    machine: `${cpuList.length} cores (${cpuList[0]?.model.trim() ?? 'unknown CPU'}), ${(totalmem() / 2 ** 30).toFixed(1)} GiB RAM, ${platform()} ${release()} ${arch()}`,
+    commit: commit(),
+    versions: ['@aws-sdk/client-dynamodb', '@aws-sdk/lib-dynamodb', 'dynalite', 'esbuild']
+      .map(versionOf)
+      .join(', '),
+    durationS: (Date.now() - started) / 1000,
+  };
+  const out = join(ROOT, 'docs', 'benchmarks.md');
+  writeFileSync(out, renderReport({ env, load, floor, counts, bundles, init }));
+
+  for (const c of counts)
+    if (passes(c) === false) console.log(`FAIL: ${c.operation}: ${c.max} DynamoDB requests`);
+  for (const b of bundles)
+    if (b.bytes / 1024 > MAX_BUNDLE_KB) console.log(`FAIL: ${b.name} is ${b.bytes} bytes`);
+  for (const b of init.bundles)
+    if (b.ratio > MAX_INIT_RATIO) console.log(`FAIL: cold init of ${b.label}: ${b.ratio.toFixed(2)}× bare`);
+  console.log(`bench: wrote docs/benchmarks.md in ${env.durationS.toFixed(0)} s`);
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
