@@ -66,10 +66,13 @@ async function main(): Promise<void> {
     config.upstream.kind === 'dev'
       ? `dev upstream (local write tokens; OTLP accepted at ${url}/dev-logfire)`
       : `Logfire upstream (${config.upstream.kind}${config.upstream.baseUrl ? `, ${config.upstream.baseUrl}` : ''})`;
-  console.log(`logfire-broker listening on ${url}`);
-  console.log(`mode: ${mode}`);
+  // One write, so whoever watches the output sees the whole banner at once.
   console.log(
-    `data: ${dataDir}${config.dynamodbEndpoint ? ` (DynamoDB at ${config.dynamodbEndpoint})` : ''}`,
+    [
+      `logfire-broker listening on ${url}`,
+      `mode: ${mode}`,
+      `data: ${dataDir}${config.dynamodbEndpoint ? ` (DynamoDB at ${config.dynamodbEndpoint})` : ''}`,
+    ].join('\n'),
   );
 
   let stopping = false;

@@ -99,13 +99,23 @@ function toEvent(
   };
 }
 
+/** The path of a request target; a target that is no URL path names no route. */
+function requestPath(target: string | undefined): string {
+  if (!target?.startsWith('/') || target.startsWith('//')) throw new NotFound();
+  try {
+    return new URL(target, 'http://local').pathname;
+  } catch {
+    throw new NotFound();
+  }
+}
+
 /** @example const server = createLocalServer({ handlers, log, mode: 'dev' }); server.listen(8787, '127.0.0.1'); */
 export function createLocalServer(options: LocalServerOptions): Server {
   const { handlers, log, devIngest, mode } = options;
-  return createServer((request, response) => {
+  const server = createServer((request, response) => {
     void (async () => {
-      const path = new URL(request.url ?? '/', 'http://local').pathname;
       try {
+        const path = requestPath(request.url);
         if (path === '/health' && request.method === 'GET')
           return send(response, json(200, { status: 'ok', mode }));
         const ingest = DEV_INGEST.exec(path);
@@ -137,4 +147,19 @@ export function createLocalServer(options: LocalServerOptions): Server {
       }
     })();
   });
+  // Requests Node's parser refuses (oversized headers, malformed targets) get a JSON error too.
+  server.on('clientError', (error: NodeJS.ErrnoException, socket) => {
+    if (!socket.writable) return socket.destroy();
+    const tooLarge = error.code === 'HPE_HEADER_OVERFLOW';
+    const body = JSON.stringify({
+      error: tooLarge
+        ? { code: 'payload_too_large', message: 'The request headers are too large.' }
+        : { code: 'invalid_request', message: 'The request is not valid HTTP.' },
+    });
+    socket.end(
+      `HTTP/1.1 ${tooLarge ? '431 Request Header Fields Too Large' : '400 Bad Request'}\r\n` +
+        `content-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+    );
+  });
+  return server;
 }
