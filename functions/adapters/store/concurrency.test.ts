@@ -1,18 +1,12 @@
 import { AlreadyExists } from '../../core/ports';
-import { startDynalite, tokenRecord, type TestDynamo } from '../../../test/support/dynalite';
-import { DynamoTokenStore, RefreshConflict } from './dynamoTokenStore';
+import { tokenRecord } from '../../../test/support/dynalite';
+import { useStore } from '../../../test/support/storeFixture';
+import { RefreshConflict } from './dynamoTokenStore';
 
 const T0 = 1_700_000_000_000;
 const PARALLEL = 20;
 
-let db: TestDynamo;
-let store: DynamoTokenStore;
-
-beforeAll(async () => {
-  db = await startDynalite();
-  store = new DynamoTokenStore({ client: db.doc, tableName: db.tableName });
-});
-afterAll(() => db.close());
+const fixture = useStore();
 
 const times = <T>(n: number, run: (i: number) => Promise<T>) =>
   Promise.all(Array.from({ length: n }, (_, i) => run(i)));
@@ -20,14 +14,18 @@ const times = <T>(n: number, run: (i: number) => Promise<T>) =>
 describe('Concurrency: one conditional write per transition', () => {
   it('lets exactly one of 20 concurrent refresh claims on a token win', async () => {
     const record = tokenRecord();
-    await store.createToken(record);
-    const results = await times(PARALLEL, () => store.claimForRefresh(record.tokenId, record.secretHash, T0));
+    await fixture.store.createToken(record);
+    const results = await times(PARALLEL, () =>
+      fixture.store.claimForRefresh(record.tokenId, record.secretHash, T0),
+    );
     expect(results.filter((r) => r !== undefined)).toHaveLength(1);
-    expect((await store.getToken(record.tokenId))?.status).toBe('refreshing');
+    expect((await fixture.store.getToken(record.tokenId))?.status).toBe('refreshing');
   });
 
   it('gives exactly one of 20 concurrent mints with the same idempotency key the claim', async () => {
-    const results = await times(PARALLEL, () => store.claimIdempotencyKey('same-key-hash', T0, 600_000));
+    const results = await times(PARALLEL, () =>
+      fixture.store.claimIdempotencyKey('same-key-hash', T0, 600_000),
+    );
     expect(results.filter((r) => r.state === 'claimed')).toHaveLength(1);
     expect(results.filter((r) => r.state === 'pending')).toHaveLength(PARALLEL - 1);
   });
@@ -35,7 +33,7 @@ describe('Concurrency: one conditional write per transition', () => {
   it('creates a token id once when 20 writers race for it', async () => {
     const record = tokenRecord();
     const results = await Promise.allSettled(
-      Array.from({ length: PARALLEL }, () => store.createToken(record)),
+      Array.from({ length: PARALLEL }, () => fixture.store.createToken(record)),
     );
     expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
     for (const r of results) if (r.status === 'rejected') expect(r.reason).toBeInstanceOf(AlreadyExists);
@@ -44,9 +42,9 @@ describe('Concurrency: one conditional write per transition', () => {
   it('ends revoked whichever of revoke and refresh comes first, and never completes a refresh of a revoked token', async () => {
     for (let round = 0; round < 10; round++) {
       const record = tokenRecord();
-      await store.createToken(record);
-      const revoke = () => store.revokeToken(record.tokenId, 'admin', T0);
-      const claim = () => store.claimForRefresh(record.tokenId, record.secretHash, T0);
+      await fixture.store.createToken(record);
+      const revoke = () => fixture.store.revokeToken(record.tokenId, 'admin', T0);
+      const claim = () => fixture.store.claimForRefresh(record.tokenId, record.secretHash, T0);
       // Alternate which request leaves first, so both orders happen.
       const [revoked, claimed] =
         round % 2 === 0
@@ -56,30 +54,30 @@ describe('Concurrency: one conditional write per transition', () => {
       expect(revoked).toBeDefined();
       if (claimed) {
         expect(revoked?.status).toBe('refreshing');
-        await expect(store.completeRefresh(record.tokenId, 'tok_next', T0)).rejects.toBeInstanceOf(
+        await expect(fixture.store.completeRefresh(record.tokenId, 'tok_next', T0)).rejects.toBeInstanceOf(
           RefreshConflict,
         );
       } else {
         expect(revoked?.status).toBe('active');
       }
-      expect((await store.getToken(record.tokenId))?.status).toBe('revoked');
+      expect((await fixture.store.getToken(record.tokenId))?.status).toBe('revoked');
     }
   });
 
   it('lets concurrent heartbeats all succeed without losing the token', async () => {
     const record = tokenRecord();
-    await store.createToken(record);
+    await fixture.store.createToken(record);
     const results = await times(PARALLEL, (i) =>
-      store.recordHeartbeat(record.tokenId, record.secretHash, T0 + i),
+      fixture.store.recordHeartbeat(record.tokenId, record.secretHash, T0 + i),
     );
     expect(results.every((r) => r?.status === 'active')).toBe(true);
-    expect((await store.getToken(record.tokenId))?.lastHeartbeatAt).toBeGreaterThanOrEqual(T0);
+    expect((await fixture.store.getToken(record.tokenId))?.lastHeartbeatAt).toBeGreaterThanOrEqual(T0);
   });
 
   it('revokes a token exactly once when 20 admins revoke it together', async () => {
     const record = tokenRecord();
-    await store.createToken(record);
-    const results = await times(PARALLEL, () => store.revokeToken(record.tokenId, 'bulk', T0));
+    await fixture.store.createToken(record);
+    const results = await times(PARALLEL, () => fixture.store.revokeToken(record.tokenId, 'bulk', T0));
     expect(results.filter((r) => r !== undefined)).toHaveLength(1);
   });
 });

@@ -1,40 +1,19 @@
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { AlreadyExists } from '../../core/ports';
-import { startDynalite, tokenRecord, type TestDynamo } from '../../../test/support/dynalite';
+import { useStore } from '../../../test/support/storeFixture';
 import { countRequests } from '../../../test/support/requestCounter';
-import { DynamoTokenStore, RefreshConflict } from './dynamoTokenStore';
-import { ATTR, KEY } from './tables';
+import { RefreshConflict } from './dynamoTokenStore';
+import { ATTR } from './tables';
 
 const DAY = 86_400_000;
 const T0 = 1_700_000_000_000;
 
-let db: TestDynamo;
-let store: DynamoTokenStore;
-
-beforeAll(async () => {
-  db = await startDynalite();
-  store = new DynamoTokenStore({ client: db.doc, tableName: db.tableName });
-});
-afterAll(() => db.close());
-
-/** The item as stored, internal attributes included. */
-async function rawItem(tokenId: string): Promise<Record<string, unknown> | undefined> {
-  const reply = await db.doc.send(
-    new GetCommand({ TableName: db.tableName, Key: KEY.token(tokenId), ConsistentRead: true }),
-  );
-  return reply.Item;
-}
-
-async function created(overrides: Parameters<typeof tokenRecord>[0] = {}) {
-  const record = tokenRecord(overrides);
-  await store.createToken(record);
-  return record;
-}
+const fixture = useStore();
+const { rawItem, created } = fixture;
 
 describe('Method: createToken', () => {
   it('stores the record and reads it back without internal attributes', async () => {
     const record = await created({ metadata: { team: 'cli' }, userAgent: undefined });
-    expect(await store.getToken(record.tokenId)).toEqual(record);
+    expect(await fixture.store.getToken(record.tokenId)).toEqual(record);
   });
 
   it('adds the index attributes an active token needs, and a TTL in epoch seconds', async () => {
@@ -57,22 +36,24 @@ describe('Method: createToken', () => {
 
   it('throws AlreadyExists when the id is taken, and keeps the first record', async () => {
     const record = await created();
-    await expect(store.createToken({ ...record, installId: 'other' })).rejects.toBeInstanceOf(AlreadyExists);
-    expect((await store.getToken(record.tokenId))?.installId).toBe('install-1');
+    await expect(fixture.store.createToken({ ...record, installId: 'other' })).rejects.toBeInstanceOf(
+      AlreadyExists,
+    );
+    expect((await fixture.store.getToken(record.tokenId))?.installId).toBe('install-1');
   });
 });
 
 describe('Method: getToken', () => {
   it('returns undefined for an unknown id', async () => {
-    expect(await store.getToken('tok_unknown')).toBeUndefined();
+    expect(await fixture.store.getToken('tok_unknown')).toBeUndefined();
   });
 });
 
 describe('Method: recordHeartbeat', () => {
   it('records the time and moves the token in the stale index, in exactly one request', async () => {
     const record = await created();
-    const requests = countRequests(db.client);
-    const updated = await store.recordHeartbeat(record.tokenId, record.secretHash, T0 + DAY);
+    const requests = countRequests(fixture.db.client);
+    const updated = await fixture.store.recordHeartbeat(record.tokenId, record.secretHash, T0 + DAY);
     expect(requests.counts).toEqual({ UpdateItem: 1 });
     expect(updated).toEqual({ ...record, lastHeartbeatAt: T0 + DAY });
     expect((await rawItem(record.tokenId))?.[ATTR.seenAt]).toBe(T0 + DAY);
@@ -80,31 +61,35 @@ describe('Method: recordHeartbeat', () => {
 
   it.each(['paused', 'rotate'] as const)('accepts a %s token and reports its status', async (status) => {
     const record = await created({ status });
-    expect((await store.recordHeartbeat(record.tokenId, record.secretHash, T0 + 1))?.status).toBe(status);
+    expect((await fixture.store.recordHeartbeat(record.tokenId, record.secretHash, T0 + 1))?.status).toBe(
+      status,
+    );
   });
 
   it('returns undefined and changes nothing for a wrong secret hash', async () => {
     const record = await created();
     const before = await rawItem(record.tokenId);
-    expect(await store.recordHeartbeat(record.tokenId, 'wrong', T0 + 1)).toBeUndefined();
+    expect(await fixture.store.recordHeartbeat(record.tokenId, 'wrong', T0 + 1)).toBeUndefined();
     expect(await rawItem(record.tokenId)).toEqual(before);
   });
 
   it('returns undefined for an expired token even while its status still says active', async () => {
     const record = await created();
-    expect(await store.recordHeartbeat(record.tokenId, record.secretHash, record.expiresAt)).toBeUndefined();
+    expect(
+      await fixture.store.recordHeartbeat(record.tokenId, record.secretHash, record.expiresAt),
+    ).toBeUndefined();
   });
 
   it.each(['refreshing', 'refreshed', 'revoked', 'superseded', 'expired'] as const)(
     'returns undefined for a token in status %s',
     async (status) => {
       const record = await created({ status });
-      expect(await store.recordHeartbeat(record.tokenId, record.secretHash, T0 + 1)).toBeUndefined();
+      expect(await fixture.store.recordHeartbeat(record.tokenId, record.secretHash, T0 + 1)).toBeUndefined();
     },
   );
 
   it('returns undefined for an unknown id and creates no item', async () => {
-    expect(await store.recordHeartbeat('tok_ghost', 'hash', T0)).toBeUndefined();
+    expect(await fixture.store.recordHeartbeat('tok_ghost', 'hash', T0)).toBeUndefined();
     expect(await rawItem('tok_ghost')).toBeUndefined();
   });
 });
@@ -112,7 +97,7 @@ describe('Method: recordHeartbeat', () => {
 describe('Method: claimForRefresh', () => {
   it('moves an active token to refreshing, returns it as it was, and leaves the rotation and stale indexes', async () => {
     const record = await created();
-    expect(await store.claimForRefresh(record.tokenId, record.secretHash, T0 + 5)).toEqual(record);
+    expect(await fixture.store.claimForRefresh(record.tokenId, record.secretHash, T0 + 5)).toEqual(record);
     const item = await rawItem(record.tokenId);
     expect(item).toMatchObject({
       status: 'refreshing',
@@ -125,7 +110,9 @@ describe('Method: claimForRefresh', () => {
 
   it('claims a token marked rotate', async () => {
     const record = await created({ status: 'rotate' });
-    expect((await store.claimForRefresh(record.tokenId, record.secretHash, T0))?.status).toBe('rotate');
+    expect((await fixture.store.claimForRefresh(record.tokenId, record.secretHash, T0))?.status).toBe(
+      'rotate',
+    );
   });
 
   it.each([
@@ -135,22 +122,24 @@ describe('Method: claimForRefresh', () => {
   ])('returns undefined and changes nothing for %s', async (_name, overrides, hash, now) => {
     const record = await created(overrides);
     const before = await rawItem(record.tokenId);
-    expect(await store.claimForRefresh(record.tokenId, hash ?? record.secretHash, now)).toBeUndefined();
+    expect(
+      await fixture.store.claimForRefresh(record.tokenId, hash ?? record.secretHash, now),
+    ).toBeUndefined();
     expect(await rawItem(record.tokenId)).toEqual(before);
   });
 
   it('lets only the first of two claims win', async () => {
     const record = await created();
-    expect(await store.claimForRefresh(record.tokenId, record.secretHash, T0)).toBeDefined();
-    expect(await store.claimForRefresh(record.tokenId, record.secretHash, T0)).toBeUndefined();
+    expect(await fixture.store.claimForRefresh(record.tokenId, record.secretHash, T0)).toBeDefined();
+    expect(await fixture.store.claimForRefresh(record.tokenId, record.secretHash, T0)).toBeUndefined();
   });
 });
 
 describe('Method: releaseRefreshClaim', () => {
   it('restores an active token with its rotation and stale index entries', async () => {
     const record = await created({ lastHeartbeatAt: T0 + 100 });
-    await store.claimForRefresh(record.tokenId, record.secretHash, T0 + 200);
-    await store.releaseRefreshClaim(record.tokenId, 'active', T0 + 300);
+    await fixture.store.claimForRefresh(record.tokenId, record.secretHash, T0 + 200);
+    await fixture.store.releaseRefreshClaim(record.tokenId, 'active', T0 + 300);
     expect(await rawItem(record.tokenId)).toMatchObject({
       status: 'active',
       updatedAt: T0 + 300,
@@ -161,8 +150,8 @@ describe('Method: releaseRefreshClaim', () => {
 
   it('restores a rotate token without a rotation entry, stale entry from createdAt', async () => {
     const record = await created({ status: 'rotate' });
-    await store.claimForRefresh(record.tokenId, record.secretHash, T0);
-    await store.releaseRefreshClaim(record.tokenId, 'rotate', T0 + 1);
+    await fixture.store.claimForRefresh(record.tokenId, record.secretHash, T0);
+    await fixture.store.releaseRefreshClaim(record.tokenId, 'rotate', T0 + 1);
     const item = await rawItem(record.tokenId);
     expect(item).toMatchObject({ status: 'rotate', [ATTR.seenAt]: record.createdAt });
     expect(item).not.toHaveProperty(ATTR.rotateAt);
@@ -170,44 +159,44 @@ describe('Method: releaseRefreshClaim', () => {
 
   it('does nothing when the token is no longer refreshing', async () => {
     const record = await created({ status: 'revoked' });
-    await store.releaseRefreshClaim(record.tokenId, 'active', T0);
-    expect((await store.getToken(record.tokenId))?.status).toBe('revoked');
+    await fixture.store.releaseRefreshClaim(record.tokenId, 'active', T0);
+    expect((await fixture.store.getToken(record.tokenId))?.status).toBe('revoked');
   });
 
   it('refuses a previous status a refresh cannot start from', async () => {
-    await expect(store.releaseRefreshClaim('tok_x', 'paused', T0)).rejects.toThrow(/not a status/);
+    await expect(fixture.store.releaseRefreshClaim('tok_x', 'paused', T0)).rejects.toThrow(/not a status/);
   });
 });
 
 describe('Method: completeRefresh', () => {
   it('marks the token refreshed, points at the successor and queues the upstream deletion after the grace', async () => {
     const record = await created();
-    await store.claimForRefresh(record.tokenId, record.secretHash, T0);
-    await store.completeRefresh(record.tokenId, 'tok_next', T0 + 10, 60_000);
+    await fixture.store.claimForRefresh(record.tokenId, record.secretHash, T0);
+    await fixture.store.completeRefresh(record.tokenId, 'tok_next', T0 + 10, 60_000);
     const item = await rawItem(record.tokenId);
     expect(item).toMatchObject({
       status: 'refreshed',
       successorId: 'tok_next',
       [ATTR.deleteAt]: T0 + 60_010,
     });
-    expect(await store.recordHeartbeat(record.tokenId, record.secretHash, T0 + 20)).toBeUndefined();
+    expect(await fixture.store.recordHeartbeat(record.tokenId, record.secretHash, T0 + 20)).toBeUndefined();
   });
 
   it('throws RefreshConflict when the token was revoked during the refresh', async () => {
     const record = await created();
-    await store.claimForRefresh(record.tokenId, record.secretHash, T0);
-    await store.revokeToken(record.tokenId, 'admin', T0 + 1);
-    await expect(store.completeRefresh(record.tokenId, 'tok_next', T0 + 2)).rejects.toBeInstanceOf(
+    await fixture.store.claimForRefresh(record.tokenId, record.secretHash, T0);
+    await fixture.store.revokeToken(record.tokenId, 'admin', T0 + 1);
+    await expect(fixture.store.completeRefresh(record.tokenId, 'tok_next', T0 + 2)).rejects.toBeInstanceOf(
       RefreshConflict,
     );
-    expect((await store.getToken(record.tokenId))?.status).toBe('revoked');
+    expect((await fixture.store.getToken(record.tokenId))?.status).toBe('revoked');
   });
 });
 
 describe('Method: revokeToken', () => {
   it('revokes a live token, returns it as it was, leaves every lifecycle index and queues the deletion', async () => {
     const record = await created();
-    expect(await store.revokeToken(record.tokenId, 'admin: leaked', T0 + 7)).toEqual(record);
+    expect(await fixture.store.revokeToken(record.tokenId, 'admin: leaked', T0 + 7)).toEqual(record);
     const item = await rawItem(record.tokenId);
     expect(item).toMatchObject({ status: 'revoked', statusReason: 'admin: leaked', [ATTR.deleteAt]: T0 + 7 });
     for (const name of [ATTR.rotateAt, ATTR.seenAt, ATTR.expireAt]) expect(item).not.toHaveProperty(name);
@@ -215,20 +204,20 @@ describe('Method: revokeToken', () => {
 
   it.each(['paused', 'rotate', 'refreshing', 'refreshed'] as const)('revokes a %s token', async (status) => {
     const record = await created({ status });
-    expect((await store.revokeToken(record.tokenId, 'sweep', T0))?.status).toBe(status);
+    expect((await fixture.store.revokeToken(record.tokenId, 'sweep', T0))?.status).toBe(status);
   });
 
   it.each(['revoked', 'superseded', 'expired'] as const)(
     'leaves a token in status %s as it is',
     async (status) => {
       const record = await created({ status });
-      expect(await store.revokeToken(record.tokenId, 'again', T0)).toBeUndefined();
-      expect(await store.getToken(record.tokenId)).toEqual(record);
+      expect(await fixture.store.revokeToken(record.tokenId, 'again', T0)).toBeUndefined();
+      expect(await fixture.store.getToken(record.tokenId)).toEqual(record);
     },
   );
 
   it('returns undefined for an unknown id and creates no item', async () => {
-    expect(await store.revokeToken('tok_nobody', 'x', T0)).toBeUndefined();
+    expect(await fixture.store.revokeToken('tok_nobody', 'x', T0)).toBeUndefined();
     expect(await rawItem('tok_nobody')).toBeUndefined();
   });
 });

@@ -1,37 +1,16 @@
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
-import { startDynalite, tokenRecord, type TestDynamo } from '../../../test/support/dynalite';
-import { DynamoTokenStore } from './dynamoTokenStore';
-import { ATTR, KEY } from './tables';
+import { useStore } from '../../../test/support/storeFixture';
+import { ATTR } from './tables';
 
 const DAY = 86_400_000;
 const T0 = 1_700_000_000_000;
 
-let db: TestDynamo;
-let store: DynamoTokenStore;
-
-beforeAll(async () => {
-  db = await startDynalite();
-  store = new DynamoTokenStore({ client: db.doc, tableName: db.tableName });
-});
-afterAll(() => db.close());
-
-async function rawItem(tokenId: string): Promise<Record<string, unknown> | undefined> {
-  const reply = await db.doc.send(
-    new GetCommand({ TableName: db.tableName, Key: KEY.token(tokenId), ConsistentRead: true }),
-  );
-  return reply.Item;
-}
-
-async function created(overrides: Parameters<typeof tokenRecord>[0] = {}) {
-  const record = tokenRecord(overrides);
-  await store.createToken(record);
-  return record;
-}
+const fixture = useStore();
+const { rawItem, created } = fixture;
 
 describe('Method: markForRotation', () => {
   it('marks a due active token rotate and takes it out of the rotation index', async () => {
     const record = await created();
-    expect(await store.markForRotation(record.tokenId, record.refreshAfter)).toBe(true);
+    expect(await fixture.store.markForRotation(record.tokenId, record.refreshAfter)).toBe(true);
     const item = await rawItem(record.tokenId);
     expect(item).toMatchObject({ status: 'rotate', [ATTR.seenAt]: record.createdAt });
     expect(item).not.toHaveProperty(ATTR.rotateAt);
@@ -43,20 +22,20 @@ describe('Method: markForRotation', () => {
     ['expired', {}, T0 + 14 * DAY],
   ])('leaves a token that is %s', async (_name, overrides, now) => {
     const record = await created(overrides);
-    expect(await store.markForRotation(record.tokenId, now)).toBe(false);
-    expect((await store.getToken(record.tokenId))?.status).toBe(record.status);
+    expect(await fixture.store.markForRotation(record.tokenId, now)).toBe(false);
+    expect((await fixture.store.getToken(record.tokenId))?.status).toBe(record.status);
   });
 });
 
 describe('Method: pauseToken / resumeToken', () => {
   it('pauses an active token (out of the rotation index, still in the stale one) and resumes it', async () => {
     const record = await created();
-    expect((await store.pauseToken(record.tokenId, 'admin', T0 + 1))?.status).toBe('active');
+    expect((await fixture.store.pauseToken(record.tokenId, 'admin', T0 + 1))?.status).toBe('active');
     let item = await rawItem(record.tokenId);
     expect(item).toMatchObject({ status: 'paused', statusReason: 'admin', [ATTR.seenAt]: record.createdAt });
     expect(item).not.toHaveProperty(ATTR.rotateAt);
 
-    expect((await store.resumeToken(record.tokenId, T0 + 2))?.status).toBe('active');
+    expect((await fixture.store.resumeToken(record.tokenId, T0 + 2))?.status).toBe('active');
     item = await rawItem(record.tokenId);
     expect(item).toMatchObject({ status: 'active', [ATTR.rotateAt]: record.refreshAfter });
     expect(item).not.toHaveProperty('statusReason');
@@ -64,17 +43,17 @@ describe('Method: pauseToken / resumeToken', () => {
 
   it('neither pauses a revoked token nor resumes an active one', async () => {
     const revoked = await created({ status: 'revoked' });
-    expect(await store.pauseToken(revoked.tokenId, 'admin', T0)).toBeUndefined();
+    expect(await fixture.store.pauseToken(revoked.tokenId, 'admin', T0)).toBeUndefined();
     const active = await created();
-    expect(await store.resumeToken(active.tokenId, T0)).toBeUndefined();
+    expect(await fixture.store.resumeToken(active.tokenId, T0)).toBeUndefined();
   });
 });
 
 describe('Method: expireToken', () => {
   it('expires a non-terminal token past expiresAt and removes its lifecycle index entries', async () => {
     const record = await created();
-    expect(await store.expireToken(record.tokenId, T0 + DAY)).toBeUndefined();
-    expect((await store.expireToken(record.tokenId, record.expiresAt))?.status).toBe('active');
+    expect(await fixture.store.expireToken(record.tokenId, T0 + DAY)).toBeUndefined();
+    expect((await fixture.store.expireToken(record.tokenId, record.expiresAt))?.status).toBe('active');
     const item = await rawItem(record.tokenId);
     expect(item?.status).toBe('expired');
     for (const name of [ATTR.rotateAt, ATTR.seenAt, ATTR.expireAt]) expect(item).not.toHaveProperty(name);
@@ -82,22 +61,22 @@ describe('Method: expireToken', () => {
 
   it('leaves a revoked token revoked', async () => {
     const record = await created({ status: 'revoked' });
-    expect(await store.expireToken(record.tokenId, record.expiresAt + 1)).toBeUndefined();
+    expect(await fixture.store.expireToken(record.tokenId, record.expiresAt + 1)).toBeUndefined();
   });
 });
 
 describe('Method: deferUpstreamDeletion / markUpstreamDeleted', () => {
   it('retries later with a counted attempt, then supersedes a refreshed token and leaves the queue', async () => {
     const record = await created();
-    await store.claimForRefresh(record.tokenId, record.secretHash, T0);
-    await store.completeRefresh(record.tokenId, 'tok_next', T0);
-    expect(await store.deferUpstreamDeletion(record.tokenId, T0 + 60_000)).toBe(true);
+    await fixture.store.claimForRefresh(record.tokenId, record.secretHash, T0);
+    await fixture.store.completeRefresh(record.tokenId, 'tok_next', T0);
+    expect(await fixture.store.deferUpstreamDeletion(record.tokenId, T0 + 60_000)).toBe(true);
     expect(await rawItem(record.tokenId)).toMatchObject({
       [ATTR.deleteAt]: T0 + 60_000,
       [ATTR.deleteAttempts]: 1,
     });
 
-    expect(await store.markUpstreamDeleted(record.tokenId, T0 + 60_001)).toBe(true);
+    expect(await fixture.store.markUpstreamDeleted(record.tokenId, T0 + 60_001)).toBe(true);
     const item = await rawItem(record.tokenId);
     expect(item?.status).toBe('superseded');
     for (const name of [ATTR.deleteAt, ATTR.deleteAttempts, ATTR.expireAt])
@@ -106,8 +85,8 @@ describe('Method: deferUpstreamDeletion / markUpstreamDeleted', () => {
 
   it('keeps a revoked token revoked when its upstream token is gone', async () => {
     const record = await created();
-    await store.revokeToken(record.tokenId, 'admin', T0);
-    expect(await store.markUpstreamDeleted(record.tokenId, T0 + 1)).toBe(true);
+    await fixture.store.revokeToken(record.tokenId, 'admin', T0);
+    expect(await fixture.store.markUpstreamDeleted(record.tokenId, T0 + 1)).toBe(true);
     const item = await rawItem(record.tokenId);
     expect(item?.status).toBe('revoked');
     expect(item).not.toHaveProperty(ATTR.deleteAt);
@@ -115,7 +94,7 @@ describe('Method: deferUpstreamDeletion / markUpstreamDeleted', () => {
 
   it('reports false for a token that is not queued', async () => {
     const record = await created();
-    expect(await store.deferUpstreamDeletion(record.tokenId, T0)).toBe(false);
-    expect(await store.markUpstreamDeleted(record.tokenId, T0)).toBe(false);
+    expect(await fixture.store.deferUpstreamDeletion(record.tokenId, T0)).toBe(false);
+    expect(await fixture.store.markUpstreamDeleted(record.tokenId, T0)).toBe(false);
   });
 });
