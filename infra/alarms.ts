@@ -1,0 +1,162 @@
+/**
+ * What the broker is watched for, as plain data: CloudWatch alarms and the log metric filters that turn
+ * the handlers' JSON log lines into metrics. No Pulumi here; the resource names and dimension values come
+ * in as a type parameter (strings in tests, Outputs in infra/monitoring.ts).
+ */
+
+/** Namespace of the metrics the log filters publish. */
+export const METRIC_NAMESPACE = 'LogfireBroker';
+
+/**
+ * Log messages that mean "a token was revoked". Extension point: when admin revocation, bulk revoke or
+ * the anomaly sweep land, add their log message here and the Revocations metric counts them.
+ */
+export const REVOCATION_MESSAGES: readonly string[] = ['token chain revoked'];
+
+/** A CloudWatch Logs metric filter: every matching log line adds 1 to the metric. */
+export interface LogMetric {
+  metricName: string;
+  /** Filter pattern over the Powertools JSON line (`level`, `message`, ...). */
+  pattern: string;
+}
+
+/** Mints, refreshes, revocations and errors, counted from the lines functions/core logs. */
+export function logMetrics(revocationMessages: readonly string[] = REVOCATION_MESSAGES): LogMetric[] {
+  return [
+    { metricName: 'Mints', pattern: messagePattern(['token minted']) },
+    { metricName: 'Refreshes', pattern: messagePattern(['token refreshed']) },
+    { metricName: 'Revocations', pattern: messagePattern(revocationMessages) },
+    { metricName: 'Errors', pattern: '{ $.level = "ERROR" }' },
+  ];
+}
+
+/** `{ $.message = "a" || $.message = "b" }`; quotes inside a message would end the pattern's string. */
+export function messagePattern(messages: readonly string[]): string {
+  if (messages.length === 0) throw new Error('a log metric needs at least one message');
+  for (const message of messages) {
+    if (/["\\]/.test(message)) throw new Error(`log message "${message}" may not contain " or \\`);
+  }
+  return `{ ${messages.map((message) => `$.message = "${message}"`).join(' || ')} }`;
+}
+
+export interface MetricSpec<N> {
+  namespace: string;
+  metricName: string;
+  stat: string;
+  period: number;
+  dimensions: Record<string, N>;
+}
+
+export interface AlarmSpec<N> {
+  /** Unique suffix of the alarm's resource name. */
+  key: string;
+  description: string;
+  threshold: number;
+  evaluationPeriods: number;
+  /** A single metric, or metric math: the query with returnData is what is compared. */
+  metric?: MetricSpec<N>;
+  queries?: {
+    id: string;
+    expression?: string;
+    label?: string;
+    returnData?: boolean;
+    metric?: MetricSpec<N>;
+  }[];
+}
+
+export interface AlarmInputs<N> {
+  api: { name: N; stage: N };
+  /** Every function, by key (mint, heartbeat, refresh, ...). */
+  functions: { key: string; name: N }[];
+  deadLetterQueue?: { name: N };
+  mintAlarmPerMinute: number;
+}
+
+/** API 5xx share of requests above this (percent, over 5 minutes) pages the operator. */
+export const API_5XX_PERCENT = 5;
+
+/**
+ * Every alarm of the stack. All compare with GreaterThanThreshold and treat missing data as not
+ * breaching: no traffic is not an outage.
+ */
+export function alarmSpecs<N>(inputs: AlarmInputs<N>): AlarmSpec<N>[] {
+  const { api, functions, deadLetterQueue, mintAlarmPerMinute } = inputs;
+  if (!Number.isInteger(mintAlarmPerMinute) || mintAlarmPerMinute < 1) {
+    throw new Error(`mintAlarmPerMinute: ${mintAlarmPerMinute} must be a whole number of at least 1`);
+  }
+  const mint = functions.find((fn) => fn.key === 'mint');
+  if (!mint) throw new Error('Monitoring: the functions need a "mint" entry for the mint-rate alarm');
+  const apiDimensions = { ApiName: api.name, Stage: api.stage };
+  const lambda = (name: N, metricName: string, period: number): MetricSpec<N> => ({
+    namespace: 'AWS/Lambda',
+    metricName,
+    stat: 'Sum',
+    period,
+    dimensions: { FunctionName: name },
+  });
+
+  const alarms: AlarmSpec<N>[] = [
+    {
+      key: 'api-5xx-rate',
+      description: `More than ${API_5XX_PERCENT}% of API requests answered 5xx over 5 minutes`,
+      threshold: API_5XX_PERCENT,
+      evaluationPeriods: 1,
+      queries: [
+        { id: 'errors', metric: apiMetric('5XXError', apiDimensions) },
+        { id: 'requests', metric: apiMetric('Count', apiDimensions) },
+        // No requests means no rate: 0, not a division by zero.
+        {
+          id: 'rate',
+          expression: 'IF(requests > 0, 100 * errors / requests, 0)',
+          label: '5xx %',
+          returnData: true,
+        },
+      ],
+    },
+  ];
+  for (const fn of functions) {
+    alarms.push(
+      {
+        key: `${fn.key}-errors`,
+        description: `The ${fn.key} function failed (uncaught error or timeout) in the last 5 minutes`,
+        threshold: 0,
+        evaluationPeriods: 1,
+        metric: lambda(fn.name, 'Errors', 300),
+      },
+      {
+        key: `${fn.key}-throttles`,
+        description: `The ${fn.key} function was throttled (reserved concurrency reached) in the last 5 minutes`,
+        threshold: 0,
+        evaluationPeriods: 1,
+        metric: lambda(fn.name, 'Throttles', 300),
+      },
+    );
+  }
+  if (deadLetterQueue) {
+    alarms.push({
+      key: 'dlq-depth',
+      description: 'A scheduled job could not be delivered and waits in the dead-letter queue',
+      threshold: 0,
+      evaluationPeriods: 1,
+      metric: {
+        namespace: 'AWS/SQS',
+        metricName: 'ApproximateNumberOfMessagesVisible',
+        stat: 'Maximum',
+        period: 300,
+        dimensions: { QueueName: deadLetterQueue.name },
+      },
+    });
+  }
+  alarms.push({
+    key: 'mint-spike',
+    description: `More than ${mintAlarmPerMinute} mint requests in one minute: abuse, or a client stuck in a loop`,
+    threshold: mintAlarmPerMinute,
+    evaluationPeriods: 1,
+    metric: lambda(mint.name, 'Invocations', 60),
+  });
+  return alarms;
+}
+
+function apiMetric<N>(metricName: string, dimensions: Record<string, N>): MetricSpec<N> {
+  return { namespace: 'AWS/ApiGateway', metricName, stat: 'Sum', period: 300, dimensions };
+}

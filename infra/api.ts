@@ -1,0 +1,255 @@
+/**
+ * The public HTTP front: an API Gateway REST API (REST, not HTTP API, because WAF attaches only to REST
+ * stages) whose resources, methods and Lambda proxy integrations are built from the route table the
+ * local server uses (functions/http/routes.ts).
+ */
+import * as aws from '@pulumi/aws';
+import * as pulumi from '@pulumi/pulumi';
+import { LOG_RETENTION_DAYS } from './validation';
+import type { RouteName, RouteSpec } from '../functions/http/routes';
+import {
+  accessLogFormat,
+  GATEWAY_RESPONSES,
+  gatewayResponseParameters,
+  gatewayResponseTemplate,
+} from './apiResponses';
+import { buildRouteTree, deploymentHash } from './apiRoutes';
+
+export interface ApiArgs {
+  functions: Record<RouteName, aws.lambda.Function>;
+  stageName: string;
+  /** Stage-wide method throttling: steady requests per second and burst (API Gateway's token bucket). */
+  throttle: { rateLimit: number; burstLimit: number };
+  logRetentionDays: number;
+  /** Encrypts the access-log group; the key policy must allow `logs.<region>.amazonaws.com`. */
+  kmsKeyArn?: pulumi.Input<string>;
+  /** The routes to serve; defaults to ROUTES. Tests pass their own to check admin routes. */
+  routes?: readonly RouteSpec[];
+  /**
+   * Create the account-level API Gateway CloudWatch role (default true). It is one setting per account and
+   * region: a second stack in the same account and region should set this to false and reuse the first's.
+   */
+  manageAccountLogRole?: boolean;
+}
+
+export class Api extends pulumi.ComponentResource {
+  readonly restApi: aws.apigateway.RestApi;
+  readonly stage: aws.apigateway.Stage;
+  readonly url: pulumi.Output<string>;
+
+  constructor(name: string, args: ApiArgs, opts?: pulumi.ComponentResourceOptions) {
+    super('logfire-broker:index:Api', name, {}, opts);
+    const {
+      functions,
+      stageName,
+      throttle,
+      logRetentionDays,
+      kmsKeyArn,
+      routes,
+      manageAccountLogRole = true,
+    } = args;
+    validate(stageName, throttle, logRetentionDays);
+    const tree = buildRouteTree(routes);
+    const parent = { parent: this };
+
+    this.restApi = new aws.apigateway.RestApi(
+      `${name}-rest-api`,
+      {
+        description: 'logfire-broker: mints and manages Logfire write tokens',
+        // REGIONAL: WAF attaches to the stage in this region; an edge-optimized API would hide client IPs
+        // behind CloudFront's.
+        endpointConfiguration: { types: 'REGIONAL' },
+      },
+      parent,
+    );
+    const restApi = this.restApi;
+
+    // Resources: parents are declared before children (buildRouteTree's order), shared prefixes once.
+    const resourceIds = new Map<string, pulumi.Input<string>>([['/', restApi.rootResourceId]]);
+    for (const node of tree.resources) {
+      const resource = new aws.apigateway.Resource(
+        `${name}-res-${node.slug}`,
+        { restApi: restApi.id, parentId: resourceIds.get(node.parentPath)!, pathPart: node.pathPart },
+        parent,
+      );
+      resourceIds.set(node.path, resource.id);
+    }
+
+    const dependsOn: pulumi.Resource[] = [];
+    const targets: Record<string, pulumi.Output<string>> = {};
+    for (const node of tree.methods) {
+      const fn = functions[node.route.name];
+      if (!fn)
+        throw new Error(
+          `Api: no function for route "${node.route.name}" (${node.httpMethod} ${node.resourcePath})`,
+        );
+      const resourceId = resourceIds.get(node.resourcePath)!;
+      const method = new aws.apigateway.Method(
+        `${name}-method-${node.slug}`,
+        { restApi: restApi.id, resourceId, httpMethod: node.httpMethod, authorization: node.authorization },
+        parent,
+      );
+      const integration = new aws.apigateway.Integration(
+        `${name}-integration-${node.slug}`,
+        {
+          restApi: restApi.id,
+          resourceId,
+          httpMethod: method.httpMethod,
+          type: 'AWS_PROXY',
+          // Lambda is always invoked with POST, whatever the client's method.
+          integrationHttpMethod: 'POST',
+          uri: fn.invokeArn,
+        },
+        parent,
+      );
+      // Only this API, only this route's method and path may invoke the function (any stage, so the
+      // console's test-invoke works too); never `/*/*`.
+      new aws.lambda.Permission(
+        `${name}-invoke-${node.slug}`,
+        {
+          action: 'lambda:InvokeFunction',
+          function: fn.name,
+          principal: 'apigateway.amazonaws.com',
+          sourceArn: pulumi.interpolate`${restApi.executionArn}/*${node.sourceArnPath}`,
+        },
+        parent,
+      );
+      dependsOn.push(method, integration);
+      targets[`${node.httpMethod} ${node.resourcePath}`] = fn.invokeArn;
+    }
+
+    // API Gateway's own errors in the broker's JSON error shape. They take effect only when deployed,
+    // so they are part of the deployment's trigger below.
+    for (const spec of GATEWAY_RESPONSES) {
+      dependsOn.push(
+        new aws.apigateway.Response(
+          `${name}-response-${spec.type.toLowerCase().replace(/_/g, '-')}`,
+          {
+            restApiId: restApi.id,
+            responseType: spec.type,
+            statusCode: spec.statusCode,
+            responseTemplates: { 'application/json': gatewayResponseTemplate(spec) },
+            responseParameters: gatewayResponseParameters(spec),
+          },
+          parent,
+        ),
+      );
+    }
+
+    // A deployment is a snapshot: the hash makes any change of route, authorization, target or gateway
+    // response replace it (create-before-delete), and the stage moves to the new one.
+    const deployment = new aws.apigateway.Deployment(
+      `${name}-deployment`,
+      {
+        restApi: restApi.id,
+        description: 'Managed by Pulumi (logfire-broker)',
+        triggers: {
+          redeployment: pulumi.all(targets).apply((uris) =>
+            deploymentHash({
+              resources: tree.resources,
+              methods: tree.methods,
+              uris,
+              responses: GATEWAY_RESPONSES,
+            }),
+          ),
+        },
+      },
+      { parent: this, dependsOn },
+    );
+
+    const accessLogs = new aws.cloudwatch.LogGroup(
+      `${name}-access-logs`,
+      { retentionInDays: logRetentionDays, kmsKeyId: kmsKeyArn },
+      parent,
+    );
+    const account = manageAccountLogRole ? this.accountLogRole(name) : undefined;
+
+    this.stage = new aws.apigateway.Stage(
+      `${name}-stage`,
+      {
+        restApi: restApi.id,
+        deployment: deployment.id,
+        stageName,
+        accessLogSettings: { destinationArn: accessLogs.arn, format: accessLogFormat() },
+      },
+      // Access logging fails ("CloudWatch Logs role ARN must be set in account settings") until the
+      // account-level role is in place.
+      { parent: this, dependsOn: account ? [account] : [] },
+    );
+
+    new aws.apigateway.MethodSettings(
+      `${name}-method-settings`,
+      {
+        restApi: restApi.id,
+        stageName: this.stage.stageName,
+        methodPath: '*/*',
+        settings: {
+          metricsEnabled: true,
+          throttlingRateLimit: throttle.rateLimit,
+          throttlingBurstLimit: throttle.burstLimit,
+          // Execution logs go to an unmanaged log group with no retention, and at INFO with data trace
+          // they would record request headers (Authorization). The access log above is enough.
+          loggingLevel: 'OFF',
+          dataTraceEnabled: false,
+        },
+      },
+      parent,
+    );
+
+    this.url = this.stage.invokeUrl;
+    this.registerOutputs({ restApi: this.restApi, stage: this.stage, url: this.url });
+  }
+
+  /**
+   * The API Gateway service's CloudWatch role, required for access logging. ACCOUNT-WIDE: it is a single
+   * setting per account and region (aws.apigateway.Account), shared by every REST API there.
+   */
+  private accountLogRole(name: string): aws.apigateway.Account {
+    const partition = aws.getPartitionOutput({}, { parent: this }).partition;
+    const role = new aws.iam.Role(
+      `${name}-apigw-cloudwatch`,
+      {
+        description: 'API Gateway (account-wide setting) writes access logs to CloudWatch Logs',
+        assumeRolePolicy: JSON.stringify({
+          Version: '2012-10-17',
+          Statement: [
+            { Effect: 'Allow', Principal: { Service: 'apigateway.amazonaws.com' }, Action: 'sts:AssumeRole' },
+          ],
+        }),
+      },
+      { parent: this },
+    );
+    const attachment = new aws.iam.RolePolicyAttachment(
+      `${name}-apigw-cloudwatch`,
+      {
+        role: role.name,
+        // AWS's managed policy for exactly this role; it needs `*` resources because API Gateway names
+        // the log groups it creates itself.
+        policyArn: pulumi.interpolate`arn:${partition}:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs`,
+      },
+      { parent: this },
+    );
+    return new aws.apigateway.Account(
+      `${name}-account`,
+      { cloudwatchRoleArn: role.arn },
+      // API Gateway checks the role's permissions when it is set: attach the policy first.
+      { parent: this, dependsOn: [attachment] },
+    );
+  }
+}
+
+function validate(stageName: string, throttle: ApiArgs['throttle'], logRetentionDays: number): void {
+  // Stage names: letters, digits, hyphens and underscores, at most 128 characters.
+  if (!/^[A-Za-z0-9_-]{1,128}$/.test(stageName)) {
+    throw new Error(`Api: stageName "${stageName}" must be 1-128 letters, digits, - or _`);
+  }
+  if (!(throttle.rateLimit > 0) || !Number.isFinite(throttle.rateLimit)) {
+    throw new Error(`Api: throttle.rateLimit must be a positive number of requests per second`);
+  }
+  if (!Number.isInteger(throttle.burstLimit) || throttle.burstLimit < 1) {
+    throw new Error(`Api: throttle.burstLimit must be a positive whole number of requests`);
+  }
+  if (!(LOG_RETENTION_DAYS as readonly number[]).includes(logRetentionDays)) {
+    throw new Error(`Api: logRetentionDays ${logRetentionDays} is not a retention CloudWatch Logs accepts`);
+  }
+}

@@ -1,0 +1,71 @@
+/**
+ * The Lambdas' environment: the stack side of functions/config.ts. Names, ARNs and settings only; the
+ * Logfire credential stays in Secrets Manager and the functions get the secret's ARN. No Pulumi import.
+ */
+import { ConfigError, formatDuration, readConfig } from '../functions/config';
+import type { SettingKey, StackSettings } from './settings';
+import { SettingsError } from './validation';
+
+/**
+ * The environment every Lambda gets: names, ARNs and settings, never a credential. `refs` are the table
+ * name and the secret's ARN (Outputs in the stack, strings in tests).
+ * @example lambdaEnvironment(settings, { tableName: 'logfire-broker-prod-tokens', upstreamSecretId: secret.arn })
+ */
+export function lambdaEnvironment<Ref>(
+  settings: StackSettings,
+  refs: { tableName: Ref; upstreamSecretId: Ref },
+): Record<string, string | Ref> {
+  const { upstream } = settings;
+  return {
+    BROKER_TABLE_NAME: refs.tableName,
+    BROKER_UPSTREAM: upstream.kind,
+    BROKER_UPSTREAM_SECRET_ID: refs.upstreamSecretId,
+    ...(upstream.kind === 'api-key'
+      ? { LOGFIRE_PROJECT_ID: upstream.projectId }
+      : { LOGFIRE_ORG: upstream.organization, LOGFIRE_PROJECT: upstream.project }),
+    ...(settings.logfireBaseUrl ? { LOGFIRE_BASE_URL: settings.logfireBaseUrl } : {}),
+    BROKER_TOKEN_TTL: formatDuration(settings.tokenTtlMs),
+    BROKER_ROTATE_AFTER: formatDuration(settings.rotateAfterMs),
+    BROKER_HEARTBEAT_INTERVAL: formatDuration(settings.heartbeatIntervalMs),
+    BROKER_IDEMPOTENCY_WINDOW: formatDuration(settings.idempotencyWindowMs),
+    BROKER_UPSTREAM_TIMEOUT: formatDuration(settings.upstreamTimeoutMs),
+    BROKER_UPSTREAM_RETRIES: String(settings.upstreamRetries),
+    BROKER_LOG_LEVEL: settings.logLevel,
+  };
+}
+
+/** Setting behind each variable the Lambdas read (functions/config.ts). */
+const SETTING_OF_ENV: Record<string, SettingKey> = {
+  BROKER_TOKEN_TTL: 'tokenTtl',
+  BROKER_ROTATE_AFTER: 'rotateAfter',
+  BROKER_HEARTBEAT_INTERVAL: 'heartbeatInterval',
+  BROKER_IDEMPOTENCY_WINDOW: 'idempotencyWindow',
+  BROKER_UPSTREAM: 'upstreamKind',
+  BROKER_UPSTREAM_TIMEOUT: 'upstreamTimeout',
+  BROKER_UPSTREAM_RETRIES: 'upstreamRetries',
+  BROKER_LOG_LEVEL: 'logLevel',
+  LOGFIRE_PROJECT_ID: 'logfireProjectId',
+  LOGFIRE_ORG: 'logfireOrg',
+  LOGFIRE_PROJECT: 'logfireProject',
+  LOGFIRE_BASE_URL: 'logfireBaseUrl',
+};
+
+/**
+ * Runs the Lambdas' own config reader over the environment the stack will write, so its rules (minimum
+ * durations, rotateAfter < tokenTtl, ...) fail `pulumi preview` rather than a cold start. Its messages name
+ * the variable; this one names the stack setting.
+ */
+export function assertLambdasAccept(settings: StackSettings): void {
+  const env = lambdaEnvironment(settings, {
+    tableName: 'table',
+    upstreamSecretId: 'arn:aws:secretsmanager:::x',
+  });
+  try {
+    readConfig(env);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    let detail = error.message.slice(error.key.length + 2);
+    for (const [env, key] of Object.entries(SETTING_OF_ENV)) detail = detail.split(env).join(key);
+    throw new SettingsError(SETTING_OF_ENV[error.key] ?? error.key, detail);
+  }
+}

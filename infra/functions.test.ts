@@ -1,0 +1,212 @@
+import * as pulumi from '@pulumi/pulumi';
+import { ROUTES } from '../functions/http/routes';
+import { Functions, missingBundles, type FunctionsArgs } from './functions';
+import { HANDLERS, bundlePath, handlerNamed } from './handlers';
+import type { PolicyDocument } from './policies';
+import { ACCOUNT, REGION, ofType, setupMocks, settle, type RecordedResource } from './testing/mocks';
+
+const TABLE = `arn:aws:dynamodb:${REGION}:${ACCOUNT}:table/p-tokens`;
+const AUDIT = `${TABLE}-audit`;
+const SECRET = `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:up-AbCdEf`;
+const KMS = `arn:aws:kms:${REGION}:${ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab`;
+
+const ARGS: FunctionsArgs = {
+  handlers: HANDLERS,
+  namePrefix: 'p',
+  environment: { BROKER_TABLE_NAME: 'p-tokens', BROKER_UPSTREAM_SECRET_ID: SECRET },
+  tokensTableArn: TABLE,
+  auditTableArn: AUDIT,
+  upstreamSecretArn: SECRET,
+  memoryMb: 512,
+  timeoutSeconds: 20,
+  reservedConcurrency: { mint: 7 },
+  logRetentionDays: 14,
+  logLevel: 'WARN',
+};
+
+/** Builds Functions under fresh mocks; keeps each function's code archive as the program passed it. */
+async function build(overrides: Partial<FunctionsArgs> = {}) {
+  const resources = setupMocks();
+  const code: Record<string, pulumi.asset.AssetArchive> = {};
+  const keepCode: pulumi.ResourceTransformation = ({ type, props }) => {
+    if (type === 'aws:lambda/function:Function')
+      code[props.name as string] = props.code as pulumi.asset.AssetArchive;
+    return undefined;
+  };
+  const functions = new Functions('fn', { ...ARGS, ...overrides }, { transformations: [keepCode] });
+  await settle();
+  const fns = ofType(resources, 'aws:lambda/function:Function');
+  const byName = (type: string, name: string) => ofType(resources, type).find((r) => r.name === name)!;
+  return { resources, functions, fns, code, byName };
+}
+
+const policyOf = (resources: RecordedResource[], handler: string): PolicyDocument =>
+  JSON.parse(
+    ofType(resources, 'aws:iam/rolePolicy:RolePolicy').find((r) => r.name === `fn-${handler}-policy`)!.inputs
+      .policy as string,
+  ) as PolicyDocument;
+
+describe('Functions', () => {
+  let built: Awaited<ReturnType<typeof build>>;
+  beforeAll(async () => {
+    built = await build();
+  });
+
+  it('deploys one nodejs22.x arm64 function per handler, with memory, timeout and concurrency from config', async () => {
+    const { fns } = built;
+    expect(fns.map((f) => f.inputs.name).sort()).toEqual(HANDLERS.map((h) => `p-${h.name}`).sort());
+    for (const { inputs } of fns) {
+      expect(inputs).toMatchObject({
+        runtime: 'nodejs22.x',
+        architectures: ['arm64'],
+        handler: 'index.handler',
+        memorySize: 512,
+        timeout: 20,
+      });
+      expect(inputs.reservedConcurrentExecutions).toBe(inputs.name === 'p-mint' ? 7 : undefined);
+    }
+  });
+
+  it('gives every function its own log group with retention, and sends its JSON logs there', async () => {
+    const { fns, resources } = built;
+    const groups = ofType(resources, 'aws:cloudwatch/logGroup:LogGroup');
+    expect(groups).toHaveLength(HANDLERS.length);
+    for (const { inputs } of fns) {
+      const group = groups.find((g) => g.inputs.name === `/aws/lambda/${String(inputs.name)}`);
+      expect(group?.inputs.retentionInDays).toBe(14);
+      expect(inputs.loggingConfig).toEqual({
+        logFormat: 'JSON',
+        logGroup: `/aws/lambda/${String(inputs.name)}`,
+        applicationLogLevel: 'WARN',
+        systemLogLevel: 'INFO',
+      });
+    }
+  });
+
+  it('deploys the bundle npm run build writes for each handler', async () => {
+    const { code } = built;
+    for (const handler of HANDLERS) {
+      const assets = await code[`p-${handler.name}`]!.assets;
+      expect(Object.keys(assets)).toEqual(['index.mjs']);
+      expect(await (assets['index.mjs'] as pulumi.asset.FileAsset).path).toBe(bundlePath(handler.name));
+    }
+  });
+
+  it('gives every function its own role that only Lambda can assume, with one inline policy', async () => {
+    const { fns, resources } = built;
+    const roles = ofType(resources, 'aws:iam/role:Role');
+    const policies = ofType(resources, 'aws:iam/rolePolicy:RolePolicy');
+    expect(roles).toHaveLength(HANDLERS.length);
+    expect(policies).toHaveLength(HANDLERS.length);
+    expect(ofType(resources, 'aws:iam/rolePolicyAttachment:RolePolicyAttachment')).toHaveLength(0);
+    for (const handler of HANDLERS) {
+      const role = roles.find((r) => r.name === `fn-${handler.name}-role`)!;
+      expect(JSON.parse(role.inputs.assumeRolePolicy as string).Statement).toEqual([
+        expect.objectContaining({
+          Principal: { Service: 'lambda.amazonaws.com' },
+          Action: ['sts:AssumeRole'],
+        }),
+      ]);
+      expect(fns.find((f) => f.inputs.name === `p-${handler.name}`)!.inputs.role).toBe(role.state.arn);
+      expect(policies.filter((p) => p.inputs.role === role.state.name)).toHaveLength(1);
+    }
+  });
+
+  it.each(HANDLERS.map((h) => [h.name]))(
+    'grants %s exactly its declared DynamoDB actions on the tokens table, and writes only to its own log group',
+    (name) => {
+      const { resources } = built;
+      const spec = handlerNamed(name);
+      const policy = policyOf(resources, name);
+      const byService = (prefix: string) =>
+        policy.Statement.filter((s) => s.Action.some((a) => a.startsWith(prefix)));
+      expect(byService('dynamodb:')).toEqual([
+        expect.objectContaining({ Action: [...spec.tokens.actions].sort(), Resource: [TABLE] }),
+      ]);
+      expect(byService('logs:')).toEqual([
+        expect.objectContaining({
+          Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+          Resource: [`arn:aws:logs:${REGION}:${ACCOUNT}:log-group:/aws/lambda/p-${name}:*`],
+        }),
+      ]);
+      // Nothing beyond its tables, its secret (if it calls Logfire) and its logs.
+      expect(policy.Statement.flatMap((s) => s.Action).sort()).toEqual(
+        [
+          ...spec.tokens.actions,
+          ...(spec.readsUpstreamSecret ? ['secretsmanager:GetSecretValue'] : []),
+          'logs:CreateLogStream',
+          'logs:PutLogEvents',
+        ].sort(),
+      );
+      expect(policy.Statement.flatMap((s) => s.Resource)).toEqual([
+        TABLE,
+        ...(spec.readsUpstreamSecret ? [SECRET] : []),
+        `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:/aws/lambda/p-${name}:*`,
+      ]);
+      for (const statement of policy.Statement) {
+        expect(statement.Effect).toBe('Allow');
+        expect(statement.Action.some((action) => action.includes('*'))).toBe(false);
+        expect(statement.Resource).not.toContain('*');
+      }
+    },
+  );
+
+  it('grants the heartbeat function no secretsmanager access, and mint and refresh only the upstream secret', async () => {
+    const { resources } = built;
+    const secretGrants = (name: string) =>
+      policyOf(resources, name).Statement.filter((s) =>
+        s.Action.some((a) => a.startsWith('secretsmanager:')),
+      );
+    expect(secretGrants('heartbeat')).toEqual([]);
+    for (const name of ['mint', 'refresh']) {
+      expect(secretGrants(name)).toEqual([
+        expect.objectContaining({ Action: ['secretsmanager:GetSecretValue'], Resource: [SECRET] }),
+      ]);
+    }
+  });
+
+  it('grants kms:Decrypt on the customer managed key only when the stack uses one', async () => {
+    const plain = built;
+    for (const h of HANDLERS) expect(JSON.stringify(policyOf(plain.resources, h.name))).not.toContain('kms:');
+    const cmk = await build({ kmsKeyArn: KMS });
+    for (const h of HANDLERS) {
+      expect(policyOf(cmk.resources, h.name).Statement).toContainEqual(
+        expect.objectContaining({ Action: ['kms:Decrypt'], Resource: [KMS] }),
+      );
+    }
+    for (const group of ofType(cmk.resources, 'aws:cloudwatch/logGroup:LogGroup')) {
+      expect(group.inputs.kmsKeyId).toBe(KMS);
+    }
+  });
+
+  it('passes the environment through unchanged to every function', async () => {
+    const { fns } = built;
+    for (const { inputs } of fns) expect(inputs.environment).toEqual({ variables: ARGS.environment });
+  });
+
+  it('maps every route to the function that serves it', async () => {
+    const { functions } = built;
+    const routes = functions.routeFunctions();
+    expect(Object.keys(routes).sort()).toEqual(ROUTES.map((r) => r.name).sort());
+    expect(routes.heartbeat).toBe(functions.byName.heartbeat!.fn);
+  });
+
+  it('refuses an API handler whose timeout API Gateway would cut short', () => {
+    setupMocks();
+    const slow = [{ ...handlerNamed('mint'), timeoutSeconds: 60 }];
+    expect(() => new Functions('fn', { ...ARGS, handlers: slow, reservedConcurrency: {} })).toThrow(
+      'at most 29 s',
+    );
+  });
+
+  it('refuses reserved concurrency for a handler that does not exist', () => {
+    setupMocks();
+    expect(() => new Functions('fn', { ...ARGS, reservedConcurrency: { sweep: 1 } })).toThrow('"sweep"');
+  });
+
+  it('lists the bundles that are missing from a folder', () => {
+    expect(missingBundles(HANDLERS, '/nonexistent')).toEqual(
+      HANDLERS.map((h) => bundlePath(h.name, '/nonexistent')),
+    );
+  });
+});

@@ -1,0 +1,62 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { ROUTES } from '../functions/http/routes';
+import { DIST_DIR, lambdaNames } from '../scripts/build';
+import { BUNDLE_DIR, HANDLERS, SCHEDULES, bundlePath, handlerNamed } from './handlers';
+
+describe('HANDLERS', () => {
+  it('deploys exactly the entry points npm run build bundles', () => {
+    expect(HANDLERS.map((handler) => handler.name).sort()).toEqual(lambdaNames());
+    for (const handler of HANDLERS) {
+      expect(existsSync(join(__dirname, '..', 'functions', 'lambda', `${handler.name}.ts`))).toBe(true);
+    }
+  });
+
+  it('reads the bundles where the build writes them', () => {
+    expect(BUNDLE_DIR).toBe(DIST_DIR);
+    expect(bundlePath('mint')).toBe(join(DIST_DIR, 'mint', 'index.mjs'));
+  });
+
+  it('serves every route with exactly one handler', () => {
+    for (const route of ROUTES) {
+      expect(HANDLERS.filter((handler) => handler.routes.includes(route.name))).toHaveLength(1);
+    }
+  });
+
+  it('gives every handler a short, unique name and at least one table action', () => {
+    expect(new Set(HANDLERS.map((handler) => handler.name)).size).toBe(HANDLERS.length);
+    for (const handler of HANDLERS) {
+      expect(handler.name).toMatch(/^[a-z][a-z0-9-]{0,22}$/);
+      expect(handler.tokens.actions.length).toBeGreaterThan(0);
+      expect(new Set(handler.tokens.actions).size).toBe(handler.tokens.actions.length);
+    }
+  });
+
+  it("keeps API handlers within API Gateway's 29 s", () => {
+    for (const handler of HANDLERS.filter((h) => h.routes.length > 0)) {
+      expect(handler.timeoutSeconds ?? 29).toBeLessThanOrEqual(29);
+    }
+  });
+
+  it('grants no handler of the v1 routes an index: none of them queries one', () => {
+    for (const handler of HANDLERS) expect(handler.tokens.indexes ?? []).toEqual([]);
+  });
+
+  it('lets only the handlers that call Logfire read the upstream secret', () => {
+    expect(
+      HANDLERS.filter((h) => h.readsUpstreamSecret)
+        .map((h) => h.name)
+        .sort(),
+    ).toEqual(['mint', 'refresh']);
+  });
+});
+
+describe('SCHEDULES', () => {
+  it('targets handlers that exist and serve no route', () => {
+    for (const schedule of SCHEDULES) expect(handlerNamed(schedule.handler).routes).toEqual([]);
+  });
+
+  it('names an unknown handler loudly', () => {
+    expect(() => handlerNamed('rotate', [])).toThrow('no handler named "rotate"');
+  });
+});

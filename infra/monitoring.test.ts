@@ -1,0 +1,166 @@
+import * as aws from '@pulumi/aws';
+import * as pulumi from '@pulumi/pulumi';
+import { ofType, settle, setupMocks, valueOf, type RecordedResource } from './testing/mocks';
+import { Monitoring, type MonitoringArgs } from './monitoring';
+
+const resources = setupMocks({}, 'prod');
+
+const KEYS = ['mint', 'heartbeat', 'refresh'] as const;
+
+function fakeFunctions(prefix: string): MonitoringArgs['functions'] {
+  return Object.fromEntries(
+    KEYS.map((key) => [
+      key,
+      {
+        fn: new aws.lambda.Function(`${prefix}-${key}-fn`, {
+          role: 'arn:aws:iam::123456789012:role/fake',
+          runtime: 'nodejs22.x',
+          handler: 'index.handler',
+          code: new pulumi.asset.AssetArchive({}),
+        }),
+        logGroup: new aws.cloudwatch.LogGroup(`${prefix}-${key}-logs`, {
+          name: `/aws/lambda/${prefix}-${key}`,
+        }),
+      },
+    ]),
+  );
+}
+
+async function build(name: string, args: Partial<MonitoringArgs> = {}) {
+  const monitoring = new Monitoring(name, {
+    restApiName: 'broker-api',
+    stageName: 'prod',
+    functions: fakeFunctions(name),
+    mintAlarmPerMinute: 60,
+    ...args,
+  });
+  await valueOf(monitoring.dashboardUrl);
+  await settle();
+  const mine = resources.filter((resource) => resource.name.startsWith(`${name}-`));
+  const alarms = ofType(mine, 'aws:cloudwatch/metricAlarm:MetricAlarm');
+  const alarm = (key: string) => alarms.find((candidate) => candidate.name === `${name}-${key}`);
+  return { monitoring, mine, alarms, alarm };
+}
+
+const dimensionsOf = (alarm: RecordedResource | undefined) =>
+  alarm?.inputs.dimensions as Record<string, string>;
+
+describe('Component: Monitoring', () => {
+  it('alarms on the API 5xx rate with metric math over the stage, not breaching without traffic', async () => {
+    const { alarm } = await build('rate');
+    const queries = alarm('api-5xx-rate')?.inputs.metricQueries as {
+      id: string;
+      expression?: string;
+      metric?: object;
+    }[];
+    expect(alarm('api-5xx-rate')?.inputs.treatMissingData).toBe('notBreaching');
+    expect(queries.find((query) => query.id === 'rate')?.expression).toContain('errors / requests');
+    for (const id of ['errors', 'requests']) {
+      expect(queries.find((query) => query.id === id)?.metric).toMatchObject({
+        namespace: 'AWS/ApiGateway',
+        dimensions: { ApiName: 'broker-api', Stage: 'prod' },
+      });
+    }
+  });
+
+  it("alarms on each function's errors and throttles", async () => {
+    const { alarm } = await build('fns');
+    for (const key of KEYS) {
+      expect(alarm(`${key}-errors`)?.inputs).toMatchObject({ namespace: 'AWS/Lambda', metricName: 'Errors' });
+      expect(alarm(`${key}-throttles`)?.inputs).toMatchObject({
+        namespace: 'AWS/Lambda',
+        metricName: 'Throttles',
+      });
+      expect(dimensionsOf(alarm(`${key}-errors`))).toEqual({ FunctionName: `fns-${key}-fn` });
+    }
+  });
+
+  it('alarms on dead-letter queue depth only when a queue is given', async () => {
+    const without = await build('nodlq');
+    expect(without.alarm('dlq-depth')).toBeUndefined();
+    const queue = new aws.sqs.Queue('withdlq-queue', {});
+    const withQueue = await build('withdlq', { deadLetterQueue: queue });
+    expect(withQueue.alarm('dlq-depth')?.inputs).toMatchObject({
+      namespace: 'AWS/SQS',
+      metricName: 'ApproximateNumberOfMessagesVisible',
+      threshold: 0,
+    });
+    expect(dimensionsOf(withQueue.alarm('dlq-depth'))).toEqual({ QueueName: await valueOf(queue.name) });
+  });
+
+  it('alarms when the mint function is invoked more often per minute than configured', async () => {
+    const { alarm } = await build('spike', { mintAlarmPerMinute: 25 });
+    expect(alarm('mint-spike')?.inputs).toMatchObject({
+      metricName: 'Invocations',
+      period: 60,
+      threshold: 25,
+    });
+    expect(dimensionsOf(alarm('mint-spike'))).toEqual({ FunctionName: 'spike-mint-fn' });
+  });
+
+  it('sends every alarm, and its recovery, to the topic', async () => {
+    const { alarms, mine } = await build('actions', { deadLetterQueue: new aws.sqs.Queue('actions-q', {}) });
+    const topicArn = ofType(mine, 'aws:sns/topic:Topic')[0]!.state.arn;
+    expect(alarms.length).toBe(1 + 2 * KEYS.length + 1 + 1);
+    for (const alarm of alarms) {
+      expect(alarm.inputs.alarmActions).toEqual([topicArn]);
+      expect(alarm.inputs.okActions).toEqual([topicArn]);
+    }
+  });
+
+  it('subscribes the alarm e-mail address only when one is given', async () => {
+    const quiet = await build('quiet');
+    expect(ofType(quiet.mine, 'aws:sns/topicSubscription:TopicSubscription')).toHaveLength(0);
+    const loud = await build('loud', { alarmEmail: 'ops@example.com' });
+    expect(ofType(loud.mine, 'aws:sns/topicSubscription:TopicSubscription')[0]?.inputs).toMatchObject({
+      protocol: 'email',
+      endpoint: 'ops@example.com',
+      topic: ofType(loud.mine, 'aws:sns/topic:Topic')[0]!.state.arn,
+    });
+  });
+
+  it("turns every function's JSON log lines into LogfireBroker metrics", async () => {
+    const { mine } = await build('filters');
+    const filters = ofType(mine, 'aws:cloudwatch/logMetricFilter:LogMetricFilter');
+    for (const key of KEYS) {
+      const mineOnly = filters.filter(
+        (filter) => filter.inputs.logGroupName === `/aws/lambda/filters-${key}`,
+      );
+      expect(
+        mineOnly.map((filter) => (filter.inputs.metricTransformation as { name: string }).name).sort(),
+      ).toEqual(['Errors', 'Mints', 'Refreshes', 'Revocations']);
+    }
+    const mints = filters.find(
+      (filter) => (filter.inputs.metricTransformation as { name: string }).name === 'Mints',
+    );
+    expect(mints?.inputs).toMatchObject({
+      pattern: '{ $.message = "token minted" }',
+      metricTransformation: { namespace: 'LogfireBroker', value: '1' },
+    });
+  });
+
+  it('publishes a dashboard that parses and shows every function, and its console URL', async () => {
+    const { mine, monitoring } = await build('board');
+    const dashboard = ofType(mine, 'aws:cloudwatch/dashboard:Dashboard')[0]!;
+    const body = JSON.parse(String(dashboard.inputs.dashboardBody)) as { widgets: unknown[] };
+    expect(body.widgets.length).toBeGreaterThan(8);
+    for (const key of KEYS) expect(String(dashboard.inputs.dashboardBody)).toContain(`"board-${key}-fn"`);
+    expect(dashboard.inputs.dashboardName).toBe('board-prod');
+    expect(await valueOf(monitoring.dashboardUrl)).toBe(
+      'https://us-east-1.console.aws.amazon.com/cloudwatch/home?region=us-east-1#dashboards/dashboard/board-prod',
+    );
+  });
+
+  it('refuses an alarm e-mail that is not an address', () => {
+    expect(
+      () =>
+        new Monitoring('bad-email', {
+          restApiName: 'a',
+          stageName: 'b',
+          functions: {},
+          mintAlarmPerMinute: 1,
+          alarmEmail: 'ops',
+        }),
+    ).toThrow(/alarmEmail/);
+  });
+});

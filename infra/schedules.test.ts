@@ -1,0 +1,114 @@
+import * as aws from '@pulumi/aws';
+import type { PolicyDocument } from './policies';
+import { Schedules, type ScheduledJob } from './schedules';
+import { ACCOUNT, REGION, ofType, setupMocks, settle } from './testing/mocks';
+
+const fnArn = (name: string) => `arn:aws:lambda:${REGION}:${ACCOUNT}:function:${name}`;
+
+/** Schedules for a sample job list (the real list is empty until the jobs land in issue #4). */
+async function build(jobNames: Array<[job: string, fn: string, expression: string]>) {
+  const resources = setupMocks();
+  const lambda = (name: string) =>
+    new aws.lambda.Function(name, {
+      role: 'arn:aws:iam::1:role/x',
+      runtime: 'nodejs22.x',
+      handler: 'index.handler',
+    });
+  const fns = { rotate: lambda('rotate'), sweep: lambda('sweep'), mint: lambda('mint') };
+  const jobs: ScheduledJob[] = jobNames.map(([name, fn, expression]) => ({
+    name,
+    fn: fns[fn as keyof typeof fns],
+    expression,
+    description: `${name} job`,
+  }));
+  const schedules = new Schedules('schedules', { jobs });
+  await settle();
+  return { resources, schedules };
+}
+
+// Registrations of the refused components finish after the test; let them, before jest tears down.
+afterAll(() => settle());
+
+describe('Schedules', () => {
+  it('creates nothing while there is no job: no queue, no role, no schedule', async () => {
+    const { resources, schedules } = await build([]);
+    expect(
+      resources.filter(
+        (r) => r.type !== 'aws:lambda/function:Function' && !r.type.startsWith('logfire-broker:'),
+      ),
+    ).toEqual([]);
+    expect(schedules.deadLetterQueue).toBeUndefined();
+  });
+
+  describe('with a rotation and a sweep job', () => {
+    let built: Awaited<ReturnType<typeof build>>;
+    beforeAll(async () => {
+      built = await build([
+        ['rotation', 'rotate', 'rate(1 hour)'],
+        ['sweep', 'sweep', 'rate(15 minutes)'],
+      ]);
+    });
+
+    it('schedules each job on its own function, exactly on time, with retries and a dead-letter queue', () => {
+      const [queue] = ofType(built.resources, 'aws:sqs/queue:Queue');
+      const [role] = ofType(built.resources, 'aws:iam/role:Role');
+      const schedules = ofType(built.resources, 'aws:scheduler/schedule:Schedule');
+      expect(
+        schedules.map((s) => [s.name, s.inputs.scheduleExpression, (s.inputs.target as { arn: string }).arn]),
+      ).toEqual([
+        ['schedules-rotation', 'rate(1 hour)', fnArn('rotate')],
+        ['schedules-sweep', 'rate(15 minutes)', fnArn('sweep')],
+      ]);
+      for (const { inputs } of schedules) {
+        expect(inputs.flexibleTimeWindow).toEqual({ mode: 'OFF' });
+        expect(inputs.target).toMatchObject({
+          roleArn: role!.state.arn,
+          retryPolicy: { maximumRetryAttempts: 3, maximumEventAgeInSeconds: 600 },
+          deadLetterConfig: { arn: queue!.state.arn },
+        });
+      }
+    });
+
+    it('encrypts the dead-letter queue', () => {
+      const queues = ofType(built.resources, 'aws:sqs/queue:Queue');
+      expect(queues).toHaveLength(1);
+      expect(queues[0]!.inputs.sqsManagedSseEnabled).toBe(true);
+      expect(built.schedules.deadLetterQueue).toBeDefined();
+    });
+
+    it('lets only EventBridge Scheduler, for this account, assume the role', () => {
+      const [role] = ofType(built.resources, 'aws:iam/role:Role');
+      expect(JSON.parse(role!.inputs.assumeRolePolicy as string).Statement).toEqual([
+        expect.objectContaining({
+          Principal: { Service: 'scheduler.amazonaws.com' },
+          Condition: { StringEquals: { 'aws:SourceAccount': ACCOUNT } },
+        }),
+      ]);
+    });
+
+    it('lets the scheduler invoke only the scheduled functions, and send only to its dead-letter queue', () => {
+      const [policy] = ofType(built.resources, 'aws:iam/rolePolicy:RolePolicy');
+      const [queue] = ofType(built.resources, 'aws:sqs/queue:Queue');
+      const document = JSON.parse(policy!.inputs.policy as string) as PolicyDocument;
+      expect(document.Statement.map((s) => [s.Action, s.Resource])).toEqual([
+        [['lambda:InvokeFunction'], [fnArn('rotate'), fnArn('sweep')]],
+        [['sqs:SendMessage'], [queue!.state.arn]],
+      ]);
+      expect(JSON.stringify(document)).not.toContain(fnArn('mint'));
+    });
+  });
+
+  it('refuses two jobs of one name', async () => {
+    setupMocks();
+    const fn = new aws.lambda.Function('f', { role: 'r' });
+    const job = { name: 'sweep', fn, expression: 'rate(1 hour)', description: '' };
+    expect(() => new Schedules('s', { jobs: [job, job] })).toThrow('two jobs are named "sweep"');
+    expect(
+      () =>
+        new Schedules('t', {
+          jobs: [job],
+          retryPolicy: { maximumRetryAttempts: 3, maximumEventAgeInSeconds: 10 },
+        }),
+    ).toThrow('maximumEventAgeInSeconds');
+  });
+});

@@ -1,0 +1,273 @@
+/**
+ * The stack's settings, validated: plain text in (what `pulumi config` holds), typed settings out, or a
+ * `SettingsError` that names the key. No Pulumi import: infra/config.ts reads the values, and the tests call
+ * `parseSettings` directly. Durations use the Lambdas' own parser, and the environment the stack writes is
+ * checked with the Lambdas' own `readConfig`, so a stack that deploys is a stack whose functions start.
+ */
+import { formatDuration } from '../functions/config';
+import { defaultAuditTableName } from '../functions/adapters/store/tables';
+import { LOGFIRE_REGIONS } from '../functions/adapters/upstream/region';
+import { assertLambdasAccept } from './environment';
+import {
+  LOG_RETENTION_DAYS,
+  NAMESPACE,
+  SettingsError,
+  SettingsReader,
+  cidrCheck,
+  emailCheck,
+  scheduleCheck,
+} from './validation';
+
+export { NAMESPACE, SettingsError } from './validation';
+
+/** Every stack setting, `logfire-broker:<key>`; Pulumi.dev.yaml documents each one. */
+export const SETTING_KEYS = [
+  'upstreamKind',
+  'logfireProjectId',
+  'logfireOrg',
+  'logfireProject',
+  'logfireRegion',
+  'logfireBaseUrl',
+  'upstreamCredential',
+  'tokenTtl',
+  'rotateAfter',
+  'heartbeatInterval',
+  'idempotencyWindow',
+  'upstreamTimeout',
+  'upstreamRetries',
+  'logLevel',
+  'lambdaMemoryMb',
+  'lambdaTimeoutSeconds',
+  'reservedConcurrency',
+  'logRetentionDays',
+  'kmsKeyArn',
+  'protect',
+  'stageName',
+  'manageAccountLogRole',
+  'throttleRateLimit',
+  'throttleBurstLimit',
+  'mintAllowlist',
+  'adminAllowlist',
+  'rateLimit',
+  'rateWindowSeconds',
+  'alarmEmail',
+  'mintAlarmPerMinute',
+  'rotationSchedule',
+  'sweepSchedule',
+] as const;
+
+export type SettingKey = (typeof SETTING_KEYS)[number];
+
+export type UpstreamSettings =
+  { kind: 'api-key'; projectId: string } | { kind: 'user-token'; organization: string; project: string };
+
+export type RateWindowSeconds = 60 | 120 | 300 | 600;
+
+export interface StackSettings {
+  /** `<project>-<stack>`: the start of every physical name the stack chooses. */
+  namePrefix: string;
+  upstream: UpstreamSettings;
+  /** Unset: the Lambdas take the region from the credential's prefix (`pylf_v1_eu_...`). */
+  logfireBaseUrl?: string;
+  tokenTtlMs: number;
+  rotateAfterMs: number;
+  heartbeatIntervalMs: number;
+  idempotencyWindowMs: number;
+  upstreamTimeoutMs: number;
+  upstreamRetries: number;
+  logLevel: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
+  lambda: { memoryMb: number; timeoutSeconds: number; reservedConcurrency: Record<string, number> };
+  logRetentionDays: number;
+  kmsKeyArn?: string;
+  /** DynamoDB deletion protection, and tables kept when the stack is destroyed. */
+  protect: boolean;
+  api: {
+    stageName: string;
+    throttleRateLimit: number;
+    throttleBurstLimit: number;
+    /** API Gateway's account-wide CloudWatch role: one per account and region, so only one stack sets it. */
+    manageAccountLogRole: boolean;
+  };
+  waf: {
+    mintAllowlist: string[];
+    adminAllowlist: string[];
+    rateLimit: number;
+    rateWindowSeconds: RateWindowSeconds;
+  };
+  alarms: { email?: string; mintPerMinute: number };
+  schedules: { rotationSchedule: string; sweepSchedule: string };
+}
+
+export interface SettingsContext {
+  stack: string;
+  project?: string;
+  /** `aws:region`, when set: a customer managed key must live in the same region. */
+  awsRegion?: string;
+  /** Handler names `reservedConcurrency` may name (infra/handlers.ts). */
+  handlerNames: readonly string[];
+}
+
+/** API Gateway ends every integration at 29 s, whatever the function's own timeout. */
+export const API_TIMEOUT_LIMIT_SECONDS = 29;
+
+/**
+ * Validates raw settings (`logfire-broker:*` values without the prefix, as `pulumi config get` prints them).
+ * @example parseSettings({ logfireProjectId: '0b6e…' }, { stack: 'prod', handlerNames: ['mint'] }).protect // true
+ */
+export function parseSettings(raw: Partial<Record<string, string>>, context: SettingsContext): StackSettings {
+  for (const key of Object.keys(raw)) {
+    if (!(SETTING_KEYS as readonly string[]).includes(key)) {
+      const near = SETTING_KEYS.find((known) => known.toLowerCase() === key.toLowerCase());
+      throw new SettingsError(key, `is not a setting of this stack${near ? `; did you mean ${near}?` : ''}`);
+    }
+  }
+  const read = new SettingsReader(raw);
+  const tokenTtlMs = read.duration('tokenTtl', '14d');
+  const rotateAfterMs = read.duration('rotateAfter', '7d');
+  if (rotateAfterMs >= tokenTtlMs) {
+    throw new SettingsError(
+      'rotateAfter',
+      `must be shorter than tokenTtl (${formatDuration(tokenTtlMs)}), or tokens expire before they rotate`,
+    );
+  }
+  const upstreamTimeoutMs = read.duration('upstreamTimeout', '5s');
+  const timeoutSeconds = read.integer(
+    'lambdaTimeoutSeconds',
+    API_TIMEOUT_LIMIT_SECONDS,
+    1,
+    API_TIMEOUT_LIMIT_SECONDS,
+    "API Gateway's limit",
+  );
+  if (timeoutSeconds * 1000 <= upstreamTimeoutMs) {
+    throw new SettingsError(
+      'lambdaTimeoutSeconds',
+      `must be longer than upstreamTimeout (${formatDuration(upstreamTimeoutMs)}), or a slow Logfire call ends the function before it can answer 503, got ${timeoutSeconds}`,
+    );
+  }
+  const rateLimit = read.integer('rateLimit', 300, 10, 2_000_000_000, 'WAF minimum');
+  const settings: StackSettings = {
+    namePrefix: namePrefix(context.project ?? NAMESPACE, context.stack),
+    upstream: readUpstream(read),
+    logfireBaseUrl: readBaseUrl(read),
+    tokenTtlMs,
+    rotateAfterMs,
+    heartbeatIntervalMs: read.duration('heartbeatInterval', '6h'),
+    idempotencyWindowMs: read.duration('idempotencyWindow', '10m'),
+    upstreamTimeoutMs,
+    upstreamRetries: read.integer('upstreamRetries', 3, 0, 10),
+    logLevel: read.choice('logLevel', ['DEBUG', 'INFO', 'WARN', 'ERROR'] as const, 'INFO'),
+    lambda: {
+      memoryMb: read.integer('lambdaMemoryMb', 256, 128, 10_240),
+      timeoutSeconds,
+      reservedConcurrency: read.integerMap('reservedConcurrency', context.handlerNames, 0, 10_000),
+    },
+    logRetentionDays: read.oneOf('logRetentionDays', LOG_RETENTION_DAYS, 30, 'CloudWatch Logs retention'),
+    kmsKeyArn: readKmsKey(read, context.awsRegion),
+    protect: read.boolean('protect', context.stack !== 'dev'),
+    api: {
+      stageName: read.matching('stageName', /^[A-Za-z0-9_-]{1,128}$/, 'letters, digits, - and _', 'api'),
+      throttleRateLimit: read.number('throttleRateLimit', 100, 1, 10_000),
+      throttleBurstLimit: read.integer('throttleBurstLimit', 200, 1, 5_000),
+      manageAccountLogRole: read.boolean('manageAccountLogRole', true),
+    },
+    waf: {
+      mintAllowlist: read.list('mintAllowlist', cidrCheck),
+      adminAllowlist: read.list('adminAllowlist', cidrCheck),
+      rateLimit,
+      rateWindowSeconds: read.oneOf(
+        'rateWindowSeconds',
+        [60, 120, 300, 600] as const,
+        300,
+        'WAF rate windows',
+      ),
+    },
+    alarms: {
+      email: read.optional('alarmEmail', emailCheck),
+      mintPerMinute: read.integer('mintAlarmPerMinute', 60, 1, 1_000_000),
+    },
+    schedules: {
+      rotationSchedule: read.expression('rotationSchedule', 'rate(1 hour)', scheduleCheck),
+      sweepSchedule: read.expression('sweepSchedule', 'rate(15 minutes)', scheduleCheck),
+    },
+  };
+  assertLambdasAccept(settings);
+  return settings;
+}
+
+/**
+ * The two table names: per account and region in DynamoDB, so they carry the stack. The code finds the
+ * audit table from the tokens table's name, so it is derived the same way here.
+ * @example tableNames({ namePrefix: 'logfire-broker-prod' }).audit // 'logfire-broker-prod-tokens-audit'
+ */
+export function tableNames(settings: Pick<StackSettings, 'namePrefix'>): { tokens: string; audit: string } {
+  const tokens = `${settings.namePrefix}-tokens`;
+  return { tokens, audit: defaultAuditTableName(tokens) };
+}
+
+/**
+ * `<project>-<stack>` in the characters Lambda, DynamoDB and IAM names all accept, short enough that
+ * `<prefix>-<handler>` fits Lambda's 64.
+ * @example namePrefix('logfire-broker', 'prod.eu') // 'logfire-broker-prod-eu'
+ */
+export function namePrefix(project: string, stack: string): string {
+  return `${project}-${stack}`
+    .replace(/[^A-Za-z0-9-]+/g, '-')
+    .slice(0, 40)
+    .replace(/-+$/, '');
+}
+
+function readUpstream(read: SettingsReader): UpstreamSettings {
+  const kind = read.choice('upstreamKind', ['api-key', 'user-token'] as const, 'api-key');
+  const other = kind === 'api-key' ? ['logfireOrg', 'logfireProject'] : ['logfireProjectId'];
+  for (const key of other) {
+    if (read.has(key)) throw new SettingsError(key, `is not used with upstreamKind ${kind}; remove it`);
+  }
+  if (kind === 'api-key') {
+    const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+    return {
+      kind,
+      projectId: read.required('logfireProjectId', uuid, 'the project UUID', 'with upstreamKind api-key'),
+    };
+  }
+  const slug = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+  return {
+    kind,
+    organization: read.required('logfireOrg', slug, 'an organization name', 'with upstreamKind user-token'),
+    project: read.required('logfireProject', slug, 'a project name', 'with upstreamKind user-token'),
+  };
+}
+
+function readBaseUrl(read: SettingsReader): string | undefined {
+  const region = read.optional('logfireRegion', (text) =>
+    Object.hasOwn(LOGFIRE_REGIONS, text)
+      ? undefined
+      : `must be one of ${Object.keys(LOGFIRE_REGIONS).join(', ')}`,
+  );
+  const url = read.optional('logfireBaseUrl', (text) => {
+    try {
+      return new URL(text).protocol === 'https:'
+        ? undefined
+        : 'must be an https:// URL (the credential travels to it)';
+    } catch {
+      return 'is not a URL';
+    }
+  });
+  if (region && url) throw new SettingsError('logfireBaseUrl', 'and logfireRegion are both set; keep one');
+  return url?.replace(/\/+$/, '') ?? (region ? LOGFIRE_REGIONS[region] : undefined);
+}
+
+function readKmsKey(read: SettingsReader, awsRegion: string | undefined): string | undefined {
+  const arn = read.optional('kmsKeyArn', (text) =>
+    /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[A-Za-z0-9-]+$/.test(text)
+      ? undefined
+      : 'must be a key ARN (arn:aws:kms:<region>:<account>:key/<id>); an alias does not work in IAM policies',
+  );
+  const keyRegion = arn?.split(':')[3];
+  if (arn && awsRegion && keyRegion !== awsRegion) {
+    throw new SettingsError(
+      'kmsKeyArn',
+      `is in ${keyRegion}, but the stack deploys to ${awsRegion} (aws:region); DynamoDB needs a key in its own region`,
+    );
+  }
+  return arn;
+}

@@ -1,0 +1,87 @@
+/**
+ * The firewall in front of the API stage: IP allowlists, a per-IP rate limit, a body-size bound and AWS's
+ * managed rule groups, in a REGIONAL WebACL associated with the stage. The rules themselves are plain
+ * data in infra/wafRules.ts.
+ */
+import * as aws from '@pulumi/aws';
+import * as pulumi from '@pulumi/pulumi';
+import {
+  BODY_INSPECTION_LIMIT,
+  buildWafRules,
+  customResponseBodies,
+  splitAllowlist,
+  validateRate,
+  type IpSets,
+} from './wafRules';
+
+export interface WafArgs {
+  stageArn: pulumi.Input<string>;
+  /** CIDRs that may call the client routes (mint, heartbeat, refresh); empty = every address. */
+  mintAllowlist: string[];
+  /** CIDRs that may call `/v1/admin/*` (on top of SigV4); empty = every address. */
+  adminAllowlist: string[];
+  /** Requests per IP per window before WAF blocks with 429 (WAF minimum 10). */
+  rateLimit: number;
+  rateWindowSeconds: 60 | 120 | 300 | 600;
+}
+
+export class Waf extends pulumi.ComponentResource {
+  readonly webAcl: aws.wafv2.WebAcl;
+
+  constructor(name: string, args: WafArgs, opts?: pulumi.ComponentResourceOptions) {
+    super('logfire-broker:index:Waf', name, {}, opts);
+    const { stageArn, mintAllowlist, adminAllowlist, rateLimit, rateWindowSeconds } = args;
+    validateRate(rateLimit, rateWindowSeconds);
+    const clientIpSets = this.ipSets(`${name}-client`, splitAllowlist(mintAllowlist, 'mintAllowlist'));
+    const adminIpSets = this.ipSets(`${name}-admin`, splitAllowlist(adminAllowlist, 'adminAllowlist'));
+    const metricPrefix = metricSafe(name);
+
+    this.webAcl = new aws.wafv2.WebAcl(
+      `${name}-web-acl`,
+      {
+        description: 'logfire-broker: allowlists, per-IP rate limit, body size, AWS managed rules',
+        scope: 'REGIONAL',
+        defaultAction: { allow: {} },
+        rules: buildWafRules({ clientIpSets, adminIpSets, rateLimit, rateWindowSeconds, metricPrefix }),
+        customResponseBodies: customResponseBodies(),
+        // API Gateway forwards only the first 16 KB of a body to WAF by default; 64 KB lets the body-size
+        // rule see all of MAX_BODY_BYTES, so anything larger is "oversize" and blocked (billed per 16 KB).
+        associationConfig: {
+          requestBodies: [{ apiGateway: { defaultSizeInspectionLimit: BODY_INSPECTION_LIMIT } }],
+        },
+        visibilityConfig: {
+          cloudwatchMetricsEnabled: true,
+          metricName: metricPrefix,
+          sampledRequestsEnabled: true,
+        },
+      },
+      { parent: this },
+    );
+
+    new aws.wafv2.WebAclAssociation(
+      `${name}-association`,
+      { resourceArn: stageArn, webAclArn: this.webAcl.arn },
+      { parent: this },
+    );
+
+    this.registerOutputs({ webAcl: this.webAcl });
+  }
+
+  /** One IP set per address family that has entries (a WAF IP set holds one family); none for an empty list. */
+  private ipSets(name: string, cidrs: { v4: string[]; v6: string[] }): IpSets<pulumi.Output<string>> {
+    const make = (version: 'IPV4' | 'IPV6', addresses: string[]) =>
+      addresses.length === 0
+        ? undefined
+        : new aws.wafv2.IpSet(
+            `${name}-${version.toLowerCase()}`,
+            { scope: 'REGIONAL', ipAddressVersion: version, addresses },
+            { parent: this },
+          ).arn;
+    return { v4: make('IPV4', cidrs.v4), v6: make('IPV6', cidrs.v6) };
+  }
+}
+
+/** WAF metric names: letters, digits, - and _ only (no whitespace), at most 128 characters. */
+function metricSafe(name: string): string {
+  return name.replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 100);
+}
