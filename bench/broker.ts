@@ -7,11 +7,11 @@ import type { AddressInfo } from 'node:net';
 import { readConfig } from '../functions/config';
 import { createLog } from '../functions/adapters/logger';
 import { createDynamoClient, toDocumentClient } from '../functions/adapters/store/dynamoClient';
-import { DynamoTokenStore } from '../functions/adapters/store/dynamoTokenStore';
+import type { DynamoTokenStore } from '../functions/adapters/store/dynamoTokenStore';
 import { ensureTables } from '../functions/adapters/store/ensureTables';
 import { DevUpstream } from '../functions/adapters/upstream';
 import type { BrokerDeps } from '../functions/core/deps';
-import { systemClock } from '../functions/core/ports';
+import { wireBroker } from '../functions/adapters/wiring';
 import { HANDLER_FACTORIES } from '../functions/handlers';
 import type { ProxyHandler } from '../functions/http/reply';
 import type { RouteName } from '../functions/http/routes';
@@ -38,9 +38,8 @@ export async function startBenchBroker(): Promise<BenchBroker> {
   const log = createLog(config.logLevel, 'bench');
   const dynamo = await startEmbeddedDynamo();
   const client = createDynamoClient({ endpoint: dynamo.endpoint });
-  await ensureTables(client, config.tableName);
+  await ensureTables(client, config.tableName, { auditTableName: config.auditTableName });
   const requests = countRequests(client);
-  const store = new DynamoTokenStore({ client: toDocumentClient(client), tableName: config.tableName });
 
   // The dev upstream's ingest URL needs the port, known once listening: the handlers read deps per request.
   const wiring: { deps?: BrokerDeps } = {};
@@ -55,13 +54,14 @@ export async function startBenchBroker(): Promise<BenchBroker> {
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   // In memory (no dataDir): no file writes on the mint path, so figures are the broker's own overhead.
   const upstream = new DevUpstream({ log, ingestBaseUrl: `${url}/dev-logfire` });
-  wiring.deps = { store, upstream, clock: systemClock, log, settings: config };
+  const deps = wireBroker({ config, doc: toDocumentClient(client), upstream, log });
+  wiring.deps = deps;
   requests.reset(); // table creation is not an operation
 
   return {
     url,
     requests,
-    store,
+    store: deps.store,
     close: async () => {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -29,6 +29,11 @@ describe('Method: readConfig', () => {
       rotateAfterMs: 7 * 86_400_000,
       heartbeatIntervalMs: 6 * 3_600_000,
       idempotencyWindowMs: 600_000,
+      rotationGraceMs: 86_400_000,
+      staleAfterMs: 30 * 86_400_000,
+      auditRetentionMs: 365 * 86_400_000,
+      tableName: 'logfire-broker-tokens',
+      auditTableName: 'logfire-broker-tokens-audit',
       upstream: { kind: 'dev' },
       logLevel: 'INFO',
     });
@@ -98,7 +103,16 @@ describe('Method: readConfig', () => {
 
 describe('Method: readLocalConfig', () => {
   it('defaults to 127.0.0.1:8787 and ./.broker-data', () => {
-    expect(readLocalConfig({})).toEqual({ port: 8787, host: '127.0.0.1', dataDir: './.broker-data' });
+    expect(readLocalConfig({})).toEqual({
+      scheduleIntervalMs: 60_000,
+      port: 8787,
+      host: '127.0.0.1',
+      dataDir: './.broker-data',
+    });
+  });
+
+  it('accepts a schedule interval as short as 1s, so the lifecycle can be watched locally', () => {
+    expect(readLocalConfig({ BROKER_SCHEDULE_INTERVAL: '1s' }).scheduleIntervalMs).toBe(1000);
   });
 
   it('refuses a port out of range', () => {

@@ -26,7 +26,15 @@ export interface BrokerConfig {
   rotateAfterMs: number;
   heartbeatIntervalMs: number;
   idempotencyWindowMs: number;
+  /** How long an old upstream token keeps working after its refresh (clients may still be exporting). */
+  rotationGraceMs: number;
+  /** A token whose last heartbeat is older than this is reclaimed by the sweep. */
+  staleAfterMs: number;
+  /** How long audit entries are kept (DynamoDB TTL). */
+  auditRetentionMs: number;
   tableName: string;
+  /** The audit trail's table; defaults to `<tableName>-audit`. */
+  auditTableName: string;
   /** Custom DynamoDB endpoint (a local DynamoDB); unset in AWS. */
   dynamodbEndpoint?: string;
   upstream: UpstreamConfig;
@@ -36,6 +44,8 @@ export interface BrokerConfig {
 }
 
 export interface LocalConfig {
+  /** How often `npm start` runs the rotation and sweep jobs (EventBridge Scheduler does in AWS). */
+  scheduleIntervalMs: number;
   port: number;
   host: string;
   dataDir: string;
@@ -176,12 +186,17 @@ export function readConfig(env: Env = process.env): BrokerConfig {
       `expected one of ${LOG_LEVELS.join(', ')}, got "${env.BROKER_LOG_LEVEL}"`,
     );
   }
+  const tableName = env.BROKER_TABLE_NAME?.trim() || 'logfire-broker-tokens';
   return {
     tokenTtlMs,
     rotateAfterMs,
     heartbeatIntervalMs: duration(env, 'BROKER_HEARTBEAT_INTERVAL', '6h'),
     idempotencyWindowMs: duration(env, 'BROKER_IDEMPOTENCY_WINDOW', '10m'),
-    tableName: env.BROKER_TABLE_NAME?.trim() || 'logfire-broker-tokens',
+    rotationGraceMs: duration(env, 'BROKER_ROTATION_GRACE', '24h', 0),
+    staleAfterMs: duration(env, 'BROKER_STALE_AFTER', '30d'),
+    auditRetentionMs: duration(env, 'BROKER_AUDIT_RETENTION', '365d', 86_400_000),
+    tableName,
+    auditTableName: env.BROKER_AUDIT_TABLE_NAME?.trim() || `${tableName}-audit`,
     dynamodbEndpoint: optionalUrl(env, 'BROKER_DYNAMODB_ENDPOINT'),
     upstream: readUpstream(env),
     upstreamTimeoutMs: duration(env, 'BROKER_UPSTREAM_TIMEOUT', '5s', 100),
@@ -193,6 +208,7 @@ export function readConfig(env: Env = process.env): BrokerConfig {
 /** Settings of `npm start` only. */
 export function readLocalConfig(env: Env = process.env): LocalConfig {
   return {
+    scheduleIntervalMs: duration(env, 'BROKER_SCHEDULE_INTERVAL', '1m'),
     port: integer(env, 'BROKER_PORT', 8787, 0, 65535),
     host: env.BROKER_HOST?.trim() || '127.0.0.1',
     dataDir: env.BROKER_DATA_DIR?.trim() || './.broker-data',

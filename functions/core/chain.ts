@@ -1,4 +1,5 @@
 import { errorName } from './errors';
+import { withdrawnEntry, type AuditEntry } from './audit';
 import type { BrokerDeps } from './deps';
 import type { TokenRecord } from './model';
 
@@ -7,8 +8,25 @@ import type { TokenRecord } from './model';
  * predecessors still within their grace period. Used when a spent client secret shows up again (reuse
  * detection): someone else holds a copy of the credential, so nothing in the chain can be trusted.
  */
-export async function revokeChain(deps: BrokerDeps, start: TokenRecord, reason: string): Promise<string[]> {
+export async function revokeChain(
+  deps: BrokerDeps,
+  start: TokenRecord,
+  reason: string,
+  sourceIp?: string,
+): Promise<string[]> {
   const revoked: string[] = [];
+  const entries: AuditEntry[] = [
+    {
+      at: deps.clock.now(),
+      action: 'token.reuse_detected',
+      actor: 'system:reuse-detection',
+      tokenId: start.tokenId,
+      installId: start.installId,
+      chainId: start.chainId,
+      sourceIp,
+      reason,
+    },
+  ];
   const seen = new Set<string>();
   const visit = async (record: TokenRecord | undefined, direction: 'back' | 'forward') => {
     // A chain is finite and acyclic, but a bound keeps a corrupted record from looping forever.
@@ -17,6 +35,16 @@ export async function revokeChain(deps: BrokerDeps, start: TokenRecord, reason: 
       const before = await deps.store.revokeToken(record.tokenId, reason, deps.clock.now());
       if (before) {
         revoked.push(record.tokenId);
+        entries.push(
+          withdrawnEntry(
+            before,
+            'token.revoked',
+            'system:reuse-detection',
+            reason,
+            deps.clock.now(),
+            deps.upstream.canRevoke,
+          ),
+        );
         await deleteUpstream(deps, before);
       }
       const nextId = direction === 'forward' ? record.successorId : record.parentId;
@@ -25,6 +53,7 @@ export async function revokeChain(deps: BrokerDeps, start: TokenRecord, reason: 
   };
   await visit(start, 'forward');
   if (start.parentId) await visit(await deps.store.getToken(start.parentId), 'back');
+  await deps.audit.append(entries);
   deps.log.warn('token chain revoked', { chainId: start.chainId, reason, revoked });
   return revoked;
 }

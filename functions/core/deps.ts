@@ -1,3 +1,4 @@
+import type { AuditLog } from './audit';
 import type { Clock, Log, TokenStore, Upstream } from './ports';
 
 /** The token settings the core needs (a slice of BrokerConfig, so tests can state just these). */
@@ -6,11 +7,14 @@ export interface TokenSettings {
   rotateAfterMs: number;
   heartbeatIntervalMs: number;
   idempotencyWindowMs: number;
+  rotationGraceMs: number;
+  staleAfterMs: number;
 }
 
 /** Everything the core logic touches outside itself, passed in: the same core runs in Lambda, locally and in tests. */
 export interface BrokerDeps {
   store: TokenStore;
+  audit: AuditLog;
   upstream: Upstream;
   clock: Clock;
   log: Log;

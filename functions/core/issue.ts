@@ -46,7 +46,23 @@ export async function issueToken(
     secretHash: hashSecret(clientSecret),
   };
   try {
-    await store.createToken(record);
+    await store.createToken(record, [
+      {
+        at: now,
+        action: lineage.parentId ? 'token.refreshed' : 'token.minted',
+        actor: 'client',
+        tokenId,
+        installId: identity.installId,
+        chainId: record.chainId,
+        sourceIp: origin.sourceIp,
+        details: {
+          app: `${identity.appName}@${identity.appVersion}`,
+          upstream: upstream.kind,
+          ...(record.upstreamId ? { upstreamId: record.upstreamId } : {}),
+          ...(lineage.parentId ? { parentId: lineage.parentId } : {}),
+        },
+      },
+    ]);
   } catch (error) {
     await compensate(deps, record, error);
     throw error;

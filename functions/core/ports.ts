@@ -1,3 +1,4 @@
+import type { AuditEntry } from './audit';
 import type { TokenRecord, TokenStatus, UpstreamKind } from './model';
 
 /** Epoch milliseconds; injected so tests can move time. */
@@ -56,8 +57,11 @@ export type IdempotencyClaim =
  * conditional write, so concurrent requests cannot both win.
  */
 export interface TokenStore {
-  /** Stores a new record; throws `AlreadyExists` if the id is taken. */
-  createToken(record: TokenRecord): Promise<void>;
+  /**
+   * Stores a new record together with its audit entries, in one request (a mint stays within three
+   * DynamoDB requests). Token ids carry 128 random bits, so the write needs no existence condition.
+   */
+  createToken(record: TokenRecord, audit?: AuditEntry[]): Promise<void>;
   getToken(tokenId: string): Promise<TokenRecord | undefined>;
   /**
    * Records a heartbeat in one write, only if `secretHash` matches and the status is live

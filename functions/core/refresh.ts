@@ -44,7 +44,7 @@ export async function refreshToken(
     throw error;
   }
   try {
-    await store.completeRefresh(tokenId, issued.record.tokenId, clock.now());
+    await store.completeRefresh(tokenId, issued.record.tokenId, clock.now(), deps.settings.rotationGraceMs);
   } catch (error) {
     // The claim was taken from us: reuse detection revoked the chain while we minted. Our new token
     // belongs to that chain, so it goes too.
@@ -75,7 +75,7 @@ async function refuse(
       chainId: record.chainId,
       sourceIp: origin.sourceIp,
     });
-    await revokeChain(deps, record, 'client secret reused');
+    await revokeChain(deps, record, 'client secret reused', origin.sourceIp);
     throw new Unauthorized();
   }
   if (record.status === 'paused') throw new Forbidden('This token is paused by the broker operator.');

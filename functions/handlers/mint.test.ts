@@ -1,6 +1,7 @@
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { countRequests } from '../../test/support/requestCounter';
 import type { ErrorReply, IssuedToken } from '../core/contract';
-import { mintEvent } from '../../test/support/events';
+import { mintEvent, refreshEvent } from '../../test/support/events';
 import { startTestBroker, type TestBroker } from '../../test/support/broker';
 
 const INSTALL = '3f0c9a62-6f7e-4f55-9d8e-1b1e0c1f2a3b';
@@ -63,6 +64,30 @@ describe('POST /v1/tokens', () => {
     expect(stored).not.toContain(reply.writeToken);
     expect(stored).not.toContain(reply.clientSecret);
     expect(stored).not.toContain(reply.clientSecret.slice(7));
+  });
+
+  it('writes who got which token, when and from where to the audit trail, in the same request', async () => {
+    const counter = countRequests(broker.db.client);
+    const reply = JSON.parse(
+      (await broker.handlers.mint(mintEvent(body(), {}, '198.51.100.4'))).body,
+    ) as IssuedToken;
+    expect(counter.counts).toEqual({ BatchWriteItem: 1 });
+    const { entries } = await broker.audit.byToken(reply.tokenId);
+    expect(entries).toEqual([
+      {
+        at: broker.clock.now(),
+        action: 'token.minted',
+        actor: 'client',
+        tokenId: reply.tokenId,
+        installId: INSTALL,
+        chainId: reply.tokenId,
+        sourceIp: '198.51.100.4',
+        details: { app: '@acme/cli@2.1.0', upstream: 'api-key', upstreamId: broker.logfire.tokens[0]!.id },
+      },
+    ]);
+    const { Items } = await broker.db.doc.send(new ScanCommand({ TableName: broker.db.auditTableName }));
+    expect(JSON.stringify(Items)).not.toContain(reply.writeToken);
+    expect(JSON.stringify(Items)).not.toContain(reply.clientSecret);
   });
 
   it('returns the same token for a retry with the same Idempotency-Key, calling Logfire once', async () => {
@@ -152,5 +177,25 @@ describe('POST /v1/tokens in user-token mode', () => {
       path: '/v1/organizations/fake-org/projects/fake-project/write-tokens/',
     });
     expect((JSON.parse(result.body) as IssuedToken).writeToken).toBe(broker.logfire.tokens[0]!.token);
+  });
+
+  it('records in the audit trail that a revoked token still works at Logfire until it expires', async () => {
+    const first = JSON.parse(
+      (await broker.handlers.mint(mintEvent(body('user-token-install')))).body,
+    ) as IssuedToken;
+    const second = await broker.handlers.refresh(refreshEvent(first.tokenId, first.clientSecret));
+    expect(second.statusCode).toBe(200);
+    const before = broker.logfire.requests.length;
+    expect((await broker.handlers.refresh(refreshEvent(first.tokenId, first.clientSecret))).statusCode).toBe(
+      401,
+    );
+    // No delete exists in this mode: the reuse revocation makes no call to Logfire.
+    expect(broker.logfire.requests).toHaveLength(before);
+    const successor = (JSON.parse(second.body) as IssuedToken).tokenId;
+    const { entries } = await broker.audit.byToken(successor);
+    expect(entries[0]).toMatchObject({
+      action: 'token.revoked',
+      details: { upstreamStillValid: true, note: expect.stringMatching(/lives until its own expiry/) },
+    });
   });
 });

@@ -61,6 +61,16 @@ describe('POST /v1/tokens/{tokenId}/refresh', () => {
     // Every upstream token of the chain is deleted at Logfire.
     expect(broker.logfire.tokens).toHaveLength(0);
     expect(broker.logs.some((l) => l.message.includes('spent client secret presented again'))).toBe(true);
+    // The audit trail says what happened to whom, and from where the spent secret came.
+    expect((await broker.audit.byToken(token.tokenId)).entries.map((e) => e.action)).toEqual(
+      expect.arrayContaining(['token.reuse_detected', 'token.revoked', 'token.minted']),
+    );
+    const thirdEntries = (await broker.audit.byToken(third.tokenId)).entries;
+    expect(thirdEntries.map((e) => e.action)).toEqual(['token.revoked', 'token.refreshed']);
+    expect(thirdEntries[0]).toMatchObject({
+      actor: 'system:reuse-detection',
+      details: { upstreamStillValid: false },
+    });
   });
 
   it('refuses to refresh a paused token with 403', async () => {

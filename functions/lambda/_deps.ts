@@ -5,10 +5,9 @@
 import { readConfig } from '../config';
 import { createLog } from '../adapters/logger';
 import { createDocumentClient } from '../adapters/store/dynamoClient';
-import { DynamoTokenStore } from '../adapters/store/dynamoTokenStore';
 import { createUpstream } from '../adapters/upstream';
+import { wireBroker } from '../adapters/wiring';
 import type { BrokerDeps } from '../core/deps';
-import { systemClock } from '../core/ports';
 
 export function lambdaDeps(env: Record<string, string | undefined> = process.env): BrokerDeps {
   const config = readConfig(env);
@@ -18,10 +17,6 @@ export function lambdaDeps(env: Record<string, string | undefined> = process.env
       'BROKER_UPSTREAM: the dev upstream runs only in the local server; set api-key or user-token',
     );
   }
-  const store = new DynamoTokenStore({
-    client: createDocumentClient({ endpoint: config.dynamodbEndpoint }),
-    tableName: config.tableName,
-    clock: systemClock,
-  });
-  return { store, upstream: createUpstream(config, { log }), clock: systemClock, log, settings: config };
+  const doc = createDocumentClient({ endpoint: config.dynamodbEndpoint });
+  return wireBroker({ config, doc, upstream: createUpstream(config, { log }), log });
 }

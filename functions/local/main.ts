@@ -8,11 +8,10 @@ import { join, resolve } from 'node:path';
 import { ConfigError, readConfig, readLocalConfig } from '../config';
 import { createLog } from '../adapters/logger';
 import { createDynamoClient, toDocumentClient } from '../adapters/store/dynamoClient';
-import { DynamoTokenStore } from '../adapters/store/dynamoTokenStore';
 import { ensureTables } from '../adapters/store/ensureTables';
+import { wireBroker } from '../adapters/wiring';
 import { createUpstream, DevUpstream } from '../adapters/upstream';
 import type { BrokerDeps } from '../core/deps';
-import { systemClock } from '../core/ports';
 import { HANDLER_FACTORIES } from '../handlers';
 import type { ProxyHandler } from '../http/reply';
 import type { RouteName } from '../http/routes';
@@ -31,7 +30,7 @@ async function main(): Promise<void> {
     ? undefined
     : await startEmbeddedDynamo({ path: join(dataDir, 'dynamodb') });
   const client = createDynamoClient({ endpoint: config.dynamodbEndpoint ?? dynamo!.endpoint });
-  await ensureTables(client, config.tableName);
+  await ensureTables(client, config.tableName, { auditTableName: config.auditTableName });
   const doc = toDocumentClient(client);
 
   // The dev upstream's ingest URL needs the port, known only once listening: requests before then wait.
@@ -59,8 +58,7 @@ async function main(): Promise<void> {
 
   const upstream = createUpstream(config, { log, dataDir, ingestBaseUrl: `${url}/dev-logfire` });
   if (upstream instanceof DevUpstream) devIngest = upstream;
-  const store = new DynamoTokenStore({ client: doc, tableName: config.tableName });
-  ready.deps = { store, upstream, clock: systemClock, log, settings: config };
+  ready.deps = wireBroker({ config, doc, upstream, log });
 
   const mode =
     config.upstream.kind === 'dev'

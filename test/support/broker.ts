@@ -3,9 +3,11 @@
  * adapter against the fake Logfire server, a clock the test moves, and a log that keeps every line.
  */
 import { readConfig } from '../../functions/config';
-import { DynamoTokenStore } from '../../functions/adapters/store/dynamoTokenStore';
+import type { DynamoTokenStore } from '../../functions/adapters/store/dynamoTokenStore';
+import type { DynamoAuditLog } from '../../functions/adapters/store/auditLog';
+import { wireBroker, type WiredBroker } from '../../functions/adapters/wiring';
 import { createUpstream } from '../../functions/adapters/upstream';
-import type { BrokerDeps, TokenSettings } from '../../functions/core/deps';
+import type { TokenSettings } from '../../functions/core/deps';
 import type { Clock, Log } from '../../functions/core/ports';
 import { HANDLER_FACTORIES } from '../../functions/handlers';
 import type { ProxyHandler } from '../../functions/http/reply';
@@ -39,9 +41,10 @@ export function capturingLog(lines: LogLine[]): Log {
 }
 
 export interface TestBroker {
-  deps: BrokerDeps;
+  deps: WiredBroker;
   handlers: Record<RouteName, ProxyHandler>;
   store: DynamoTokenStore;
+  audit: DynamoAuditLog;
   logfire: FakeLogfire;
   db: TestDynamo;
   clock: TestClock;
@@ -70,32 +73,34 @@ export async function startTestBroker(
     LOGFIRE_BASE_URL: logfire.baseUrl,
     BROKER_UPSTREAM_TIMEOUT: '2s',
     BROKER_UPSTREAM_RETRIES: '2',
+    BROKER_TABLE_NAME: db.tableName,
+    BROKER_AUDIT_TABLE_NAME: db.auditTableName,
     ...options.env,
   });
   const clock = new TestClock();
   const logs: LogLine[] = [];
   const log = capturingLog(logs);
-  const store = new DynamoTokenStore({ client: db.doc, tableName: db.tableName, clock });
   // Retry waits are real but short: Retry-After is capped by the adapter, and tests send small values.
   const upstream = createUpstream(config, {
     log,
     sleep: (ms) => new Promise((r) => setTimeout(r, Math.min(ms, 20))),
   });
-  const deps: BrokerDeps = {
-    store,
+  const deps = wireBroker({
+    config: { ...config, ...options.settings },
+    doc: db.doc,
     upstream,
-    clock,
     log,
-    settings: { ...config, ...options.settings },
+    clock,
     sleep: (ms) => new Promise((r) => setTimeout(r, Math.min(ms, 20))),
-  };
+  });
   const handlers = Object.fromEntries(
     Object.entries(HANDLER_FACTORIES).map(([name, factory]) => [name, factory(() => deps)]),
   ) as Record<RouteName, ProxyHandler>;
   return {
     deps,
     handlers,
-    store,
+    store: deps.store,
+    audit: deps.audit,
     logfire,
     db,
     clock,

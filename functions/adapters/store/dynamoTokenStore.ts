@@ -29,6 +29,8 @@ import {
   type Item,
 } from './tokenItems';
 import { DynamoTokenQueries } from './tokenQueries';
+import { batchWrite, type DynamoAuditLog } from './auditLog';
+import type { AuditEntry } from '../../core/audit';
 import { claimIdempotencyKey, completeIdempotencyKey, releaseIdempotencyKey } from './idempotencyItems';
 
 export interface DynamoTokenStoreOptions {
@@ -39,6 +41,8 @@ export interface DynamoTokenStoreOptions {
   shards?: number;
   /** How long records outlive expiresAt before DynamoDB's TTL deletes them. */
   retentionMs?: number;
+  /** Where `createToken` writes the audit entries it is given, in the same batch. */
+  audit?: DynamoAuditLog;
 }
 
 /** `completeRefresh` found the token no longer `refreshing`: something revoked or expired it during the refresh. */
@@ -61,6 +65,7 @@ const TERMINAL = inList('term', TERMINAL_STATUSES);
  */
 export class DynamoTokenStore extends DynamoTokenQueries implements TokenStore {
   private readonly retentionMs: number;
+  private readonly audit?: DynamoAuditLog;
 
   constructor(options: DynamoTokenStoreOptions) {
     super(
@@ -72,14 +77,30 @@ export class DynamoTokenStore extends DynamoTokenQueries implements TokenStore {
       throw new Error('shards must be a whole number >= 1');
     }
     this.retentionMs = options.retentionMs ?? DEFAULT_RETENTION_MS;
+    this.audit = options.audit;
   }
 
-  async createToken(record: TokenRecord): Promise<void> {
+  /**
+   * With audit entries: one BatchWriteItem across the tokens and audit tables, so a mint costs no extra
+   * request for its audit line. BatchWriteItem takes no condition; token ids carry 128 random bits, so
+   * the existence check only the plain path makes can never fail in practice.
+   */
+  async createToken(record: TokenRecord, audit: AuditEntry[] = []): Promise<void> {
+    const item = toTokenItem(record, { shards: this.shards, retentionMs: this.retentionMs });
+    if (audit.length > 0) {
+      if (!this.audit) throw new Error('createToken: audit entries given but the store has no audit log');
+      if (audit.length > 24) throw new Error('createToken: at most 24 audit entries fit in one batch');
+      await batchWrite(this.target.doc, {
+        [this.target.tableName]: [{ PutRequest: { Item: item } }],
+        ...this.audit.writeRequests(audit),
+      });
+      return;
+    }
     try {
       await this.target.doc.send(
         new PutCommand({
           TableName: this.target.tableName,
-          Item: toTokenItem(record, { shards: this.shards, retentionMs: this.retentionMs }),
+          Item: item,
           ConditionExpression: 'attribute_not_exists(pk)',
         }),
       );

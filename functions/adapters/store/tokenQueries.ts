@@ -257,17 +257,18 @@ async function batchGet(target: Target, keys: Item[]): Promise<Map<string, Item>
   return found;
 }
 
-function pageSize(limit: number): number {
+export function pageSize(limit: number): number {
   if (!Number.isInteger(limit) || limit < 1)
     throw new InvalidRequest('The page size must be a whole number >= 1.');
   return limit;
 }
 
-function encodeCursor(value: unknown): string {
+/** Opaque page cursors: base64url JSON of where to continue. */
+export function encodeCursor(value: unknown): string {
   return Buffer.from(JSON.stringify(value)).toString('base64url');
 }
 
-function decodeCursor<T>(cursor: string | undefined): T | undefined {
+export function decodeCursor<T>(cursor: string | undefined): T | undefined {
   if (!cursor) return undefined;
   try {
     const value: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
