@@ -366,3 +366,41 @@ describe('npm start with a Logfire API key (against the fake Logfire)', () => {
     expect(health.status).toBe(200);
   });
 });
+
+describe('npm start with second-long lifecycle settings', () => {
+  let broker: LocalBroker;
+  beforeAll(async () => {
+    broker = await startLocalBroker({
+      env: { BROKER_SCHEDULE_INTERVAL: '1s', BROKER_ROTATE_AFTER: '2s', BROKER_ROTATION_GRACE: '1s' },
+    });
+  });
+  afterAll(() => broker.stop());
+
+  const waitFor = async (what: () => Promise<boolean>, ms = 10_000) => {
+    for (const deadline = Date.now() + ms; Date.now() < deadline;) {
+      if (await what()) return true;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    return false;
+  };
+
+  it('rotates a token, then deletes its old write token once the grace has passed, all within seconds', async () => {
+    // Prepare
+    const first = (await mint(broker)).body;
+    expect((await heartbeat(broker, first.tokenId, first.clientSecret)).body.status).toBe('active');
+    // Act: the rotation job marks it due; the client refreshes as the heartbeat says
+    expect(
+      await waitFor(
+        async () => (await heartbeat(broker, first.tokenId, first.clientSecret)).body.status === 'rotate',
+      ),
+    ).toBe(true);
+    const second = (await refresh(broker, first.tokenId, first.clientSecret)).body;
+    // Assess: the old write token works during the grace period, and is refused after the sweep
+    expect((await sendTraces(first.ingest.baseUrl, first.writeToken)).status).toBe(200);
+    expect(
+      await waitFor(async () => (await sendTraces(first.ingest.baseUrl, first.writeToken)).status === 401),
+    ).toBe(true);
+    expect((await sendTraces(second.ingest.baseUrl, second.writeToken)).status).toBe(200);
+    expect(broker.output()).toContain('jobs: rotation and sweep every 1s');
+  });
+});

@@ -14,6 +14,13 @@ export async function revokeChain(
   reason: string,
   sourceIp?: string,
 ): Promise<string[]> {
+  // Noted before the walk, so the sweep finishes the chain if this walk is cut short (docs/lifecycle.md).
+  await deps.store.queueChainRevocation(start.chainId, deps.clock.now()).catch((error: unknown) =>
+    deps.log.error('chain revocation not noted; revoking anyway', {
+      chainId: start.chainId,
+      cause: errorName(error),
+    }),
+  );
   const revoked: string[] = [];
   const entries: AuditEntry[] = [
     {
@@ -47,7 +54,10 @@ export async function revokeChain(
         );
         await deleteUpstream(deps, before);
       }
-      const nextId = direction === 'forward' ? record.successorId : record.parentId;
+      // `before` is the state our revoke replaced: a refresh that completed since `record` was read
+      // has set successorId there, and the walk must follow it.
+      const current = before ?? record;
+      const nextId = direction === 'forward' ? current.successorId : current.parentId;
       record = nextId ? await deps.store.getToken(nextId) : undefined;
     }
   };

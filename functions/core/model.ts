@@ -20,6 +20,9 @@ export type TokenStatus =
 /** Statuses in which the client secret is still the valid credential. */
 export const LIVE_STATUSES: readonly TokenStatus[] = ['active', 'paused', 'rotate'];
 
+/** Statuses after which a token never changes again (except the upstream-deletion bookkeeping). */
+export const TERMINAL_STATUSES: readonly TokenStatus[] = ['revoked', 'superseded', 'expired'];
+
 /** Statuses from which a refresh may start. */
 export const REFRESHABLE_STATUSES: readonly TokenStatus[] = ['active', 'rotate'];
 

@@ -52,11 +52,98 @@ export type IdempotencyClaim =
   | { state: 'pending'; startedAt: number }
   | { state: 'completed'; sealedReply: string };
 
+/** One page of a store listing. `cursor` is opaque: pass it back for the next page; absent on the last. */
+export interface Page<T> {
+  items: T[];
+  cursor?: string;
+  /** Index entries the store read for this page (what the jobs report as `itemsRead`). */
+  scannedCount: number;
+}
+
+/** A token an index says is due, with the time it is due at. */
+export interface DueToken {
+  tokenId: string;
+  dueAt: number;
+}
+
+/** An upstream token still to be deleted at Logfire (the durable deletion queue). */
+export interface PendingUpstreamDeletion extends DueToken {
+  upstreamId: string;
+  /** Failed attempts so far, for the backoff. */
+  attempts: number;
+  status: TokenStatus;
+}
+
+/** A chain that reuse detection began to revoke; the sweep makes sure every member ends revoked. */
+export interface PendingChainRevocation {
+  chainId: string;
+  /** When it was queued; finishing it is conditional on this, so a newer detection is not lost. */
+  queuedAt: number;
+}
+
+/**
+ * The lifecycle side of the store (docs/lifecycle.md): the writes and sparse-index queries of the rotation
+ * and sweep jobs and of the admin operations. Each write is one conditional write that answers "no"
+ * (`undefined` / `false`) when the token is no longer in the state the write is for.
+ */
+export interface TokenLifecycleStore {
+  /** `active` → `rotate` once refreshAfter has passed (and before expiry). */
+  markForRotation(tokenId: string, now: number): Promise<boolean>;
+  /**
+   * `active`/`rotate` → `paused`. With `queueUpstreamDeletion` the same write queues the upstream token for
+   * deletion now (direct mode: Logfire has no pause). Returns the record as it was, or undefined.
+   */
+  pauseToken(
+    tokenId: string,
+    reason: string,
+    now: number,
+    options?: { queueUpstreamDeletion?: boolean },
+  ): Promise<TokenRecord | undefined>;
+  /**
+   * `paused` → `active` (back in the rotation index), or → `rotate` when its upstream token was deleted at
+   * pause, so the next heartbeat makes the client refresh. Returns the record as it is now, or undefined.
+   */
+  resumeToken(tokenId: string, now: number, status?: 'active' | 'rotate'): Promise<TokenRecord | undefined>;
+  /** A non-terminal token past expiresAt → `expired`. Returns the record as it was, or undefined. */
+  expireToken(tokenId: string, now: number): Promise<TokenRecord | undefined>;
+  /**
+   * A live token not seen since before `seenBefore` (and not yet expired) → `expired` with `reason`, its
+   * upstream token queued for deletion in the same write. A heartbeat that lands first wins.
+   */
+  reclaimToken(
+    tokenId: string,
+    seenBefore: number,
+    reason: string,
+    now: number,
+  ): Promise<TokenRecord | undefined>;
+  /** A deletion failed: try again at `retryAt`, counting the attempt. False if it is not queued. */
+  deferUpstreamDeletion(tokenId: string, retryAt: number): Promise<boolean>;
+  /** The upstream token is gone: leave the queue; a `refreshed` token becomes `superseded`. */
+  markUpstreamDeleted(tokenId: string, now: number): Promise<boolean>;
+  listDueForRotation(now: number, limit: number, cursor?: string): Promise<Page<DueToken>>;
+  listStale(before: number, limit: number, cursor?: string): Promise<Page<DueToken>>;
+  listExpired(now: number, limit: number, cursor?: string): Promise<Page<DueToken>>;
+  listPendingUpstreamDeletions(
+    now: number,
+    limit: number,
+    cursor?: string,
+  ): Promise<Page<PendingUpstreamDeletion>>;
+  listByInstall(installId: string, limit: number, cursor?: string): Promise<Page<TokenRecord>>;
+  listByChain(chainId: string, limit: number, cursor?: string): Promise<Page<TokenRecord>>;
+  /** Every non-terminal token, any order (bulk admin filters read it; never on a request path). */
+  listNonTerminal(limit: number, cursor?: string): Promise<Page<TokenRecord>>;
+  /** Durably notes that `chainId` is being revoked, before the walk starts (the sweep finishes it). */
+  queueChainRevocation(chainId: string, now: number): Promise<void>;
+  listChainRevocations(limit: number, cursor?: string): Promise<Page<PendingChainRevocation>>;
+  /** Removes the note, unless it was queued again after `queuedAt`. */
+  finishChainRevocation(chainId: string, queuedAt: number): Promise<void>;
+}
+
 /**
  * Persistence of token records (the port; DynamoDB is the adapter). Every state change is one
  * conditional write, so concurrent requests cannot both win.
  */
-export interface TokenStore {
+export interface TokenStore extends TokenLifecycleStore {
   /**
    * Stores a new record together with its audit entries, in one request (a mint stays within three
    * DynamoDB requests). Token ids carry 128 random bits, so the write needs no existence condition.

@@ -5,7 +5,7 @@
 import { mkdirSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
-import { ConfigError, readConfig, readLocalConfig } from '../config';
+import { ConfigError, formatDuration, readConfig, readLocalConfig } from '../config';
 import { createLog } from '../adapters/logger';
 import { createDynamoClient, toDocumentClient } from '../adapters/store/dynamoClient';
 import { ensureTables } from '../adapters/store/ensureTables';
@@ -16,6 +16,7 @@ import { HANDLER_FACTORIES } from '../handlers';
 import type { ProxyHandler } from '../http/reply';
 import type { RouteName } from '../http/routes';
 import { startEmbeddedDynamo } from './embeddedDynamo';
+import { startSchedules } from './scheduler';
 import { createLocalServer } from './server';
 import { UpstreamUnavailable } from '../core/errors';
 
@@ -59,6 +60,7 @@ async function main(): Promise<void> {
   const upstream = createUpstream(config, { log, dataDir, ingestBaseUrl: `${url}/dev-logfire` });
   if (upstream instanceof DevUpstream) devIngest = upstream;
   ready.deps = wireBroker({ config, doc, upstream, log });
+  const schedules = startSchedules(ready.deps, local.scheduleIntervalMs, log);
 
   const mode =
     config.upstream.kind === 'dev'
@@ -69,6 +71,7 @@ async function main(): Promise<void> {
     [
       `logfire-broker listening on ${url}`,
       `mode: ${mode}`,
+      `jobs: rotation and sweep every ${formatDuration(local.scheduleIntervalMs)}`,
       `data: ${dataDir}${config.dynamodbEndpoint ? ` (DynamoDB at ${config.dynamodbEndpoint})` : ''}`,
     ].join('\n'),
   );
@@ -80,7 +83,10 @@ async function main(): Promise<void> {
     console.log(`${signal} received, stopping`);
     server.closeAllConnections();
     server.close(() => {
-      void (dynamo ? dynamo.close() : Promise.resolve()).finally(() => process.exit(0));
+      void schedules
+        .stop()
+        .then(() => dynamo?.close())
+        .finally(() => process.exit(0));
     });
   };
   process.on('SIGINT', () => stop('SIGINT'));

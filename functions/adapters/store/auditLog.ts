@@ -33,9 +33,15 @@ const ENTRY_FIELDS = [
 ] as const;
 const MAX_TIME = 999_999_999_999_999;
 
-/** `<15-digit epoch ms>#<random id>`: sorts by time, unique without a condition. */
+let appended = 0;
+
+/**
+ * `<15-digit epoch ms>#<sequence><random id>`: sorts by time, and within one millisecond in the order
+ * this process appended (a mint's entry before its revocation); unique without a condition.
+ */
 function sortKey(at: number): string {
-  return `${String(at).padStart(15, '0')}#${randomBytes(8).toString('base64url')}`;
+  appended = (appended + 1) % 36 ** 6;
+  return `${String(at).padStart(15, '0')}#${appended.toString(36).padStart(6, '0')}${randomBytes(6).toString('base64url')}`;
 }
 
 function fromItem(item: Item): AuditEntry {

@@ -17,6 +17,8 @@ import {
   systemClock,
   type Clock,
   type IdempotencyClaim,
+  type Page,
+  type PendingChainRevocation,
   type TokenStore,
 } from '../../core/ports';
 import { DEFAULT_RETENTION_MS, DEFAULT_SHARDS, KEY } from './tables';
@@ -32,6 +34,7 @@ import { DynamoTokenQueries } from './tokenQueries';
 import { batchWrite, type DynamoAuditLog } from './auditLog';
 import type { AuditEntry } from '../../core/audit';
 import { claimIdempotencyKey, completeIdempotencyKey, releaseIdempotencyKey } from './idempotencyItems';
+import { finishChainRevocation, listChainRevocations, queueChainRevocation } from './chainRevocations';
 
 export interface DynamoTokenStoreOptions {
   client: DynamoDBDocumentClient;
@@ -200,10 +203,19 @@ export class DynamoTokenStore extends DynamoTokenQueries implements TokenStore {
     return item !== undefined;
   }
 
-  /** Admin pause: `active`/`rotate` → `paused`. Returns the record as it was, or undefined. */
-  async pauseToken(tokenId: string, reason: string, now: number): Promise<TokenRecord | undefined> {
+  /**
+   * Admin pause: `active`/`rotate` → `paused`; with `queueUpstreamDeletion` (direct mode) the same write
+   * queues the upstream token for deletion now. Returns the record as it was, or undefined.
+   */
+  async pauseToken(
+    tokenId: string,
+    reason: string,
+    now: number,
+    options: { queueUpstreamDeletion?: boolean } = {},
+  ): Promise<TokenRecord | undefined> {
+    const queue = options.queueUpstreamDeletion ? ', #gsiDeleteAt = :now' : '';
     const item = await this.updateToken(tokenId, {
-      update: 'SET #status = :paused, #statusReason = :reason, #updatedAt = :now REMOVE #gsiRotateAt',
+      update: `SET #status = :paused, #statusReason = :reason, #updatedAt = :now${queue} REMOVE #gsiRotateAt`,
       condition: `#status IN (${REFRESHABLE.text})`,
       values: { ':paused': 'paused', ':reason': reason, ':now': now, ...REFRESHABLE.values },
       returnValues: 'ALL_OLD',
@@ -211,12 +223,20 @@ export class DynamoTokenStore extends DynamoTokenQueries implements TokenStore {
     return item && fromTokenItem(item);
   }
 
-  /** Admin resume: `paused` → `active`; a token already past refreshAfter is picked up by the next rotation run. */
-  async resumeToken(tokenId: string, now: number): Promise<TokenRecord | undefined> {
+  /**
+   * Admin resume: `paused` → `active` (a token already past refreshAfter is picked up by the next rotation
+   * run), or → `rotate` when the pause deleted its upstream token, so the next heartbeat says `rotate`.
+   */
+  async resumeToken(
+    tokenId: string,
+    now: number,
+    status: 'active' | 'rotate' = 'active',
+  ): Promise<TokenRecord | undefined> {
+    const rotateKey = status === 'active' ? ', #gsiRotateAt = #refreshAfter' : '';
     const item = await this.updateToken(tokenId, {
-      update: 'SET #status = :active, #updatedAt = :now, #gsiRotateAt = #refreshAfter REMOVE #statusReason',
+      update: `SET #status = :status, #updatedAt = :now${rotateKey} REMOVE #statusReason`,
       condition: '#status = :paused',
-      values: { ':active': 'active', ':paused': 'paused', ':now': now },
+      values: { ':status': status, ':paused': 'paused', ':now': now },
       returnValues: 'ALL_NEW',
     });
     return item && fromTokenItem(item);
@@ -231,6 +251,46 @@ export class DynamoTokenStore extends DynamoTokenQueries implements TokenStore {
       returnValues: 'ALL_OLD',
     });
     return item && fromTokenItem(item);
+  }
+
+  /**
+   * The sweep: a live token silent since before `seenBefore` (and not yet past expiresAt, which expiry
+   * handles) → `expired`, its upstream token queued for deletion now. The condition re-checks the silence,
+   * so a heartbeat that lands between the listing and this write keeps the token.
+   */
+  async reclaimToken(
+    tokenId: string,
+    seenBefore: number,
+    reason: string,
+    now: number,
+  ): Promise<TokenRecord | undefined> {
+    const item = await this.updateToken(tokenId, {
+      update:
+        'SET #status = :expired, #statusReason = :reason, #updatedAt = :now, #gsiDeleteAt = :now ' +
+        'REMOVE #gsiRotateAt, #gsiSeenAt, #gsiExpireAt',
+      condition: `#status IN (${LIVE.text}) AND #gsiSeenAt < :before AND #expiresAt > :now`,
+      values: {
+        ':expired': 'expired',
+        ':reason': reason,
+        ':now': now,
+        ':before': seenBefore,
+        ...LIVE.values,
+      },
+      returnValues: 'ALL_OLD',
+    });
+    return item && fromTokenItem(item);
+  }
+
+  queueChainRevocation(chainId: string, now: number): Promise<void> {
+    return queueChainRevocation(this.target, chainId, now);
+  }
+
+  listChainRevocations(limit = 100, cursor?: string): Promise<Page<PendingChainRevocation>> {
+    return listChainRevocations(this.target, limit, cursor);
+  }
+
+  finishChainRevocation(chainId: string, queuedAt: number): Promise<void> {
+    return finishChainRevocation(this.target, chainId, queuedAt);
   }
 
   /** The deletion worker failed: try again at `retryAt` (the worker picks the backoff). */

@@ -75,6 +75,22 @@ export const KEY = {
 
 export const TOKEN_PK_PREFIX = 'token#';
 
+/**
+ * A chain revocation in progress (reuse detection): `pk = chainrevoke#<chainId>`, written before the chain
+ * walk and deleted by the sweep once every member is revoked. Its `chainId` attribute is the reserved
+ * `partition` (no token id starts with `#`), so the byChain index lists all pending ones with one Query
+ * and no new index is needed.
+ */
+export const CHAIN_REVOCATIONS = {
+  partition: '#chain-revocations',
+  key: (chainId: string) => ({ pk: `chainrevoke#${chainId}`, sk: 'chainrevoke' }),
+  chainIdOf: (pk: unknown): string => {
+    if (typeof pk !== 'string' || !pk.startsWith('chainrevoke#'))
+      throw new Error(`not a chain revocation key: ${String(pk)}`);
+    return pk.slice('chainrevoke#'.length);
+  },
+} as const;
+
 /** CreateTable-shaped description, without SDK types so the infra program can read it too. */
 export interface TableDefinition {
   tableName: string;

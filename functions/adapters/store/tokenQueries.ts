@@ -5,36 +5,25 @@
 import { BatchGetCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { InvalidRequest } from '../../core/errors';
 import type { TokenRecord, TokenStatus } from '../../core/model';
-import type { Clock } from '../../core/ports';
+import type {
+  Clock,
+  DueToken,
+  Page,
+  PendingChainRevocation,
+  PendingUpstreamDeletion,
+} from '../../core/ports';
 import { ATTR, INDEX } from './tables';
 import { fromTokenItem, tokenIdOf, type Item } from './tokenItems';
 
-/** One page of results. `cursor` is opaque; pass it back for the next page; absent on the last page. */
-export interface Page<T> {
-  items: T[];
-  cursor?: string;
-  /** Index entries DynamoDB read for this page: proof that a job reads only what is due. */
-  scannedCount: number;
-}
+export type { DueToken, Page, PendingChainRevocation, PendingUpstreamDeletion };
 
 export interface Target {
   doc: DynamoDBDocumentClient;
   tableName: string;
 }
 
-/** A token an index says is due, with the time it is due at. */
-export interface DueToken {
-  tokenId: string;
-  dueAt: number;
-}
-
-/** An upstream token the deletion worker still has to delete at Logfire. */
-export interface PendingUpstreamDeletion extends DueToken {
-  upstreamId: string;
-  /** Failed attempts so far, for the worker's backoff. */
-  attempts: number;
-  status: TokenStatus;
-}
+/** Above every epoch-ms time: a `<=` bound that takes a whole sharded index. */
+const END_OF_TIME = Number.MAX_SAFE_INTEGER;
 
 /**
  * The read side of the store: the queries the rotation job, the sweep, the deletion worker and the admin
@@ -126,6 +115,33 @@ export class DynamoTokenQueries {
       limit,
       cursor,
     });
+  }
+
+  /**
+   * Every non-terminal token with its record, a page at a time, through byExpireAt (which holds exactly
+   * the non-terminal tokens). For bulk admin filters: it reads every live token, so it is never on a
+   * request path. One Query per shard plus one consistent BatchGet per page.
+   * @example const { items, cursor } = await store.listNonTerminal(100);
+   */
+  async listNonTerminal(limit = 100, cursor?: string): Promise<Page<TokenRecord>> {
+    const page = await queryShards(this.target, {
+      index: INDEX.byExpireAt,
+      hashKey: ATTR.shard,
+      rangeKey: ATTR.expireAt,
+      comparison: '<=',
+      bound: END_OF_TIME,
+      shards: this.shards,
+      limit: Math.min(pageSize(limit), 100), // BatchGet takes at most 100 keys
+      cursor,
+    });
+    const found = await batchGet(
+      this.target,
+      page.items.map((item) => ({ pk: item.pk, sk: item.sk })),
+    );
+    const items = page.items
+      .map((item) => found.get(String(item.pk)))
+      .filter((item): item is Item => item !== undefined);
+    return { ...page, items: items.map(fromTokenItem) };
   }
 
   private async due(
