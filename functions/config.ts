@@ -3,6 +3,7 @@
  * environment that the Pulumi stack writes). Every setting is `BROKER_<NAME>`; Logfire's own variables
  * keep their names. Invalid values fail at start with a message that names the variable.
  */
+import type { TokenSettings } from './core/deps';
 import type { UpstreamKind } from './core/model';
 
 export type Env = Record<string, string | undefined>;
@@ -21,15 +22,8 @@ export type UpstreamConfig =
     }
   | { kind: 'dev' };
 
-export interface BrokerConfig {
-  tokenTtlMs: number;
-  rotateAfterMs: number;
-  heartbeatIntervalMs: number;
-  idempotencyWindowMs: number;
-  /** How long an old upstream token keeps working after its refresh (clients may still be exporting). */
-  rotationGraceMs: number;
-  /** A token whose last heartbeat is older than this is reclaimed by the sweep. */
-  staleAfterMs: number;
+/** Every setting of the broker: the core's token settings and what the adapters need. */
+export interface BrokerConfig extends TokenSettings {
   /** How long audit entries are kept (DynamoDB TTL). */
   auditRetentionMs: number;
   tableName: string;

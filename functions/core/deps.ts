@@ -7,7 +7,9 @@ export interface TokenSettings {
   rotateAfterMs: number;
   heartbeatIntervalMs: number;
   idempotencyWindowMs: number;
+  /** How long an old upstream token keeps working after its refresh (clients may still be exporting). */
   rotationGraceMs: number;
+  /** A token whose last heartbeat is older than this is reclaimed by the sweep. */
   staleAfterMs: number;
 }
 
