@@ -17,6 +17,8 @@ describe('Function: logMetrics', () => {
       Refreshes: '{ $.message = "token refreshed" }',
       Revocations: '{ $.message = "token chain revoked" }',
       Errors: '{ $.level = "ERROR" }',
+      UpstreamDeleteFailures: '{ $.message = "upstream delete failed; queued for retry" }',
+      IncompleteJobRuns: '{ ($.message = "rotation run" || $.message = "sweep run") && $.done IS FALSE }',
     });
   });
 
@@ -62,6 +64,21 @@ describe('Function: alarmSpecs', () => {
         dimensions: { FunctionName: fn.name },
       });
     }
+  });
+
+  it('alarms on job failures that persist, only when there are scheduled jobs (a queue)', () => {
+    expect(byKey(alarmSpecs(inputs))['upstream-deletes-failing']).toBeUndefined();
+    const alarms = byKey(alarmSpecs({ ...inputs, deadLetterQueue: { name: 'dlq' } }));
+    expect(alarms['upstream-deletes-failing']).toMatchObject({
+      threshold: 0,
+      evaluationPeriods: 2,
+      metric: { namespace: 'LogfireBroker', metricName: 'UpstreamDeleteFailures', stat: 'Sum', period: 3600 },
+    });
+    expect(alarms['jobs-incomplete']).toMatchObject({
+      threshold: 0,
+      evaluationPeriods: 3,
+      metric: { namespace: 'LogfireBroker', metricName: 'IncompleteJobRuns', period: 3600 },
+    });
   });
 
   it('alarms on dead-letter queue depth only when there is a queue', () => {

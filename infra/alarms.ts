@@ -13,6 +13,17 @@ export const METRIC_NAMESPACE = 'LogfireBroker';
  */
 export const REVOCATION_MESSAGES: readonly string[] = ['token chain revoked'];
 
+/**
+ * What the core logs for each upstream deletion that failed and stays queued: the sweep and admin
+ * (functions/core/upstreamDeletion.ts, which reuse detection uses too).
+ */
+export const UPSTREAM_DELETE_FAILED_MESSAGES: readonly string[] = [
+  'upstream delete failed; queued for retry',
+];
+
+/** The summary line each rotation and sweep run logs (functions/core/rotation.ts, sweep.ts), with `done`. */
+export const JOB_RUN_MESSAGES: readonly string[] = ['rotation run', 'sweep run'];
+
 /** A CloudWatch Logs metric filter: every matching log line adds 1 to the metric. */
 export interface LogMetric {
   metricName: string;
@@ -20,13 +31,20 @@ export interface LogMetric {
   pattern: string;
 }
 
-/** Mints, refreshes, revocations and errors, counted from the lines functions/core logs. */
+/**
+ * Mints, refreshes, revocations and errors, counted from the lines functions/core logs; and for the
+ * scheduled jobs, failed upstream deletions and runs that ended with work left (`done: false`: budget
+ * spent, an item failed, or Logfire kept refusing deletions).
+ */
 export function logMetrics(revocationMessages: readonly string[] = REVOCATION_MESSAGES): LogMetric[] {
+  const jobRuns = JOB_RUN_MESSAGES.map((message) => `$.message = "${message}"`).join(' || ');
   return [
     { metricName: 'Mints', pattern: messagePattern(['token minted']) },
     { metricName: 'Refreshes', pattern: messagePattern(['token refreshed']) },
     { metricName: 'Revocations', pattern: messagePattern(revocationMessages) },
     { metricName: 'Errors', pattern: '{ $.level = "ERROR" }' },
+    { metricName: 'UpstreamDeleteFailures', pattern: messagePattern(UPSTREAM_DELETE_FAILED_MESSAGES) },
+    { metricName: 'IncompleteJobRuns', pattern: `{ (${jobRuns}) && $.done IS FALSE }` },
   ];
 }
 
@@ -133,9 +151,12 @@ export function alarmSpecs<N>(inputs: AlarmInputs<N>): AlarmSpec<N>[] {
     );
   }
   if (deadLetterQueue) {
+    // The queue exists exactly when the stack runs scheduled jobs, so their alarms go with it.
+    alarms.push(...jobAlarms<N>());
     alarms.push({
       key: 'dlq-depth',
-      description: 'A scheduled job could not be delivered and waits in the dead-letter queue',
+      description:
+        'A scheduled job failed (it threw or timed out) or could not be delivered; its event waits in the dead-letter queue',
       threshold: 0,
       evaluationPeriods: 1,
       metric: {
@@ -155,6 +176,39 @@ export function alarmSpecs<N>(inputs: AlarmInputs<N>): AlarmSpec<N>[] {
     metric: lambda(mint.name, 'Invocations', 60),
   });
   return alarms;
+}
+
+/**
+ * Lifecycle jobs: a failure that persists, not one that the next run absorbs. A deletion that fails is
+ * retried with a backoff of up to an hour, and a run that leaves work is followed by the next; both alarm
+ * only when every hour in a row shows them. Hourly periods assume the sweep runs at least hourly.
+ */
+function jobAlarms<N>(): AlarmSpec<N>[] {
+  const hourly = (metricName: string): MetricSpec<N> => ({
+    namespace: METRIC_NAMESPACE,
+    metricName,
+    stat: 'Sum',
+    period: 3600,
+    dimensions: {},
+  });
+  return [
+    {
+      key: 'upstream-deletes-failing',
+      description:
+        'Upstream token deletions failed in each of the last 2 hours: Logfire refuses or cannot be reached. The deletions stay queued and are retried; tokens meanwhile live until their own expiry',
+      threshold: 0,
+      evaluationPeriods: 2,
+      metric: hourly('UpstreamDeleteFailures'),
+    },
+    {
+      key: 'jobs-incomplete',
+      description:
+        'Rotation or sweep runs ended with work left in each of the last 3 hours: the backlog is not draining (timeout too short for the volume, items failing, or Logfire failing deletions)',
+      threshold: 0,
+      evaluationPeriods: 3,
+      metric: hourly('IncompleteJobRuns'),
+    },
+  ];
 }
 
 function apiMetric<N>(metricName: string, dimensions: Record<string, N>): MetricSpec<N> {

@@ -32,6 +32,7 @@ describe('Function: dashboardBody', () => {
         'API latency (ms)',
         'Lambda duration p99 (ms)',
         'Lambda throttles',
+        'Scheduled jobs',
         'Dead-letter queue depth',
         'Alarms',
       ]),

@@ -78,11 +78,20 @@ export function dashboardBody(inputs: DashboardInputs): { widgets: Widget[] } {
     { title: 'Lambda invocations', metrics: perFunction('Invocations', 'Sum') },
   ];
   if (deadLetterQueueName) {
-    panels.push({
-      title: 'Dead-letter queue depth',
-      metrics: [['AWS/SQS', 'ApproximateNumberOfMessagesVisible', 'QueueName', deadLetterQueueName]],
-      stat: 'Maximum',
-    });
+    panels.push(
+      {
+        title: 'Scheduled jobs',
+        metrics: [
+          logCount('UpstreamDeleteFailures', 'upstream deletions failed'),
+          logCount('IncompleteJobRuns', 'runs that left work'),
+        ],
+      },
+      {
+        title: 'Dead-letter queue depth',
+        metrics: [['AWS/SQS', 'ApproximateNumberOfMessagesVisible', 'QueueName', deadLetterQueueName]],
+        stat: 'Maximum',
+      },
+    );
   }
 
   const widgets: Widget[] = panels

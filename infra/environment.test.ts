@@ -13,12 +13,16 @@ const parse = (raw: Record<string, string>) =>
 describe('Method: lambdaEnvironment', () => {
   const refs = {
     tableName: 'logfire-broker-prod-tokens',
+    auditTableName: 'logfire-broker-prod-tokens-audit',
     upstreamSecretId: 'arn:aws:secretsmanager:us-east-1:1:secret:x',
   };
 
   it('writes an environment the Lambdas read back as the same settings', () => {
     const settings = parse({
       tokenTtl: '336h',
+      rotationGrace: '90m',
+      staleAfter: '45d',
+      auditRetention: '730d',
       upstreamRetries: '2',
       logLevel: 'DEBUG',
       logfireRegion: 'eu',
@@ -29,6 +33,10 @@ describe('Method: lambdaEnvironment', () => {
       rotateAfterMs: settings.rotateAfterMs,
       heartbeatIntervalMs: settings.heartbeatIntervalMs,
       idempotencyWindowMs: settings.idempotencyWindowMs,
+      rotationGraceMs: 90 * 60_000,
+      staleAfterMs: 45 * 86_400_000,
+      auditRetentionMs: 730 * 86_400_000,
+      auditTableName: refs.auditTableName,
       upstreamTimeoutMs: settings.upstreamTimeoutMs,
       upstreamRetries: 2,
       logLevel: 'DEBUG',
@@ -40,7 +48,18 @@ describe('Method: lambdaEnvironment', () => {
         baseUrl: 'https://logfire-eu.pydantic.dev',
       },
     });
-    expect(lambdaEnvironment(settings, refs).BROKER_TOKEN_TTL).toBe('14d');
+    expect(lambdaEnvironment(settings, refs)).toMatchObject({
+      BROKER_TOKEN_TTL: '14d',
+      BROKER_ROTATION_GRACE: '90m',
+      BROKER_STALE_AFTER: '45d',
+      BROKER_AUDIT_RETENTION: '730d',
+      BROKER_AUDIT_TABLE_NAME: refs.auditTableName,
+    });
+  });
+
+  it('writes a rotation grace of zero as a duration the Lambdas accept', () => {
+    const settings = parse({ rotationGrace: '0s' });
+    expect(readConfig(lambdaEnvironment(settings, refs)).rotationGraceMs).toBe(0);
   });
 
   it('holds names and settings only: no credential variable', () => {

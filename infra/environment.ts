@@ -8,16 +8,17 @@ import { SettingsError } from './validation';
 
 /**
  * The environment every Lambda gets: names, ARNs and settings, never a credential. `refs` are the table
- * name and the secret's ARN (Outputs in the stack, strings in tests).
- * @example lambdaEnvironment(settings, { tableName: 'logfire-broker-prod-tokens', upstreamSecretId: secret.arn })
+ * names and the secret's ARN (Outputs in the stack, strings in tests).
+ * @example lambdaEnvironment(settings, { tableName: tokens.name, auditTableName: audit.name, upstreamSecretId: secret.arn })
  */
 export function lambdaEnvironment<Ref>(
   settings: StackSettings,
-  refs: { tableName: Ref; upstreamSecretId: Ref },
+  refs: { tableName: Ref; auditTableName: Ref; upstreamSecretId: Ref },
 ): Record<string, string | Ref> {
   const { upstream } = settings;
   return {
     BROKER_TABLE_NAME: refs.tableName,
+    BROKER_AUDIT_TABLE_NAME: refs.auditTableName,
     BROKER_UPSTREAM: upstream.kind,
     BROKER_UPSTREAM_SECRET_ID: refs.upstreamSecretId,
     ...(upstream.kind === 'api-key'
@@ -28,6 +29,9 @@ export function lambdaEnvironment<Ref>(
     BROKER_ROTATE_AFTER: formatDuration(settings.rotateAfterMs),
     BROKER_HEARTBEAT_INTERVAL: formatDuration(settings.heartbeatIntervalMs),
     BROKER_IDEMPOTENCY_WINDOW: formatDuration(settings.idempotencyWindowMs),
+    BROKER_ROTATION_GRACE: formatDuration(settings.rotationGraceMs),
+    BROKER_STALE_AFTER: formatDuration(settings.staleAfterMs),
+    BROKER_AUDIT_RETENTION: formatDuration(settings.auditRetentionMs),
     BROKER_UPSTREAM_TIMEOUT: formatDuration(settings.upstreamTimeoutMs),
     BROKER_UPSTREAM_RETRIES: String(settings.upstreamRetries),
     BROKER_LOG_LEVEL: settings.logLevel,
@@ -40,6 +44,9 @@ const SETTING_OF_ENV: Record<string, SettingKey> = {
   BROKER_ROTATE_AFTER: 'rotateAfter',
   BROKER_HEARTBEAT_INTERVAL: 'heartbeatInterval',
   BROKER_IDEMPOTENCY_WINDOW: 'idempotencyWindow',
+  BROKER_ROTATION_GRACE: 'rotationGrace',
+  BROKER_STALE_AFTER: 'staleAfter',
+  BROKER_AUDIT_RETENTION: 'auditRetention',
   BROKER_UPSTREAM: 'upstreamKind',
   BROKER_UPSTREAM_TIMEOUT: 'upstreamTimeout',
   BROKER_UPSTREAM_RETRIES: 'upstreamRetries',
@@ -58,6 +65,7 @@ const SETTING_OF_ENV: Record<string, SettingKey> = {
 export function assertLambdasAccept(settings: StackSettings): void {
   const env = lambdaEnvironment(settings, {
     tableName: 'table',
+    auditTableName: 'table-audit',
     upstreamSecretId: 'arn:aws:secretsmanager:::x',
   });
   try {

@@ -56,12 +56,13 @@ describe('Functions', () => {
     const { fns } = built;
     expect(fns.map((f) => f.inputs.name).sort()).toEqual(HANDLERS.map((h) => `p-${h.name}`).sort());
     for (const { inputs } of fns) {
+      const spec = handlerNamed(String(inputs.name).slice('p-'.length));
       expect(inputs).toMatchObject({
         runtime: 'nodejs22.x',
         architectures: ['arm64'],
         handler: 'index.handler',
-        memorySize: 512,
-        timeout: 20,
+        memorySize: spec.memoryMb ?? 512,
+        timeout: spec.timeoutSeconds ?? 20,
       });
       expect(inputs.reservedConcurrentExecutions).toBe(inputs.name === 'p-mint' ? 7 : undefined);
     }
@@ -112,8 +113,18 @@ describe('Functions', () => {
     }
   });
 
+  it('gives the scheduled jobs their own timeout and memory, past what an API function may have', () => {
+    const { fns } = built;
+    const settings = (name: string) => {
+      const { inputs } = fns.find((f) => f.inputs.name === `p-${name}`)!;
+      return [inputs.timeout, inputs.memorySize];
+    };
+    expect(settings('rotate')).toEqual([300, 256]);
+    expect(settings('sweep')).toEqual([600, 256]);
+  });
+
   it.each(HANDLERS.map((h) => [h.name]))(
-    'grants %s exactly its declared DynamoDB actions on the tokens table, and writes only to its own log group',
+    'grants %s exactly its declared DynamoDB actions on its tables and indexes, and writes only to its own log group',
     (name) => {
       const { resources } = built;
       const spec = handlerNamed(name);
@@ -121,7 +132,13 @@ describe('Functions', () => {
       const byService = (prefix: string) =>
         policy.Statement.filter((s) => s.Action.some((a) => a.startsWith(prefix)));
       expect(byService('dynamodb:')).toEqual([
-        expect.objectContaining({ Action: [...spec.tokens.actions].sort(), Resource: [TABLE] }),
+        expect.objectContaining({
+          Action: [...spec.tokens.actions].sort(),
+          Resource: [TABLE, ...(spec.tokens.indexes ?? []).map((index) => `${TABLE}/index/${index}`)],
+        }),
+        ...(spec.audit
+          ? [expect.objectContaining({ Action: [...spec.audit.actions].sort(), Resource: [AUDIT] })]
+          : []),
       ]);
       expect(byService('logs:')).toEqual([
         expect.objectContaining({
@@ -133,6 +150,7 @@ describe('Functions', () => {
       expect(policy.Statement.flatMap((s) => s.Action).sort()).toEqual(
         [
           ...spec.tokens.actions,
+          ...(spec.audit?.actions ?? []),
           ...(spec.readsUpstreamSecret ? ['secretsmanager:GetSecretValue'] : []),
           'logs:CreateLogStream',
           'logs:PutLogEvents',
@@ -140,6 +158,8 @@ describe('Functions', () => {
       );
       expect(policy.Statement.flatMap((s) => s.Resource)).toEqual([
         TABLE,
+        ...(spec.tokens.indexes ?? []).map((index) => `${TABLE}/index/${index}`),
+        ...(spec.audit ? [AUDIT] : []),
         ...(spec.readsUpstreamSecret ? [SECRET] : []),
         `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:/aws/lambda/p-${name}:*`,
       ]);
@@ -151,14 +171,15 @@ describe('Functions', () => {
     },
   );
 
-  it('grants the heartbeat function no secretsmanager access, and mint and refresh only the upstream secret', async () => {
+  it('grants heartbeat and rotate no secretsmanager access, and mint, refresh and sweep only the upstream secret', async () => {
     const { resources } = built;
     const secretGrants = (name: string) =>
       policyOf(resources, name).Statement.filter((s) =>
         s.Action.some((a) => a.startsWith('secretsmanager:')),
       );
     expect(secretGrants('heartbeat')).toEqual([]);
-    for (const name of ['mint', 'refresh']) {
+    expect(secretGrants('rotate')).toEqual([]);
+    for (const name of ['mint', 'refresh', 'sweep']) {
       expect(secretGrants(name)).toEqual([
         expect.objectContaining({ Action: ['secretsmanager:GetSecretValue'], Resource: [SECRET] }),
       ]);
@@ -201,7 +222,7 @@ describe('Functions', () => {
 
   it('refuses reserved concurrency for a handler that does not exist', () => {
     setupMocks();
-    expect(() => new Functions('fn', { ...ARGS, reservedConcurrency: { sweep: 1 } })).toThrow('"sweep"');
+    expect(() => new Functions('fn', { ...ARGS, reservedConcurrency: { ingest: 1 } })).toThrow('"ingest"');
   });
 
   it('lists the bundles that are missing from a folder', () => {

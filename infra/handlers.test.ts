@@ -39,21 +39,56 @@ describe('HANDLERS', () => {
   });
 
   it('grants no handler of the v1 routes an index: none of them queries one', () => {
-    for (const handler of HANDLERS) expect(handler.tokens.indexes ?? []).toEqual([]);
+    for (const handler of HANDLERS.filter((h) => h.routes.length > 0))
+      expect(handler.tokens.indexes ?? []).toEqual([]);
   });
 
-  it('lets only the handlers that call Logfire read the upstream secret', () => {
+  it('grants Query exactly to the handlers that name an index, and the indexes the jobs read', () => {
+    for (const handler of HANDLERS) {
+      expect(handler.tokens.actions.includes('dynamodb:Query')).toBe(
+        (handler.tokens.indexes ?? []).length > 0,
+      );
+    }
+    expect(handlerNamed('rotate').tokens.indexes).toEqual(['byRotateAt']);
+    expect([...(handlerNamed('sweep').tokens.indexes ?? [])].sort()).toEqual([
+      'byChain',
+      'byDeleteAt',
+      'byExpireAt',
+      'bySeenAt',
+    ]);
+  });
+
+  it('lets only the handlers that call Logfire read the upstream secret: rotation is lazy, the sweep deletes', () => {
     expect(
       HANDLERS.filter((h) => h.readsUpstreamSecret)
         .map((h) => h.name)
         .sort(),
-    ).toEqual(['mint', 'refresh']);
+    ).toEqual(['mint', 'refresh', 'sweep']);
+  });
+
+  it("gives the scheduled jobs timeouts within Lambda's 900 s", () => {
+    for (const handler of HANDLERS.filter((h) => h.routes.length === 0)) {
+      expect(handler.timeoutSeconds).toBeGreaterThan(29);
+      expect(handler.timeoutSeconds).toBeLessThanOrEqual(900);
+    }
   });
 });
 
 describe('SCHEDULES', () => {
   it('targets handlers that exist and serve no route', () => {
     for (const schedule of SCHEDULES) expect(handlerNamed(schedule.handler).routes).toEqual([]);
+  });
+
+  it('runs rotation on the rotate function and the sweep on the sweep function, each at its own setting', () => {
+    expect(SCHEDULES.map((s) => [s.name, s.handler, s.expression])).toEqual([
+      ['rotation', 'rotate', 'rotationSchedule'],
+      ['sweep', 'sweep', 'sweepSchedule'],
+    ]);
+  });
+
+  it('schedules every handler without a route, so none is deployed and never run', () => {
+    const jobs = HANDLERS.filter((h) => h.routes.length === 0).map((h) => h.name);
+    expect(SCHEDULES.map((s) => s.handler).sort()).toEqual(jobs.sort());
   });
 
   it('names an unknown handler loudly', () => {

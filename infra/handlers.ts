@@ -1,7 +1,7 @@
 /**
  * The Lambda handlers the stack deploys, as plain data: one entry per `functions/lambda/<name>.ts`, with the
- * routes it serves and exactly what it may touch. A new handler (admin, rotation, sweep, ingest) is added
- * HERE and nowhere else in infra/: its function, log group, role and policy, API routes and schedule follow.
+ * routes it serves and exactly what it may touch. A new handler (admin, ingest) is added HERE and nowhere
+ * else in infra/: its function, log group, role and policy, API routes and schedule follow.
  *
  * The DynamoDB actions are the operations the handler's store calls make (docs/data-model.md);
  * test/iam-actions.test.ts runs each handler against dynalite and checks these lists against the wire.
@@ -16,11 +16,22 @@ export type DynamoAction =
   | 'dynamodb:UpdateItem'
   | 'dynamodb:DeleteItem'
   | 'dynamodb:Query'
-  | 'dynamodb:BatchGetItem';
+  | 'dynamodb:BatchGetItem'
+  | 'dynamodb:BatchWriteItem';
+
+/**
+ * What a role may do on the audit table, which is append-only: no UpdateItem or DeleteItem, ever (R5).
+ * IAM cannot tell a BatchWriteItem's puts from its deletes, so a role holding it could delete entries it
+ * knows the key of; the code never does, and point-in-time recovery keeps 35 days of the table.
+ */
+export type AuditTableAction = Extract<
+  DynamoAction,
+  'dynamodb:PutItem' | 'dynamodb:BatchWriteItem' | 'dynamodb:Query'
+>;
 
 /** What a handler may do on one table; `indexes` only when it queries them (grants `<table>/index/<name>`). */
-export interface TableAccess<Index extends string> {
-  actions: readonly DynamoAction[];
+export interface TableAccess<Index extends string, Action extends DynamoAction = DynamoAction> {
+  actions: readonly Action[];
   indexes?: readonly Index[];
 }
 
@@ -31,8 +42,8 @@ export interface HandlerSpec {
   /** API routes it serves (functions/http/routes.ts); none for scheduled jobs. */
   routes: readonly RouteName[];
   tokens: TableAccess<(typeof INDEX)[keyof typeof INDEX]>;
-  /** The audit table; no handler writes it yet. */
-  audit?: TableAccess<(typeof AUDIT_INDEX)[keyof typeof AUDIT_INDEX]>;
+  /** The audit table: appends only (`AuditTableAction`). */
+  audit?: TableAccess<(typeof AUDIT_INDEX)[keyof typeof AUDIT_INDEX], AuditTableAction>;
   /** Calls Logfire, so reads the upstream credential from Secrets Manager. */
   readsUpstreamSecret: boolean;
   /** Overrides `lambdaMemoryMb` / `lambdaTimeoutSeconds` (an API handler must stay within 29 s). */
@@ -40,16 +51,35 @@ export interface HandlerSpec {
   timeoutSeconds?: number;
 }
 
+/**
+ * The scheduled jobs run longer than an API call may (Lambda allows 900 s): each stops taking new pages
+ * well before its timeout and the next run resumes from the index, so the timeout only bounds one run.
+ * They wait on DynamoDB one page at a time, so 256 MB is plenty and does not follow `lambdaMemoryMb`,
+ * which buys CPU for the API's latency.
+ */
+export const JOB_RESOURCES = {
+  rotate: { timeoutSeconds: 300, memoryMb: 256 },
+  sweep: { timeoutSeconds: 600, memoryMb: 256 },
+} as const satisfies Record<string, Pick<HandlerSpec, 'timeoutSeconds' | 'memoryMb'>>;
+
 export const HANDLERS: readonly HandlerSpec[] = [
   {
     name: 'mint',
     description: 'POST /v1/tokens: mints a Logfire write token for one installation',
     routes: ['mint'],
-    // PutItem: token record and idempotency claim; GetItem: a claim someone else holds;
-    // UpdateItem: completes the claim; DeleteItem: releases it when the mint failed.
+    // BatchWriteItem: the token record with its audit entry (one request across both tables);
+    // PutItem: the idempotency claim; GetItem: a claim someone else holds; UpdateItem: completes the
+    // claim; DeleteItem: releases it when the mint failed.
     tokens: {
-      actions: ['dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
+      actions: [
+        'dynamodb:BatchWriteItem',
+        'dynamodb:PutItem',
+        'dynamodb:GetItem',
+        'dynamodb:UpdateItem',
+        'dynamodb:DeleteItem',
+      ],
     },
+    audit: { actions: ['dynamodb:BatchWriteItem'] },
     readsUpstreamSecret: true,
   },
   {
@@ -64,10 +94,44 @@ export const HANDLERS: readonly HandlerSpec[] = [
     name: 'refresh',
     description: 'POST /v1/tokens/{tokenId}/refresh: replaces a token and its client secret',
     routes: ['refresh'],
-    // UpdateItem: claim, release, complete, revoke; GetItem: refusals and chain walks; PutItem: the successor.
+    // UpdateItem: claim, release, complete, revoke; GetItem: refusals and chain walks; BatchWriteItem: the
+    // successor with its audit entry; PutItem: the note of a chain revocation, which the sweep finishes.
     // Reuse detection walks the chain by successorId/parentId with GetItem, so no index is needed.
-    tokens: { actions: ['dynamodb:UpdateItem', 'dynamodb:GetItem', 'dynamodb:PutItem'] },
+    tokens: {
+      actions: ['dynamodb:UpdateItem', 'dynamodb:GetItem', 'dynamodb:BatchWriteItem', 'dynamodb:PutItem'],
+    },
+    // BatchWriteItem: the successor's entry, and reuse detection's entries.
+    audit: { actions: ['dynamodb:BatchWriteItem'] },
     readsUpstreamSecret: true,
+  },
+  {
+    name: 'rotate',
+    description: 'scheduled: marks the tokens due for rotation, through the byRotateAt index',
+    routes: [],
+    // Query: the due entries of byRotateAt, never a Scan; UpdateItem: active -> rotate, one per token.
+    tokens: { actions: ['dynamodb:Query', 'dynamodb:UpdateItem'], indexes: ['byRotateAt'] },
+    // BatchWriteItem: each page's token.rotation_due entries and the run's job.rotation entry.
+    audit: { actions: ['dynamodb:BatchWriteItem'] },
+    // Lazy rotation: the client's next refresh replaces the upstream token, so no Logfire call here.
+    readsUpstreamSecret: false,
+    ...JOB_RESOURCES.rotate,
+  },
+  {
+    name: 'sweep',
+    description:
+      'scheduled: finishes chain revocations, reclaims and expires tokens, deletes upstream tokens',
+    routes: [],
+    // Query: chain-revocation notes and chain members (byChain), silent (bySeenAt), expired (byExpireAt)
+    // and queued-for-deletion (byDeleteAt) tokens; BatchGetItem: the records of a chain's members;
+    // UpdateItem: revoke, reclaim, expire, defer or dequeue one token; DeleteItem: a finished chain note.
+    tokens: {
+      actions: ['dynamodb:Query', 'dynamodb:BatchGetItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
+      indexes: ['byChain', 'bySeenAt', 'byExpireAt', 'byDeleteAt'],
+    },
+    audit: { actions: ['dynamodb:BatchWriteItem'] },
+    // Deletes upstream tokens at Logfire.
+    readsUpstreamSecret: true,
+    ...JOB_RESOURCES.sweep,
   },
 ];
 
@@ -82,11 +146,21 @@ export interface ScheduleSpec {
   description: string;
 }
 
-/**
- * EventBridge Scheduler entries. Empty until the rotation and sweep handlers land (issue #4), which add e.g.
- * `{ name: 'rotation', handler: 'rotate', expression: 'rotationSchedule', description: '...' }`.
- */
-export const SCHEDULES: readonly ScheduleSpec[] = [];
+/** EventBridge Scheduler entries (issue #4): the jobs of DESIGN §4, at the times the stack settings give. */
+export const SCHEDULES: readonly ScheduleSpec[] = [
+  {
+    name: 'rotation',
+    handler: 'rotate',
+    expression: 'rotationSchedule',
+    description: 'marks tokens due for rotation',
+  },
+  {
+    name: 'sweep',
+    handler: 'sweep',
+    expression: 'sweepSchedule',
+    description: 'expires and reclaims tokens, and retries upstream deletions',
+  },
+];
 
 /** Where `npm run build` (scripts/build.ts) writes the bundles. */
 export const BUNDLE_DIR = join(__dirname, '..', 'dist', 'functions');

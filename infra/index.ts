@@ -16,7 +16,7 @@
  *     secrets.ts         the Secrets Manager secret of the Logfire credential
  *     functions.ts       one Lambda, log group and least-privilege role per handler (policies.ts)
  *     api.ts             API Gateway REST API from functions/http/routes.ts
- *     schedules.ts       EventBridge Scheduler jobs with a dead-letter queue
+ *     schedules.ts       EventBridge Scheduler runs rotate and sweep; failed runs go to a dead-letter queue
  *     waf.ts             WebACL on the API stage
  *     monitoring.ts      alarms, SNS topic, dashboard
  */

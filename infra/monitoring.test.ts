@@ -101,7 +101,8 @@ describe('Component: Monitoring', () => {
   it('sends every alarm, and its recovery, to the topic', async () => {
     const { alarms, mine } = await build('actions', { deadLetterQueue: new aws.sqs.Queue('actions-q', {}) });
     const topicArn = ofType(mine, 'aws:sns/topic:Topic')[0]!.state.arn;
-    expect(alarms.length).toBe(1 + 2 * KEYS.length + 1 + 1);
+    // API 5xx, errors and throttles per function, mint spike, and with the queue: its depth and two job alarms.
+    expect(alarms.length).toBe(1 + 2 * KEYS.length + 1 + 3);
     for (const alarm of alarms) {
       expect(alarm.inputs.alarmActions).toEqual([topicArn]);
       expect(alarm.inputs.okActions).toEqual([topicArn]);
@@ -128,7 +129,14 @@ describe('Component: Monitoring', () => {
       );
       expect(
         mineOnly.map((filter) => (filter.inputs.metricTransformation as { name: string }).name).sort(),
-      ).toEqual(['Errors', 'Mints', 'Refreshes', 'Revocations']);
+      ).toEqual([
+        'Errors',
+        'IncompleteJobRuns',
+        'Mints',
+        'Refreshes',
+        'Revocations',
+        'UpstreamDeleteFailures',
+      ]);
     }
     const mints = filters.find(
       (filter) => (filter.inputs.metricTransformation as { name: string }).name === 'Mints',

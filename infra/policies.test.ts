@@ -1,6 +1,7 @@
 import { HANDLERS, handlerNamed, type HandlerSpec } from './handlers';
 import {
   assumeRolePolicy,
+  failureDestinationPolicy,
   functionPolicy,
   regionOfArn,
   schedulerPolicy,
@@ -38,8 +39,8 @@ describe('Method: functionPolicy', () => {
     ).toBe(false);
   });
 
-  it('lets mint and refresh read the upstream secret, and only that secret', () => {
-    for (const name of ['mint', 'refresh']) {
+  it('lets mint, refresh and sweep read the upstream secret, and only that secret', () => {
+    for (const name of ['mint', 'refresh', 'sweep']) {
       expect(statement(functionPolicy(handlerNamed(name), ARNS), 'UpstreamSecret')).toEqual({
         Sid: 'UpstreamSecret',
         Effect: 'Allow',
@@ -73,7 +74,34 @@ describe('Method: functionPolicy', () => {
       Action: ['dynamodb:PutItem'],
       Resource: [ARNS.auditTable],
     });
-    expect(resources(functionPolicy(handlerNamed('mint'), ARNS))).not.toContain(ARNS.auditTable);
+    expect(resources(functionPolicy(handlerNamed('heartbeat'), ARNS))).not.toContain(ARNS.auditTable);
+  });
+
+  it('never lets a handler rewrite or delete audit entries', () => {
+    for (const spec of HANDLERS) {
+      const audit = statement(functionPolicy(spec, ARNS), 'AuditTable');
+      expect(audit?.Action ?? []).not.toContain('dynamodb:UpdateItem');
+      expect(audit?.Action ?? []).not.toContain('dynamodb:DeleteItem');
+    }
+    const rewriting = {
+      ...handlerNamed('sweep'),
+      audit: { actions: ['dynamodb:PutItem', 'dynamodb:DeleteItem'] },
+    } as unknown as HandlerSpec;
+    expect(() => functionPolicy(rewriting, ARNS)).toThrow(
+      'sweep: the audit table is append-only, refusing dynamodb:DeleteItem',
+    );
+  });
+
+  it('grants the scheduled jobs Query on the indexes they read, and on no other', () => {
+    const indexes = (name: string) =>
+      (statement(functionPolicy(handlerNamed(name), ARNS), 'TokensTable')?.Resource ?? []).filter((r) =>
+        r.includes('/index/'),
+      );
+    expect(indexes('rotate')).toEqual([`${ARNS.tokensTable}/index/byRotateAt`]);
+    expect(indexes('sweep').sort()).toEqual(
+      ['byChain', 'byDeleteAt', 'byExpireAt', 'bySeenAt'].map((i) => `${ARNS.tokensTable}/index/${i}`),
+    );
+    for (const name of ['mint', 'heartbeat', 'refresh']) expect(indexes(name)).toEqual([]);
   });
 
   it('grants kms:Decrypt on the customer managed key only when there is one, and only via the services', () => {
@@ -115,6 +143,19 @@ describe('Method: schedulerPolicy', () => {
 
   it('refuses a policy with no function to invoke (IAM would refuse an empty Resource)', () => {
     expect(() => schedulerPolicy({ functionArns: [], deadLetterQueueArn: 'q' })).toThrow('no function');
+  });
+});
+
+describe('Method: failureDestinationPolicy', () => {
+  it('lets a job send its failed runs to the one queue, nothing more', () => {
+    expect(failureDestinationPolicy('arn:aws:sqs:us-east-1:1:dlq').Statement).toEqual([
+      {
+        Sid: 'FailureDestination',
+        Effect: 'Allow',
+        Action: ['sqs:SendMessage'],
+        Resource: ['arn:aws:sqs:us-east-1:1:dlq'],
+      },
+    ]);
   });
 });
 

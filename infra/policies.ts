@@ -2,7 +2,13 @@
  * IAM policy documents as pure functions of ARNs: the components feed resolved ARNs in with `.apply`, and
  * the tests read the same documents without Pulumi. Every statement names exact actions on exact ARNs.
  */
-import type { HandlerSpec, TableAccess } from './handlers';
+import type { AuditTableAction, HandlerSpec, TableAccess } from './handlers';
+
+const APPEND_ONLY = new Set<string>([
+  'dynamodb:PutItem',
+  'dynamodb:BatchWriteItem',
+  'dynamodb:Query',
+] satisfies AuditTableAction[]);
 
 export interface PolicyStatement {
   Sid: string;
@@ -54,7 +60,13 @@ export interface FunctionArns {
  */
 export function functionPolicy(spec: HandlerSpec, arns: FunctionArns): PolicyDocument {
   const statements: PolicyStatement[] = [tableStatement('TokensTable', spec.tokens, arns.tokensTable)];
-  if (spec.audit) statements.push(tableStatement('AuditTable', spec.audit, arns.auditTable));
+  if (spec.audit) {
+    // The type allows appends only; a spec built around it still must not rewrite the audit trail.
+    const rewrites = spec.audit.actions.filter((action) => !APPEND_ONLY.has(action));
+    if (rewrites.length > 0)
+      throw new Error(`${spec.name}: the audit table is append-only, refusing ${rewrites.join(', ')}`);
+    statements.push(tableStatement('AuditTable', spec.audit, arns.auditTable));
+  }
   if (spec.readsUpstreamSecret) {
     statements.push({
       Sid: 'UpstreamSecret',
@@ -112,6 +124,20 @@ export function schedulerPolicy(targets: {
         Action: ['sqs:SendMessage'],
         Resource: [targets.deadLetterQueueArn],
       },
+    ],
+  };
+}
+
+/**
+ * The second inline policy of a scheduled job's role, owned by the Schedules component that creates the
+ * queue: Lambda sends a failed asynchronous invocation's record to the queue with the function's role.
+ * @example failureDestinationPolicy('arn:aws:sqs:us-east-1:123456789012:jobs-dlq')
+ */
+export function failureDestinationPolicy(queueArn: string): PolicyDocument {
+  return {
+    Version: '2012-10-17',
+    Statement: [
+      { Sid: 'FailureDestination', Effect: 'Allow', Action: ['sqs:SendMessage'], Resource: [queueArn] },
     ],
   };
 }

@@ -5,7 +5,7 @@ import { ACCOUNT, REGION, ofType, setupMocks, settle } from './testing/mocks';
 
 const fnArn = (name: string) => `arn:aws:lambda:${REGION}:${ACCOUNT}:function:${name}`;
 
-/** Schedules for a sample job list (the real list is empty until the jobs land in issue #4). */
+/** Schedules for a job list; each function's role is named `<function>-role`. */
 async function build(jobNames: Array<[job: string, fn: string, expression: string]>) {
   const resources = setupMocks();
   const lambda = (name: string) =>
@@ -18,6 +18,7 @@ async function build(jobNames: Array<[job: string, fn: string, expression: strin
   const jobs: ScheduledJob[] = jobNames.map(([name, fn, expression]) => ({
     name,
     fn: fns[fn as keyof typeof fns],
+    role: `${fn}-role`,
     expression,
     description: `${name} job`,
   }));
@@ -86,8 +87,43 @@ describe('Schedules', () => {
       ]);
     });
 
+    it('sends the failed runs of each job to the dead-letter queue, without a Lambda retry', () => {
+      const [queue] = ofType(built.resources, 'aws:sqs/queue:Queue');
+      const configs = ofType(
+        built.resources,
+        'aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig',
+      );
+      expect(configs.map((c) => [c.name, c.inputs.functionName])).toEqual([
+        ['schedules-rotation-invoke', 'rotate'],
+        ['schedules-sweep-invoke', 'sweep'],
+      ]);
+      for (const { inputs } of configs) {
+        expect(inputs).toMatchObject({
+          maximumRetryAttempts: 0,
+          maximumEventAgeInSeconds: 600,
+          destinationConfig: { onFailure: { destination: queue!.state.arn } },
+        });
+      }
+      expect(Object.keys(built.schedules.invokeConfigs)).toEqual(['rotation', 'sweep']);
+    });
+
+    it("lets each job's own role send to the dead-letter queue, and nothing else", () => {
+      const [queue] = ofType(built.resources, 'aws:sqs/queue:Queue');
+      const failures = ofType(built.resources, 'aws:iam/rolePolicy:RolePolicy').filter((p) =>
+        p.name.endsWith('-failures'),
+      );
+      expect(failures.map((p) => p.inputs.role)).toEqual(['rotate-role', 'sweep-role']);
+      for (const policy of failures) {
+        expect((JSON.parse(policy.inputs.policy as string) as PolicyDocument).Statement).toEqual([
+          expect.objectContaining({ Action: ['sqs:SendMessage'], Resource: [queue!.state.arn] }),
+        ]);
+      }
+    });
+
     it('lets the scheduler invoke only the scheduled functions, and send only to its dead-letter queue', () => {
-      const [policy] = ofType(built.resources, 'aws:iam/rolePolicy:RolePolicy');
+      const policy = ofType(built.resources, 'aws:iam/rolePolicy:RolePolicy').find(
+        (p) => p.name === 'schedules-policy',
+      );
       const [queue] = ofType(built.resources, 'aws:sqs/queue:Queue');
       const document = JSON.parse(policy!.inputs.policy as string) as PolicyDocument;
       expect(document.Statement.map((s) => [s.Action, s.Resource])).toEqual([
@@ -101,7 +137,7 @@ describe('Schedules', () => {
   it('refuses two jobs of one name', async () => {
     setupMocks();
     const fn = new aws.lambda.Function('f', { role: 'r' });
-    const job = { name: 'sweep', fn, expression: 'rate(1 hour)', description: '' };
+    const job = { name: 'sweep', fn, role: 'f-role', expression: 'rate(1 hour)', description: '' };
     expect(() => new Schedules('s', { jobs: [job, job] })).toThrow('two jobs are named "sweep"');
     expect(
       () =>
@@ -110,5 +146,12 @@ describe('Schedules', () => {
           retryPolicy: { maximumRetryAttempts: 3, maximumEventAgeInSeconds: 10 },
         }),
     ).toThrow('maximumEventAgeInSeconds');
+    expect(
+      () =>
+        new Schedules('u', {
+          jobs: [job],
+          invokePolicy: { maximumRetryAttempts: 3, maximumEventAgeInSeconds: 600 },
+        }),
+    ).toThrow("the invoke policy's maximumRetryAttempts must be 0 to 2");
   });
 });

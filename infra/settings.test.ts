@@ -20,6 +20,9 @@ describe('Method: parseSettings', () => {
       rotateAfterMs: 7 * 86_400_000,
       heartbeatIntervalMs: 6 * 3_600_000,
       idempotencyWindowMs: 600_000,
+      rotationGraceMs: 24 * 3_600_000,
+      staleAfterMs: 30 * 86_400_000,
+      auditRetentionMs: 365 * 86_400_000,
       logLevel: 'INFO',
       lambda: { memoryMb: 256, timeoutSeconds: 29, reservedConcurrency: {} },
       logRetentionDays: 30,
@@ -31,6 +34,14 @@ describe('Method: parseSettings', () => {
     });
     expect(settings.kmsKeyArn).toBeUndefined();
     expect(settings.logfireBaseUrl).toBeUndefined();
+  });
+
+  it('reads the lifecycle settings, and lets the old upstream token go without grace', () => {
+    expect(parse({ rotationGrace: '0s', staleAfter: '13h', auditRetention: '90d' })).toMatchObject({
+      rotationGraceMs: 0,
+      staleAfterMs: 13 * 3_600_000,
+      auditRetentionMs: 90 * 86_400_000,
+    });
   });
 
   it('protects data by default on every stack but dev', () => {
@@ -163,8 +174,23 @@ describe('Method: parseSettings', () => {
     ],
     [
       'reserved concurrency for no handler',
-      { reservedConcurrency: '{"sweep": 1}' },
-      /^logfire-broker:reservedConcurrency names "sweep"/,
+      { reservedConcurrency: '{"ingest": 1}' },
+      /^logfire-broker:reservedConcurrency names "ingest"/,
+    ],
+    [
+      'a client silence shorter than two heartbeats',
+      { heartbeatInterval: '12h', staleAfter: '23h' },
+      /^logfire-broker:staleAfter must be at least 2 × heartbeatInterval \(1d\), or a client that misses one heartbeat loses its token, got 23h$/,
+    ],
+    [
+      'an audit retention under a day',
+      { auditRetention: '12h' },
+      /^logfire-broker:auditRetention must be at least 1d, got 12h$/,
+    ],
+    [
+      'a rotation grace that is no duration',
+      { rotationGrace: '1 day' },
+      /^logfire-broker:rotationGrace must be a duration like 30s, 6h or 14d, got "1 day"$/,
     ],
     [
       'a non-boolean protect',

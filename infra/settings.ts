@@ -15,6 +15,7 @@ import {
   SettingsReader,
   cidrCheck,
   emailCheck,
+  readLifecycleSettings,
   scheduleCheck,
 } from './validation';
 
@@ -33,6 +34,9 @@ export const SETTING_KEYS = [
   'rotateAfter',
   'heartbeatInterval',
   'idempotencyWindow',
+  'rotationGrace',
+  'staleAfter',
+  'auditRetention',
   'upstreamTimeout',
   'upstreamRetries',
   'logLevel',
@@ -73,6 +77,12 @@ export interface StackSettings {
   rotateAfterMs: number;
   heartbeatIntervalMs: number;
   idempotencyWindowMs: number;
+  /** How long a refreshed token's upstream token keeps working before the sweep deletes it. */
+  rotationGraceMs: number;
+  /** Live tokens not heard from for this long are reclaimed by the sweep. */
+  staleAfterMs: number;
+  /** Audit entries are kept this long (DynamoDB TTL on the audit table). */
+  auditRetentionMs: number;
   upstreamTimeoutMs: number;
   upstreamRetries: number;
   logLevel: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
@@ -130,6 +140,8 @@ export function parseSettings(raw: Partial<Record<string, string>>, context: Set
       `must be shorter than tokenTtl (${formatDuration(tokenTtlMs)}), or tokens expire before they rotate`,
     );
   }
+  const heartbeatIntervalMs = read.duration('heartbeatInterval', '6h');
+  const lifecycle = readLifecycleSettings(read, heartbeatIntervalMs);
   const upstreamTimeoutMs = read.duration('upstreamTimeout', '5s');
   const timeoutSeconds = read.integer(
     'lambdaTimeoutSeconds',
@@ -151,8 +163,9 @@ export function parseSettings(raw: Partial<Record<string, string>>, context: Set
     logfireBaseUrl: readBaseUrl(read),
     tokenTtlMs,
     rotateAfterMs,
-    heartbeatIntervalMs: read.duration('heartbeatInterval', '6h'),
+    heartbeatIntervalMs,
     idempotencyWindowMs: read.duration('idempotencyWindow', '10m'),
+    ...lifecycle,
     upstreamTimeoutMs,
     upstreamRetries: read.integer('upstreamRetries', 3, 0, 10),
     logLevel: read.choice('logLevel', ['DEBUG', 'INFO', 'WARN', 'ERROR'] as const, 'INFO'),

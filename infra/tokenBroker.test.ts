@@ -1,7 +1,7 @@
-import * as pulumi from '@pulumi/pulumi';
+import type * as pulumi from '@pulumi/pulumi';
 import { ROUTES } from '../functions/http/routes';
 import { loadConfig } from './config';
-import { HANDLERS, type HandlerSpec, type ScheduleSpec } from './handlers';
+import { HANDLERS, type ScheduleSpec } from './handlers';
 import type { PolicyDocument } from './policies';
 import { ACCOUNT, REGION, ofType, setupMocks, settle, valueOf, type RecordedResource } from './testing/mocks';
 import { TokenBroker, type TokenBrokerArgs } from './tokenBroker';
@@ -126,57 +126,128 @@ describe('TokenBroker', () => {
     expect(JSON.stringify(outputs)).not.toContain(CREDENTIAL);
   });
 
-  describe('with scheduled jobs (a sample: the real list is empty until issue #4)', () => {
-    const rotate: HandlerSpec = {
-      name: 'rotate',
-      description: 'marks due tokens for rotation',
-      routes: [],
-      tokens: { actions: ['dynamodb:Query', 'dynamodb:UpdateItem'], indexes: ['byRotateAt'] },
-      readsUpstreamSecret: false,
-      timeoutSeconds: 300,
-    };
-    const schedules: ScheduleSpec[] = [
-      { name: 'rotation', handler: 'rotate', expression: 'rotationSchedule', description: 'rotation' },
-    ];
-    let jobs: Awaited<ReturnType<typeof deploy>>;
-    beforeAll(async () => {
-      jobs = await deploy(
-        { rotationSchedule: 'rate(2 hours)' },
-        { handlers: [...HANDLERS, rotate], schedules },
-      );
-    });
-
-    it('schedules the job on its function with the configured expression', () => {
-      const [schedule] = ofType(jobs.resources, 'aws:scheduler/schedule:Schedule');
-      expect(schedule!.inputs).toMatchObject({
-        scheduleExpression: 'rate(2 hours)',
-        target: { arn: fnArn('broker-fn-rotate') },
+  it('tells every function its audit table and the lifecycle settings', () => {
+    for (const fn of ofType(stack.resources, 'aws:lambda/function:Function')) {
+      expect(envOf(fn)).toMatchObject({
+        BROKER_AUDIT_TABLE_NAME: 'logfire-broker-prod-tokens-audit',
+        BROKER_ROTATION_GRACE: '1d',
+        BROKER_STALE_AFTER: '30d',
+        BROKER_AUDIT_RETENTION: '365d',
       });
+    }
+  });
+
+  describe('scheduled jobs', () => {
+    const policies = () => ofType(stack.resources, 'aws:iam/rolePolicy:RolePolicy');
+    const documentOf = (name: string) =>
+      JSON.parse(policies().find((p) => p.name === name)!.inputs.policy as string) as PolicyDocument;
+    const queue = () => ofType(stack.resources, 'aws:sqs/queue:Queue')[0]!;
+
+    it('runs rotation hourly on the rotate function and the sweep every 15 minutes on the sweep function', () => {
+      const schedules = ofType(stack.resources, 'aws:scheduler/schedule:Schedule');
+      expect(
+        schedules.map((s) => [s.inputs.scheduleExpression, (s.inputs.target as { arn: string }).arn]),
+      ).toEqual([
+        ['rate(1 hour)', fnArn('broker-fn-rotate')],
+        ['rate(15 minutes)', fnArn('broker-fn-sweep')],
+      ]);
     });
 
-    it('lets the scheduler invoke that function and no other', () => {
-      const policy = ofType(jobs.resources, 'aws:iam/rolePolicy:RolePolicy').find(
-        (p) => p.name === 'broker-schedules-policy',
-      )!;
-      const invoke = (JSON.parse(policy.inputs.policy as string) as PolicyDocument).Statement[0]!;
-      expect(invoke.Resource).toEqual([fnArn('broker-fn-rotate')]);
+    it('lets the scheduler invoke rotate and sweep, and no API function', () => {
+      const [invoke, deadLetters] = documentOf('broker-schedules-policy').Statement;
+      expect(invoke).toMatchObject({
+        Action: ['lambda:InvokeFunction'],
+        Resource: [fnArn('broker-fn-rotate'), fnArn('broker-fn-sweep')],
+      });
+      expect(deadLetters).toMatchObject({ Action: ['sqs:SendMessage'], Resource: [queue().state.arn] });
     });
 
-    it('gives a job no API route and a longer timeout than API functions may have', () => {
-      const fn = ofType(jobs.resources, 'aws:lambda/function:Function').find(
-        (f) => f.name === 'broker-fn-rotate',
-      )!;
-      expect(fn.inputs.timeout).toBe(300);
-      const permissions = ofType(jobs.resources, 'aws:lambda/permission:Permission');
-      expect(permissions.filter((p) => p.inputs.function === 'logfire-broker-prod-rotate')).toEqual([]);
+    it('sends failed runs of both jobs to the dead-letter queue, with no Lambda retry', () => {
+      const configs = ofType(
+        stack.resources,
+        'aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig',
+      );
+      expect(configs.map((c) => c.inputs.functionName).sort()).toEqual([
+        'logfire-broker-prod-rotate',
+        'logfire-broker-prod-sweep',
+      ]);
+      for (const { inputs } of configs) {
+        expect(inputs).toMatchObject({
+          maximumRetryAttempts: 0,
+          destinationConfig: { onFailure: { destination: queue().state.arn } },
+        });
+      }
+    });
+
+    it("lets only the jobs' roles send to the dead-letter queue", () => {
+      const roles = ofType(stack.resources, 'aws:iam/role:Role');
+      const senders = policies().filter((p) => p.inputs.policy?.toString().includes('sqs:SendMessage'));
+      const roleOf = (policy: RecordedResource) => roles.find((r) => r.state.name === policy.inputs.role)!;
+      expect(senders.map((p) => roleOf(p).name).sort()).toEqual([
+        'broker-fn-rotate-role',
+        'broker-fn-sweep-role',
+        'broker-schedules-role',
+      ]);
+    });
+
+    it('gives the jobs Query on the indexes they read, and on no other', () => {
+      const indexesOf = (handler: string) =>
+        documentOf(`broker-fn-${handler}-policy`)
+          .Statement.flatMap((s) => s.Resource ?? [])
+          .filter((arn) => arn.includes('/index/'))
+          .map((arn) => arn.split('/index/')[1])
+          .sort();
+      expect(indexesOf('rotate')).toEqual(['byRotateAt']);
+      expect(indexesOf('sweep')).toEqual(['byChain', 'byDeleteAt', 'byExpireAt', 'bySeenAt']);
+      for (const handler of ['mint', 'heartbeat', 'refresh']) expect(indexesOf(handler)).toEqual([]);
+    });
+
+    it('lets no role update or delete an audit entry', () => {
+      const auditArn = String(
+        ofType(stack.resources, 'aws:dynamodb/table:Table').find((t) =>
+          String(t.inputs.name).endsWith('-audit'),
+        )!.state.arn,
+      );
+      const writers = new Set<string>();
+      for (const policy of policies()) {
+        const document = JSON.parse(policy.inputs.policy as string) as PolicyDocument;
+        for (const statement of document.Statement) {
+          if (!(statement.Resource ?? []).some((arn) => arn.startsWith(auditArn))) continue;
+          writers.add(policy.name);
+          expect(statement.Action).not.toContain('dynamodb:UpdateItem');
+          expect(statement.Action).not.toContain('dynamodb:DeleteItem');
+          expect(statement.Action.some((action) => action.includes('*'))).toBe(false);
+        }
+      }
+      expect(writers).toContain('broker-fn-rotate-policy');
+      expect(writers).toContain('broker-fn-sweep-policy');
+    });
+
+    it('gives the jobs no API route and a longer timeout than API functions may have', () => {
+      const fns = ofType(stack.resources, 'aws:lambda/function:Function');
+      const timeout = (name: string) => fns.find((f) => f.name === `broker-fn-${name}`)!.inputs.timeout;
+      expect([timeout('rotate'), timeout('sweep')]).toEqual([300, 600]);
+      const permissions = ofType(stack.resources, 'aws:lambda/permission:Permission');
+      expect(
+        permissions.filter((p) => /-(rotate|sweep)$/.test(String(p.inputs.function))).map((p) => p.name),
+      ).toEqual([]);
     });
 
     it('watches the dead-letter queue', () => {
-      const [queue] = ofType(jobs.resources, 'aws:sqs/queue:Queue');
-      const alarms = ofType(jobs.resources, 'aws:cloudwatch/metricAlarm:MetricAlarm');
-      expect(alarms.some((alarm) => JSON.stringify(alarm.inputs).includes(String(queue!.state.name)))).toBe(
-        true,
-      );
+      const alarms = ofType(stack.resources, 'aws:cloudwatch/metricAlarm:MetricAlarm');
+      expect(
+        alarms.filter((alarm) => JSON.stringify(alarm.inputs).includes(String(queue().state.name))),
+      ).toHaveLength(1);
+    });
+
+    it('schedules a job at the configured expression', async () => {
+      const custom = await deploy({
+        rotationSchedule: 'rate(2 hours)',
+        sweepSchedule: 'cron(0/5 * * * ? *)',
+      });
+      expect(
+        ofType(custom.resources, 'aws:scheduler/schedule:Schedule').map((s) => s.inputs.scheduleExpression),
+      ).toEqual(['rate(2 hours)', 'cron(0/5 * * * ? *)']);
     });
 
     it('refuses a schedule that targets an API function', () => {

@@ -3,10 +3,9 @@
  * upstream secret, the functions that use them, the API in front of the functions, the schedules that run
  * the jobs, the firewall on the API stage, and the monitoring of all of it (DESIGN §2).
  */
-import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import { Api } from './api';
-import { Functions } from './functions';
+import { Functions, type DeployedFunction } from './functions';
 import { HANDLERS, SCHEDULES, handlerNamed, type HandlerSpec, type ScheduleSpec } from './handlers';
 import { Monitoring } from './monitoring';
 import { Schedules } from './schedules';
@@ -72,6 +71,7 @@ export class TokenBroker extends pulumi.ComponentResource {
         namePrefix: settings.namePrefix,
         environment: lambdaEnvironment(settings, {
           tableName: this.storage.tokens.name,
+          auditTableName: this.storage.audit.name,
           upstreamSecretId: this.upstreamSecret.arn,
         }),
         tokensTableArn: this.storage.tokens.arn,
@@ -104,12 +104,16 @@ export class TokenBroker extends pulumi.ComponentResource {
     this.schedules = new Schedules(
       `${name}-schedules`,
       {
-        jobs: schedules.map((schedule) => ({
-          name: schedule.name,
-          fn: this.scheduledFunction(schedule, handlers),
-          expression: settings.schedules[schedule.expression],
-          description: schedule.description,
-        })),
+        jobs: schedules.map((schedule) => {
+          const { fn, role } = this.scheduledFunction(schedule, handlers);
+          return {
+            name: schedule.name,
+            fn,
+            role: role.name,
+            expression: settings.schedules[schedule.expression],
+            description: schedule.description,
+          };
+        }),
       },
       parent,
     );
@@ -153,13 +157,13 @@ export class TokenBroker extends pulumi.ComponentResource {
   }
 
   /** A schedule's target: a deployed handler that serves no API route. */
-  private scheduledFunction(schedule: ScheduleSpec, handlers: readonly HandlerSpec[]): aws.lambda.Function {
+  private scheduledFunction(schedule: ScheduleSpec, handlers: readonly HandlerSpec[]): DeployedFunction {
     const spec = handlerNamed(schedule.handler, handlers);
     if (spec.routes.length > 0) {
       throw new Error(
         `TokenBroker: schedule "${schedule.name}" targets ${spec.name}, which serves API routes`,
       );
     }
-    return this.functions.byName[spec.name]!.fn;
+    return this.functions.byName[spec.name]!;
   }
 }

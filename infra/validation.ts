@@ -3,7 +3,7 @@
  * `SettingsError` naming the key, and format checks for what AWS would otherwise reject halfway through
  * `pulumi up` (schedule expressions, log retention, CIDR ranges, e-mail). No Pulumi import.
  */
-import { parseDuration } from '../functions/config';
+import { formatDuration, parseDuration } from '../functions/config';
 import { parseCidr } from './cidr';
 
 export const NAMESPACE = 'logfire-broker';
@@ -158,6 +158,32 @@ export class SettingsReader {
     const text = this.raw[key]?.trim();
     return text ? text : undefined;
   }
+}
+
+/** The longest a client may stay silent, in heartbeat intervals, before its token may be reclaimed. */
+export const MIN_STALE_HEARTBEATS = 2;
+
+/**
+ * The lifecycle jobs' settings (issue #4). `staleAfter` must leave a client room to miss a heartbeat (a
+ * laptop asleep), or the sweep reclaims tokens that are in use.
+ * @example readLifecycleSettings(new SettingsReader({ staleAfter: '6h' }), 6 * 3_600_000) // throws
+ */
+export function readLifecycleSettings(
+  read: SettingsReader,
+  heartbeatIntervalMs: number,
+): { rotationGraceMs: number; staleAfterMs: number; auditRetentionMs: number } {
+  const staleAfterMs = read.duration('staleAfter', '30d');
+  if (staleAfterMs < MIN_STALE_HEARTBEATS * heartbeatIntervalMs) {
+    throw new SettingsError(
+      'staleAfter',
+      `must be at least ${MIN_STALE_HEARTBEATS} × heartbeatInterval (${formatDuration(MIN_STALE_HEARTBEATS * heartbeatIntervalMs)}), or a client that misses one heartbeat loses its token, got ${formatDuration(staleAfterMs)}`,
+    );
+  }
+  const auditRetentionMs = read.duration('auditRetention', '365d');
+  if (auditRetentionMs < 86_400_000) {
+    throw new SettingsError('auditRetention', `must be at least 1d, got ${formatDuration(auditRetentionMs)}`);
+  }
+  return { rotationGraceMs: read.duration('rotationGrace', '24h'), staleAfterMs, auditRetentionMs };
 }
 
 /** The retention periods CloudWatch Logs accepts (0, "never expire", is left out on purpose). */

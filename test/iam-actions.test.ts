@@ -1,98 +1,192 @@
 /**
- * The IAM grants of infra/handlers.ts against what the handlers really do. Each handler runs through its
- * happy and failure paths against dynalite, the DynamoDB operations it sends are counted on the wire, and:
- * - every operation observed is declared (else the deployed function gets AccessDenied), and
- * - every action declared was observed on some path (else the role grants more than the code uses).
+ * The IAM grants of infra/handlers.ts against what the handlers really do. Each API handler runs through
+ * its happy and failure paths, and each scheduled job through runs that find work of every kind, against
+ * dynalite. Every DynamoDB request is recorded on the wire with its table and index, and:
+ * - every action, table and index observed is declared (else the deployed function gets AccessDenied), and
+ * - every action and index declared was observed on some path (else the role grants more than the code uses).
  * Whether a handler calls Logfire at all decides whether it may read the upstream secret.
  */
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import type { IssuedToken } from '../functions/core/contract';
-import { HANDLERS } from '../infra/handlers';
+import type { BrokerDeps } from '../functions/core/deps';
+import { runRotation, type RotationReport } from '../functions/core/rotation';
+import { runSweep, type SweepReport } from '../functions/core/sweep';
+import { JOB_RUN_MESSAGES, UPSTREAM_DELETE_FAILED_MESSAGES } from '../infra/alarms';
+import { HANDLERS, type HandlerSpec } from '../infra/handlers';
 import { startTestBroker, type TestBroker } from './support/broker';
 import { heartbeatEvent, mintEvent, refreshEvent } from './support/events';
-import { countRequests, type RequestCounter } from './support/requestCounter';
 
+const DAY = 86_400_000;
 const body = { installId: 'iam-check-install-0001', app: { name: 'cli', version: '1.0.0' } };
 const key = (n: number) => `iam-check-idempotency-key-${n}-0123456789`;
 
+type Table = 'tokens' | 'audit';
+type Usage = Record<Table, { actions: Set<string>; indexes: Set<string> }>;
+
+const emptyUsage = (): Usage => ({
+  tokens: { actions: new Set(), indexes: new Set() },
+  audit: { actions: new Set(), indexes: new Set() },
+});
+
+/**
+ * Records each request's action, the tables it names (`TableName`, or the keys of a batch's
+ * `RequestItems`) and its index into `sink()`, when there is one.
+ */
+function recordUsage(client: DynamoDBClient, tables: Record<string, Table>, sink: () => Usage | undefined) {
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      const usage = sink();
+      if (usage) {
+        const input = args.input as { TableName?: string; IndexName?: string; RequestItems?: object };
+        const action = `dynamodb:${(context.commandName ?? 'Unknown').replace(/Command$/, '')}`;
+        const names = input.TableName ? [input.TableName] : Object.keys(input.RequestItems ?? {});
+        for (const name of names) {
+          const table = tables[name];
+          if (!table) throw new Error(`request to an unknown table ${name}`);
+          usage[table].actions.add(action);
+          if (input.IndexName) usage[table].indexes.add(input.IndexName);
+        }
+      }
+      return next(args);
+    },
+    { step: 'initialize', name: 'iamActionsRecorder', override: true },
+  );
+}
+
+const declared = (spec: HandlerSpec, table: Table) => {
+  const access = table === 'tokens' ? spec.tokens : spec.audit;
+  return { actions: [...(access?.actions ?? [])].sort(), indexes: [...(access?.indexes ?? [])].sort() };
+};
+
 describe('IAM actions declared in infra/handlers.ts', () => {
   let broker: TestBroker;
-  let requests: RequestCounter;
-  const observed: Record<string, Set<string>> = {};
+  let recording: Usage | undefined;
+  const observed: Record<string, Usage> = {};
   const logfireCalls: Record<string, number> = {};
+  const rotations: RotationReport[] = [];
+  const sweeps: SweepReport[] = [];
   let paths = 0;
 
-  /** Runs one path of `handler`; only the requests of `call` are counted, not those of its setup. */
-  async function path(handler: string, expectedStatus: number, call: () => Promise<APIGatewayProxyResult>) {
-    requests.reset();
+  /** Runs one path of `handler`; only the requests of `call` are recorded, not those of its setup. */
+  async function path<T>(handler: string, call: () => Promise<T>): Promise<T> {
+    recording = observed[handler] ??= emptyUsage();
     const before = broker.logfire.requests.length;
-    const result = await call();
-    expect(result.statusCode).toBe(expectedStatus);
-    observed[handler] ??= new Set();
-    for (const operation of Object.keys(requests.counts)) observed[handler].add(`dynamodb:${operation}`);
-    logfireCalls[handler] = (logfireCalls[handler] ?? 0) + broker.logfire.requests.length - before;
-    paths += 1;
+    try {
+      return await call();
+    } finally {
+      recording = undefined;
+      logfireCalls[handler] = (logfireCalls[handler] ?? 0) + broker.logfire.requests.length - before;
+      paths += 1;
+    }
   }
+  async function api(handler: string, status: number, call: () => Promise<APIGatewayProxyResult>) {
+    const result = await path(handler, call);
+    expect(result.statusCode).toBe(status);
+  }
+  const rotate = async (now: number) =>
+    void rotations.push(await path('rotate', () => runRotation(broker.deps, { now })));
+  const sweep = async (now: number, deps: BrokerDeps = broker.deps) =>
+    void sweeps.push(await path('sweep', () => runSweep(deps, { now })));
 
   const mint = async (headers: Record<string, string> = {}) =>
     JSON.parse((await broker.handlers.mint(mintEvent(body, headers))).body) as IssuedToken;
 
   beforeAll(async () => {
     broker = await startTestBroker();
-    requests = countRequests(broker.db.client);
+    recordUsage(
+      broker.db.client,
+      { [broker.db.tableName]: 'tokens', [broker.db.auditTableName]: 'audit' },
+      () => recording,
+    );
+    const t0 = broker.clock.now();
 
     // mint: plain, idempotent, replayed, failed upstream (the claim is released), invalid input.
-    await path('mint', 201, () => broker.handlers.mint(mintEvent(body)));
-    await path('mint', 201, () => broker.handlers.mint(mintEvent(body, { 'idempotency-key': key(1) })));
-    await path('mint', 201, () => broker.handlers.mint(mintEvent(body, { 'idempotency-key': key(1) })));
+    await api('mint', 201, () => broker.handlers.mint(mintEvent(body)));
+    await api('mint', 201, () => broker.handlers.mint(mintEvent(body, { 'idempotency-key': key(1) })));
+    await api('mint', 201, () => broker.handlers.mint(mintEvent(body, { 'idempotency-key': key(1) })));
     broker.logfire.failNext(3, 500);
-    await path('mint', 503, () => broker.handlers.mint(mintEvent(body, { 'idempotency-key': key(2) })));
-    await path('mint', 400, () => broker.handlers.mint(mintEvent({ installId: 'x' })));
+    await api('mint', 503, () => broker.handlers.mint(mintEvent(body, { 'idempotency-key': key(2) })));
+    await api('mint', 400, () => broker.handlers.mint(mintEvent({ installId: 'x' })));
 
     // heartbeat: live token, wrong secret, revoked token (a proven owner hears "revoked").
     const live = await mint();
-    await path('heartbeat', 200, () =>
+    await api('heartbeat', 200, () =>
       broker.handlers.heartbeat(heartbeatEvent(live.tokenId, live.clientSecret)),
     );
-    await path('heartbeat', 401, () =>
+    await api('heartbeat', 401, () =>
       broker.handlers.heartbeat(heartbeatEvent(live.tokenId, 'lfb_cs_wrong')),
     );
     const revoked = await mint();
-    await broker.store.revokeToken(revoked.tokenId, 'test', broker.clock.now());
-    await path('heartbeat', 200, () =>
+    await broker.store.revokeToken(revoked.tokenId, 'test', t0);
+    await api('heartbeat', 200, () =>
       broker.handlers.heartbeat(heartbeatEvent(revoked.tokenId, revoked.clientSecret)),
     );
 
     // refresh: success, spent secret (reuse detection revokes the chain), failed upstream, paused token.
     const first = await mint();
-    await path('refresh', 200, () =>
-      broker.handlers.refresh(refreshEvent(first.tokenId, first.clientSecret)),
-    );
-    await path('refresh', 401, () =>
-      broker.handlers.refresh(refreshEvent(first.tokenId, first.clientSecret)),
-    );
+    await api('refresh', 200, () => broker.handlers.refresh(refreshEvent(first.tokenId, first.clientSecret)));
+    await api('refresh', 401, () => broker.handlers.refresh(refreshEvent(first.tokenId, first.clientSecret)));
     const other = await mint();
     broker.logfire.failNext(3, 500);
-    await path('refresh', 503, () =>
-      broker.handlers.refresh(refreshEvent(other.tokenId, other.clientSecret)),
+    await api('refresh', 503, () => broker.handlers.refresh(refreshEvent(other.tokenId, other.clientSecret)));
+    await broker.store.pauseToken(other.tokenId, 'hold', t0);
+    await api('refresh', 403, () => broker.handlers.refresh(refreshEvent(other.tokenId, other.clientSecret)));
+    const rotated = await mint();
+    await api('refresh', 200, () =>
+      broker.handlers.refresh(refreshEvent(rotated.tokenId, rotated.clientSecret)),
     );
-    await broker.store.pauseToken(other.tokenId, 'hold', broker.clock.now());
-    await path('refresh', 403, () =>
-      broker.handlers.refresh(refreshEvent(other.tokenId, other.clientSecret)),
-    );
-  });
+
+    // sweep: the chain that reuse detection noted, and the deletions revocation queued.
+    await sweep(t0);
+    // sweep: a deletion Logfire refuses (5xx on every retry) is deferred, not dropped.
+    const refused = await mint();
+    await broker.store.revokeToken(refused.tokenId, 'test', t0);
+    broker.logfire.failNext(3, 500);
+    await sweep(t0);
+    // rotation: nothing due yet.
+    await rotate(t0);
+    // sweep, two days on with a one-day silence limit: reclaims the silent tokens, deletes the upstream
+    // token of the refreshed one (its grace is over) and retries the deferred deletion.
+    const stale = { ...broker.deps, settings: { ...broker.deps.settings, staleAfterMs: DAY } };
+    await sweep(t0 + 2 * DAY, stale);
+    // rotation: a token past refreshAfter is marked; the sweep expires it once it is past expiresAt.
+    await mint();
+    await rotate(t0 + 8 * DAY);
+    await sweep(t0 + 15 * DAY);
+  }, 60_000);
   afterAll(() => broker?.close());
 
   it('exercises every deployed handler', () => {
-    expect(paths).toBeGreaterThanOrEqual(12);
+    expect(paths).toBeGreaterThanOrEqual(19);
     expect(Object.keys(observed).sort()).toEqual(HANDLERS.map((handler) => handler.name).sort());
   });
 
+  it('ran the jobs through every kind of work they do', () => {
+    expect(rotations.map((r) => r.marked)).toEqual([0, 1]);
+    const total = (field: keyof SweepReport) => sweeps.reduce((sum, r) => sum + Number(r[field]), 0);
+    expect(total('chainsCompleted')).toBeGreaterThanOrEqual(1);
+    expect(total('reclaimed')).toBeGreaterThanOrEqual(1);
+    expect(total('expired')).toBeGreaterThanOrEqual(1);
+    expect(total('upstreamDeleted')).toBeGreaterThanOrEqual(2);
+    expect(sweeps[1]!.upstreamDeleteFailed).toBe(1);
+  });
+
   it.each(HANDLERS.map((handler) => [handler.name, handler]))(
-    'declares every DynamoDB action %s performs, and none it never performs',
+    'declares every DynamoDB action %s performs on each table, and none it never performs',
     (name, handler) => {
-      const declared = [...handler.tokens.actions, ...(handler.audit?.actions ?? [])].sort();
-      expect([...(observed[name] ?? [])].sort()).toEqual(declared);
+      for (const table of ['tokens', 'audit'] as const) {
+        expect([...(observed[name]?.[table].actions ?? [])].sort()).toEqual(declared(handler, table).actions);
+      }
+    },
+  );
+
+  it.each(HANDLERS.map((handler) => [handler.name, handler]))(
+    'declares exactly the indexes %s queries',
+    (name, handler) => {
+      for (const table of ['tokens', 'audit'] as const) {
+        expect([...(observed[name]?.[table].indexes ?? [])].sort()).toEqual(declared(handler, table).indexes);
+      }
     },
   );
 
@@ -103,9 +197,21 @@ describe('IAM actions declared in infra/handlers.ts', () => {
     },
   );
 
-  it('needs no index for the v1 routes: no handler queried one', () => {
-    for (const operations of Object.values(observed)) {
-      expect([...operations].filter((op) => op === 'dynamodb:Query' || op === 'dynamodb:Scan')).toEqual([]);
+  it('needs no index for the v1 routes, and never updates or deletes an audit entry', () => {
+    for (const handler of HANDLERS.filter((h) => h.routes.length > 0)) {
+      expect([...observed[handler.name]!.tokens.indexes]).toEqual([]);
     }
+    for (const usage of Object.values(observed)) {
+      expect([...usage.audit.actions].filter((a) => /UpdateItem|DeleteItem/.test(a))).toEqual([]);
+    }
+  });
+
+  it('logs the lines the job metric filters of infra/alarms.ts count', () => {
+    const messages = broker.logs.map((line) => line.message);
+    for (const message of JOB_RUN_MESSAGES) {
+      const run = broker.logs.find((line) => line.message === message);
+      expect(typeof run?.attributes?.done).toBe('boolean');
+    }
+    expect(messages.some((message) => UPSTREAM_DELETE_FAILED_MESSAGES.includes(message))).toBe(true);
   });
 });

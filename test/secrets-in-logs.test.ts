@@ -194,7 +194,7 @@ describe("secrets in the local broker's output", () => {
         'Logfire request failed; retrying', // WARN
         'Logfire unavailable; giving up',
         'Logfire refused a request', // ERROR
-        'upstream delete failed; the sweep will retry',
+        'upstream delete failed; queued for retry',
       ]),
     );
     // The identifiers a reader needs are there: only the credentials are not.

@@ -1,4 +1,5 @@
 import { errorName } from './errors';
+import { deleteUpstreamNow } from './upstreamDeletion';
 import { withdrawnEntry, type AuditEntry } from './audit';
 import type { BrokerDeps } from './deps';
 import type { TokenRecord } from './model';
@@ -52,7 +53,9 @@ export async function revokeChain(
             deps.upstream.canRevoke,
           ),
         );
-        await deleteUpstream(deps, before);
+        entries.push(
+          ...(await deleteUpstreamNow(deps, before, 'system:reuse-detection', deps.clock.now())).entries,
+        );
       }
       // `before` is the state our revoke replaced: a refresh that completed since `record` was read
       // has set successorId there, and the walk must follow it.
@@ -66,21 +69,4 @@ export async function revokeChain(
   await deps.audit.append(entries);
   deps.log.warn('token chain revoked', { chainId: start.chainId, reason, revoked });
   return revoked;
-}
-
-/**
- * Deletes a revoked token at Logfire right away. A failure is logged, not thrown: the record keeps its
- * place in the deletion queue and the sweep retries it.
- */
-export async function deleteUpstream(deps: BrokerDeps, record: TokenRecord): Promise<void> {
-  if (!record.upstreamId || !deps.upstream.canRevoke) return;
-  try {
-    await deps.upstream.deleteWriteToken(record.upstreamId);
-  } catch (error) {
-    deps.log.warn('upstream delete failed; the sweep will retry', {
-      tokenId: record.tokenId,
-      upstreamId: record.upstreamId,
-      cause: errorName(error),
-    });
-  }
 }

@@ -1,5 +1,7 @@
 import type { IssuedToken } from './contract';
-import { revokeChain, deleteUpstream } from './chain';
+import { withdrawnEntry } from './audit';
+import { revokeChain } from './chain';
+import { deleteUpstreamNow } from './upstreamDeletion';
 import { hashSecret, isTokenId, secretMatches } from './credentials';
 import type { BrokerDeps, RequestOrigin } from './deps';
 import { errorName, Forbidden, Unauthorized } from './errors';
@@ -49,12 +51,21 @@ export async function refreshToken(
     // The claim was taken from us: reuse detection revoked the chain while we minted. Our new token
     // belongs to that chain, so it goes too.
     log.warn('refresh lost its claim; revoking the new token', { tokenId, cause: errorName(error) });
-    const before = await store.revokeToken(
-      issued.record.tokenId,
-      'chain revoked during refresh',
-      clock.now(),
-    );
-    if (before) await deleteUpstream(deps, before);
+    const reason = 'chain revoked during refresh';
+    const before = await store.revokeToken(issued.record.tokenId, reason, clock.now());
+    if (before) {
+      const actor = 'system:reuse-detection';
+      const { entries } = await deleteUpstreamNow(deps, before, actor, clock.now());
+      const revoked = withdrawnEntry(
+        before,
+        'token.revoked',
+        actor,
+        reason,
+        clock.now(),
+        deps.upstream.canRevoke,
+      );
+      await deps.audit.append([revoked, ...entries]);
+    }
     throw new Unauthorized();
   }
   log.info('token refreshed', { tokenId, successorId: issued.record.tokenId, sourceIp: origin.sourceIp });

@@ -66,8 +66,12 @@ describe('POST /v1/tokens/{tokenId}/refresh', () => {
       expect.arrayContaining(['token.reuse_detected', 'token.revoked', 'token.minted']),
     );
     const thirdEntries = (await broker.audit.byToken(third.tokenId)).entries;
-    expect(thirdEntries.map((e) => e.action)).toEqual(['token.revoked', 'token.refreshed']);
-    expect(thirdEntries[0]).toMatchObject({
+    expect(thirdEntries.map((e) => e.action)).toEqual([
+      'upstream.deleted',
+      'token.revoked',
+      'token.refreshed',
+    ]);
+    expect(thirdEntries[1]).toMatchObject({
       actor: 'system:reuse-detection',
       details: { upstreamStillValid: false },
     });
