@@ -3,7 +3,8 @@
  *   1. bundle sizes and cold init, first, while the machine is otherwise idle;
  *   2. DynamoDB requests per operation;
  *   3. latency and throughput through the local HTTP server;
- *   4. the rotation and sweep jobs over 100,000 tokens, against a full Scan (bench/lifecycle.ts).
+ *   4. the rotation and sweep jobs over 100,000 tokens, against a full Scan (bench/lifecycle.ts);
+ *   5. the client library: bundle, warm-cache getWriteToken(), example CLI startup (bench/clientLibrary.ts).
  * About two minutes on 2 cores, half of it loading the 100,000 tokens. Only loopback addresses are contacted.
  */
 import { execFileSync } from 'node:child_process';
@@ -12,6 +13,8 @@ import { cpus, totalmem, platform, arch, release } from 'node:os';
 import { join } from 'node:path';
 import { startBenchBroker } from './broker';
 import { inspectBundles, ROOT } from './bundles';
+import { measureClient } from './clientLibrary';
+import { clientFailures } from './clientReport';
 import { measureColdInit } from './coldInit';
 import { countDynamoRequests, passes } from './dynamoCounts';
 import { storeHeartbeatFloor } from './floor';
@@ -76,6 +79,12 @@ async function main(): Promise<void> {
   const bundles = await inspectBundles();
   const init = measureColdInit(bundles, INIT_RUNS);
 
+  // Process start-up times too: measured while the machine is still quiet.
+  console.log(
+    'bench: client library (bundle, warm-cache getWriteToken, CLI startup against a hard-coded token)',
+  );
+  const client = await measureClient();
+
   console.log('bench: DynamoDB requests per operation, latency and throughput');
   const broker = await startBenchBroker();
   const worker = startLoadWorker();
@@ -105,13 +114,20 @@ async function main(): Promise<void> {
     node: process.version,
     machine: `${cpuList.length} cores (${cpuList[0]?.model.trim() ?? 'unknown CPU'}), ${(totalmem() / 2 ** 30).toFixed(1)} GiB RAM, ${platform()} ${release()} ${arch()}`,
     commit: commit(),
-    versions: ['@aws-sdk/client-dynamodb', '@aws-sdk/lib-dynamodb', 'dynalite', 'esbuild']
+    versions: [
+      '@aws-sdk/client-dynamodb',
+      '@aws-sdk/lib-dynamodb',
+      'dynalite',
+      'esbuild',
+      '@opentelemetry/sdk-trace-base',
+      '@opentelemetry/exporter-trace-otlp-proto',
+    ]
       .map(versionOf)
       .join(', '),
     durationS: (Date.now() - started) / 1000,
   };
   const out = join(ROOT, 'docs', 'benchmarks.md');
-  writeFileSync(out, renderReport({ env, load, floor, counts, bundles, init, lifecycle }));
+  writeFileSync(out, renderReport({ env, load, floor, counts, bundles, init, lifecycle, client }));
 
   for (const c of counts)
     if (passes(c) === false) console.log(`FAIL: ${c.operation}: ${c.max} DynamoDB requests`);
@@ -123,6 +139,8 @@ async function main(): Promise<void> {
     const line = `${job.job}: read ${job.report.itemsRead} items for ${job.due} due, ${job.dueAfter} left due`;
     console.log(jobPasses(job) ? `  ${line}` : `FAIL: ${line}`);
   }
+  console.log(`  client: CLI startup ${client.startup.ratio.toFixed(3)}× the hard-coded twin`);
+  for (const failure of clientFailures(client)) console.log(`FAIL: ${failure}`);
   console.log(`bench: wrote docs/benchmarks.md in ${env.durationS.toFixed(0)} s`);
 }
 
