@@ -5,7 +5,7 @@
  * upstream's log line per OTLP batch shows what reached "Logfire". Each test has its own HOME (and XDG
  * folders), so caches never leak between tests.
  */
-import { statSync, writeFileSync, rmSync } from 'node:fs';
+import { statSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import {
   cachedToken,
@@ -16,28 +16,17 @@ import {
   startCountingProxy,
   startSilentServer,
   stopAllCliRuns,
-  tempHome,
+  useTempHomes,
   traceBatches,
   type CliOptions,
   type CliRun,
   type CountingProxy,
 } from './support/clientCli';
-import { startLocalBroker, stopAllLocalBrokers, type LocalBroker } from './support/localBroker';
+import { startLocalBroker, type LocalBroker } from './support/localBroker';
 
 jest.setTimeout(60_000);
 
-const homes: string[] = [];
-function newHome(): string {
-  const home = tempHome();
-  homes.push(home);
-  return home;
-}
-
-afterAll(async () => {
-  stopAllCliRuns();
-  await stopAllLocalBrokers();
-  for (const home of homes) rmSync(home, { recursive: true, force: true });
-});
+const newHome = useTempHomes();
 
 const NOTICE = 'hello-cli sends telemetry';
 

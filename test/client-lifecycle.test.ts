@@ -8,7 +8,6 @@
  *   have no HTTP route yet, on the very tables the broker serves from;
  * - the broker is down, or hangs: the CLI still ends within its budget with its own exit code.
  */
-import { rmSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { readConfig } from '../functions/config';
 import { wireBroker, type WiredBroker } from '../functions/adapters/wiring';
@@ -22,29 +21,18 @@ import {
   startCountingProxy,
   startSilentServer,
   stopAllCliRuns,
-  tempHome,
+  useTempHomes,
   traceBatches,
   type CliOptions,
   type CountingProxy,
 } from './support/clientCli';
 import { startDynalite, type TestDynamo } from './support/dynalite';
-import { startLocalBroker, stopAllLocalBrokers, type LocalBroker } from './support/localBroker';
+import { startLocalBroker, type LocalBroker } from './support/localBroker';
 
 jest.setTimeout(60_000);
 
 const ADMIN = { actor: 'admin:arn:aws:iam::123456789012:user/ops', reason: 'client library test' } as const;
-const homes: string[] = [];
-function newHome(): string {
-  const home = tempHome();
-  homes.push(home);
-  return home;
-}
-
-afterAll(async () => {
-  stopAllCliRuns();
-  await stopAllLocalBrokers();
-  for (const home of homes) rmSync(home, { recursive: true, force: true });
-});
+const newHome = useTempHomes();
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 

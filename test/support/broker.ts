@@ -8,7 +8,8 @@ import type { DynamoAuditLog } from '../../functions/adapters/store/auditLog';
 import { wireBroker, type WiredBroker } from '../../functions/adapters/wiring';
 import { createUpstream } from '../../functions/adapters/upstream';
 import type { TokenSettings } from '../../functions/core/deps';
-import type { Clock, Log } from '../../functions/core/ports';
+import type { Clock } from '../../functions/core/ports';
+import { capturingLog, type LogLine } from './log';
 import { HANDLER_FACTORIES } from '../../functions/handlers';
 import type { ProxyHandler } from '../../functions/http/reply';
 import type { RouteName } from '../../functions/http/routes';
@@ -28,17 +29,7 @@ export class TestClock implements Clock {
   }
 }
 
-export interface LogLine {
-  level: string;
-  message: string;
-  attributes?: Record<string, unknown>;
-}
-
-export function capturingLog(lines: LogLine[]): Log {
-  const at = (level: string) => (message: string, attributes?: Record<string, unknown>) =>
-    void lines.push({ level, message, attributes });
-  return { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
-}
+export { capturingLog, type LogLine } from './log';
 
 export interface TestBroker {
   deps: WiredBroker;

@@ -11,7 +11,7 @@
  * expect(proxy.requests.map((r) => r.path)).toEqual(['/v1/tokens']);
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { mkdtempSync, rmSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import {
   createServer as createHttpServer,
   request as httpRequest,
@@ -20,7 +20,7 @@ import {
 import { createServer as createTcpServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { logLines } from './localBroker';
+import { logLines, stopAllLocalBrokers } from './localBroker';
 
 const REPO_ROOT = resolve(__dirname, '..', '..');
 const TSX = join(REPO_ROOT, 'node_modules', '.bin', 'tsx');
@@ -64,6 +64,25 @@ process.once('exit', () => {
 /** A fresh temporary home folder for one test's CLI runs. */
 export function tempHome(label = 'home'): string {
   return mkdtempSync(join(tmpdir(), `logfire-broker-client-${label}-`));
+}
+
+/**
+ * A fresh home folder per call for one test file, all removed after it, with every CLI run and local
+ * broker stopped. Call at the top of the file.
+ * @example const newHome = useTempHomes(); … const home = newHome();
+ */
+export function useTempHomes(): () => string {
+  const homes: string[] = [];
+  afterAll(async () => {
+    stopAllCliRuns();
+    await stopAllLocalBrokers();
+    for (const home of homes) rmSync(home, { recursive: true, force: true });
+  });
+  return () => {
+    const home = tempHome();
+    homes.push(home);
+    return home;
+  };
 }
 
 /**

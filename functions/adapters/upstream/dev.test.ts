@@ -1,18 +1,9 @@
+import { captureLog } from '../../../test/support/log';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Clock, Log } from '../../core/ports';
+import type { Clock } from '../../core/ports';
 import { DEV_TOKENS_FILE, DevUpstream, type OtlpPost } from './dev';
-
-function captureLog() {
-  const lines: Array<{ level: string; message: string; attributes?: Record<string, unknown> }> = [];
-  const at =
-    (level: string) =>
-    (message: string, attributes?: Record<string, unknown>): void =>
-      void lines.push({ level, message, attributes });
-  const log: Log = { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
-  return { log, lines };
-}
 
 const INGEST = 'http://127.0.0.1:8787/dev-logfire';
 const DAY = 86_400_000;

@@ -1,21 +1,11 @@
+import { captureLog } from '../../../test/support/log';
 import { UpstreamUnavailable } from '../../core/errors';
-import type { Log } from '../../core/ports';
 import { startFakeLogfire, type FakeLogfire } from '../../../test/fakes/fakeLogfire';
 import { UpstreamRejected } from './errors';
 import { createLogfireHttp, parseRetryAfter, redact, type LogfireHttpOptions } from './http';
 
 const API_KEY = 'pylf_v1_us_FakeApiKeyForTestsOnlyNotARealKey0000000';
 const WRONG_KEY = 'pylf_v1_us_WrongApiKeyForTestsOnlyNotARealKey000000';
-
-function captureLog() {
-  const lines: Array<{ level: string; message: string; attributes?: Record<string, unknown> }> = [];
-  const at =
-    (level: string) =>
-    (message: string, attributes?: Record<string, unknown>): void =>
-      void lines.push({ level, message, attributes });
-  const log: Log = { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
-  return { log, lines };
-}
 
 describe('Logfire HTTP helper', () => {
   let logfire: FakeLogfire;

@@ -1,9 +1,9 @@
+import { captureLog } from '../../../test/support/log';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { ConfigError, readConfig, type Env } from '../../config';
-import type { Log } from '../../core/ports';
 import { startFakeLogfire, type FakeLogfire } from '../../../test/fakes/fakeLogfire';
 import { startFakeSecretsManager } from '../../../test/fakes/fakeSecretsManager';
 import { clearCredentialCache, loadCredential } from '../secrets';
@@ -14,16 +14,6 @@ const EU_KEY = 'pylf_v1_eu_FakeEuApiKeyForTestsOnlyNotARealKey00000';
 const UNKNOWN_REGION_KEY = 'pylf_v1_zz_FakeKeyInAnUnknownRegionForTests00000000';
 const USER_TOKEN = 'pylf_v1_us_FakeUserTokenForTestsOnlyNotRealAtAll000';
 const WRONG_KEY = 'pylf_v1_us_WrongApiKeyForTestsOnlyNotARealKey000000';
-
-function captureLog() {
-  const lines: unknown[] = [];
-  const at =
-    (level: string) =>
-    (message: string, attributes?: Record<string, unknown>): void =>
-      void lines.push({ level, message, attributes });
-  const log: Log = { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
-  return { log, lines };
-}
 
 const noWait = async () => {};
 const expiresAt = () => new Date(Date.now() + 86_400_000);
