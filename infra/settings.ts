@@ -5,6 +5,7 @@
  * checked with the Lambdas' own `readConfig`, so a stack that deploys is a stack whose functions start.
  */
 import { formatDuration } from '../functions/config';
+import type { TokenSettings } from '../functions/core/deps';
 import { defaultAuditTableName } from '../functions/adapters/store/tables';
 import { LOGFIRE_REGIONS } from '../functions/adapters/upstream/region';
 import { assertLambdasAccept } from './environment';
@@ -67,20 +68,13 @@ export type UpstreamSettings =
 
 export type RateWindowSeconds = 60 | 120 | 300 | 600;
 
-export interface StackSettings {
+/** The token settings are the core's own (functions/core/deps.ts), so the stack and the Lambdas agree. */
+export interface StackSettings extends TokenSettings {
   /** `<project>-<stack>`: the start of every physical name the stack chooses. */
   namePrefix: string;
   upstream: UpstreamSettings;
   /** Unset: the Lambdas take the region from the credential's prefix (`pylf_v1_eu_...`). */
   logfireBaseUrl?: string;
-  tokenTtlMs: number;
-  rotateAfterMs: number;
-  heartbeatIntervalMs: number;
-  idempotencyWindowMs: number;
-  /** How long a refreshed token's upstream token keeps working before the sweep deletes it. */
-  rotationGraceMs: number;
-  /** Live tokens not heard from for this long are reclaimed by the sweep. */
-  staleAfterMs: number;
   /** Audit entries are kept this long (DynamoDB TTL on the audit table). */
   auditRetentionMs: number;
   upstreamTimeoutMs: number;

@@ -10,23 +10,18 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import type { IssuedToken } from '../../functions/core/contract';
 import { loadWriteFileAtomic } from './lazy';
 
 export const TOKEN_FORMAT = 'logfire-broker-client/token/1';
 export const PREFERENCES_FORMAT = 'logfire-broker-client/preferences/1';
 
 /** What the broker's mint or refresh reply left us, plus what the client tracks about it. */
-export interface TokenCache {
+export interface TokenCache extends Omit<IssuedToken, 'ingest'> {
   format: typeof TOKEN_FORMAT;
   brokerUrl: string;
   app: string;
   installId: string;
-  tokenId: string;
-  writeToken: string;
-  clientSecret: string;
-  expiresAt: string;
-  refreshAfter: string;
-  heartbeatIntervalSeconds: number;
   ingestBaseUrl: string;
   lastHeartbeatAt: string;
   /** `paused` after a heartbeat said so: telemetry stays off until the next heartbeat is due. */
