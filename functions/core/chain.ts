@@ -1,6 +1,6 @@
 import { errorName } from './errors';
-import { deleteUpstreamNow } from './upstreamDeletion';
-import { withdrawnEntry, type AuditEntry } from './audit';
+import { revokeWithUpstream } from './upstreamDeletion';
+import type { AuditEntry } from './audit';
 import type { BrokerDeps } from './deps';
 import type { TokenRecord } from './model';
 
@@ -40,26 +40,20 @@ export async function revokeChain(
     // A chain is finite and acyclic, but a bound keeps a corrupted record from looping forever.
     for (let hops = 0; record && !seen.has(record.tokenId) && hops < 1000; hops++) {
       seen.add(record.tokenId);
-      const before = await deps.store.revokeToken(record.tokenId, reason, deps.clock.now());
-      if (before) {
+      const done = await revokeWithUpstream(
+        deps,
+        record.tokenId,
+        'system:reuse-detection',
+        reason,
+        deps.clock.now(),
+      );
+      if (done) {
         revoked.push(record.tokenId);
-        entries.push(
-          withdrawnEntry(
-            before,
-            'token.revoked',
-            'system:reuse-detection',
-            reason,
-            deps.clock.now(),
-            deps.upstream.canRevoke,
-          ),
-        );
-        entries.push(
-          ...(await deleteUpstreamNow(deps, before, 'system:reuse-detection', deps.clock.now())).entries,
-        );
+        entries.push(...done.entries);
       }
-      // `before` is the state our revoke replaced: a refresh that completed since `record` was read
-      // has set successorId there, and the walk must follow it.
-      const current = before ?? record;
+      // The state our revoke replaced: a refresh that completed since `record` was read has set
+      // successorId there, and the walk must follow it.
+      const current = done?.before ?? record;
       const nextId = direction === 'forward' ? current.successorId : current.parentId;
       record = nextId ? await deps.store.getToken(nextId) : undefined;
     }

@@ -1,7 +1,6 @@
 import type { IssuedToken } from './contract';
-import { withdrawnEntry } from './audit';
 import { revokeChain } from './chain';
-import { deleteUpstreamNow } from './upstreamDeletion';
+import { revokeWithUpstream } from './upstreamDeletion';
 import { hashSecret, isTokenId, secretMatches } from './credentials';
 import type { BrokerDeps, RequestOrigin } from './deps';
 import { errorName, Forbidden, Unauthorized } from './errors';
@@ -51,21 +50,15 @@ export async function refreshToken(
     // The claim was taken from us: reuse detection revoked the chain while we minted. Our new token
     // belongs to that chain, so it goes too.
     log.warn('refresh lost its claim; revoking the new token', { tokenId, cause: errorName(error) });
-    const reason = 'chain revoked during refresh';
-    const before = await store.revokeToken(issued.record.tokenId, reason, clock.now());
-    if (before) {
-      const actor = 'system:reuse-detection';
-      const { entries } = await deleteUpstreamNow(deps, before, actor, clock.now());
-      const revoked = withdrawnEntry(
-        before,
-        'token.revoked',
-        actor,
-        reason,
-        clock.now(),
-        deps.upstream.canRevoke,
-      );
-      await deps.audit.append([revoked, ...entries]);
-    }
+    const actor = 'system:reuse-detection';
+    const done = await revokeWithUpstream(
+      deps,
+      issued.record.tokenId,
+      actor,
+      'chain revoked during refresh',
+      clock.now(),
+    );
+    if (done) await deps.audit.append(done.entries);
     throw new Unauthorized();
   }
   log.info('token refreshed', { tokenId, successorId: issued.record.tokenId, sourceIp: origin.sourceIp });

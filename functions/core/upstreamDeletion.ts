@@ -4,9 +4,10 @@
  * loses one; this module performs it, dequeues it on success, and on failure moves it later with an
  * exponential backoff. A failed deletion is never dropped: it stays in the queue until Logfire confirms.
  */
-import { UPSTREAM_LIVES_ON, type AuditActor, type AuditEntry } from './audit';
+import { UPSTREAM_LIVES_ON, withdrawnEntry, type AuditActor, type AuditEntry } from './audit';
 import type { BrokerDeps } from './deps';
 import { errorName, UpstreamUnavailable } from './errors';
+import type { TokenRecord } from './model';
 
 const MINUTE = 60_000;
 /** The longest wait between two attempts; the sweep runs every 15 minutes anyway. */
@@ -98,4 +99,23 @@ export async function deleteUpstreamNow(
   const details: Record<string, string | number> = { upstreamId: target.upstreamId };
   if (target.status) details.previousStatus = target.status;
   return { effect: 'deleted', entries: [{ ...about, action: 'upstream.deleted', details }] };
+}
+
+/**
+ * Revokes one token and deletes (or queues) its upstream token. Returns the record as it was and the
+ * audit entries to append (the revocation first), or undefined when the token was already terminal.
+ * @example const done = await revokeWithUpstream(deps, tokenId, 'system:reuse-detection', 'client secret reused', now);
+ */
+export async function revokeWithUpstream(
+  deps: BrokerDeps,
+  tokenId: string,
+  actor: AuditActor,
+  reason: string,
+  now: number,
+): Promise<{ before: TokenRecord; entries: AuditEntry[] } | undefined> {
+  const before = await deps.store.revokeToken(tokenId, reason, now);
+  if (!before) return undefined;
+  const revoked = withdrawnEntry(before, 'token.revoked', actor, reason, now, deps.upstream.canRevoke);
+  const { entries } = await deleteUpstreamNow(deps, before, actor, now);
+  return { before, entries: [revoked, ...entries] };
 }
