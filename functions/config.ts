@@ -34,6 +34,8 @@ export interface BrokerConfig extends TokenSettings {
   upstream: UpstreamConfig;
   upstreamTimeoutMs: number;
   upstreamRetries: number;
+  /** The longest one Logfire request may take, attempts and waits together. */
+  upstreamBudgetMs: number;
   logLevel: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
 }
 
@@ -187,6 +189,7 @@ export function readConfig(env: Env = process.env): BrokerConfig {
     heartbeatIntervalMs: duration(env, 'BROKER_HEARTBEAT_INTERVAL', '6h'),
     idempotencyWindowMs: duration(env, 'BROKER_IDEMPOTENCY_WINDOW', '10m'),
     rotationGraceMs: duration(env, 'BROKER_ROTATION_GRACE', '24h', 0),
+    refreshGraceMs: duration(env, 'BROKER_REFRESH_GRACE', '30s', 0),
     staleAfterMs: duration(env, 'BROKER_STALE_AFTER', '30d'),
     auditRetentionMs: duration(env, 'BROKER_AUDIT_RETENTION', '365d', 86_400_000),
     tableName,
@@ -195,6 +198,7 @@ export function readConfig(env: Env = process.env): BrokerConfig {
     upstream: readUpstream(env),
     upstreamTimeoutMs: duration(env, 'BROKER_UPSTREAM_TIMEOUT', '5s', 100),
     upstreamRetries: integer(env, 'BROKER_UPSTREAM_RETRIES', 3, 0, 10),
+    upstreamBudgetMs: 25_000,
     logLevel,
   };
 }

@@ -36,6 +36,7 @@ export const SETTING_KEYS = [
   'heartbeatInterval',
   'idempotencyWindow',
   'rotationGrace',
+  'refreshGrace',
   'staleAfter',
   'auditRetention',
   'upstreamTimeout',

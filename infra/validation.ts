@@ -171,7 +171,7 @@ export const MIN_STALE_HEARTBEATS = 2;
 export function readLifecycleSettings(
   read: SettingsReader,
   heartbeatIntervalMs: number,
-): { rotationGraceMs: number; staleAfterMs: number; auditRetentionMs: number } {
+): { rotationGraceMs: number; refreshGraceMs: number; staleAfterMs: number; auditRetentionMs: number } {
   const staleAfterMs = read.duration('staleAfter', '30d');
   if (staleAfterMs < MIN_STALE_HEARTBEATS * heartbeatIntervalMs) {
     throw new SettingsError(
@@ -183,7 +183,12 @@ export function readLifecycleSettings(
   if (auditRetentionMs < 86_400_000) {
     throw new SettingsError('auditRetention', `must be at least 1d, got ${formatDuration(auditRetentionMs)}`);
   }
-  return { rotationGraceMs: read.duration('rotationGrace', '24h'), staleAfterMs, auditRetentionMs };
+  return {
+    rotationGraceMs: read.duration('rotationGrace', '24h'),
+    refreshGraceMs: read.duration('refreshGrace', '30s'),
+    staleAfterMs,
+    auditRetentionMs,
+  };
 }
 
 /** The retention periods CloudWatch Logs accepts (0, "never expire", is left out on purpose). */

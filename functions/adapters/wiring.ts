@@ -31,5 +31,14 @@ export function wireBroker(options: {
     retentionMs: config.auditRetentionMs,
   });
   const store = new DynamoTokenStore({ client: doc, tableName: config.tableName, clock, audit });
-  return { store, audit, upstream, clock, log, settings: config, sleep };
+  return {
+    store,
+    audit,
+    upstream,
+    clock,
+    log,
+    settings: config,
+    sleep,
+    upstreamBudgetMs: config.upstreamBudgetMs,
+  };
 }

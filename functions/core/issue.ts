@@ -25,10 +25,7 @@ export async function issueToken(
   const clientSecret = newClientSecret();
   const now = clock.now();
   const expiresAt = now + settings.tokenTtlMs;
-  const upstreamToken = await upstream.createWriteToken({
-    description: `logfire-broker ${tokenId} for ${identity.appName}@${identity.appVersion}`,
-    expiresAt: new Date(expiresAt),
-  });
+  const upstreamToken = await upstream.createWriteToken({ expiresAt: new Date(expiresAt) });
   const record: TokenRecord = {
     tokenId,
     chainId: lineage.chainId ?? tokenId,

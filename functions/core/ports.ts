@@ -21,6 +21,20 @@ export interface UpstreamToken {
   /** Logfire's id, needed to delete the token; absent in user-token mode. */
   upstreamId?: string;
   token: string;
+  /**
+   * The start of the token that Logfire's UI and list show (`token_prefix`): how an operator matches a
+   * Logfire token to an install. Absent where Logfire returns none (user-token mode).
+   */
+  tokenPrefix?: string;
+}
+
+/** A write token as Logfire lists it (the token itself is only shown at creation). */
+export interface ListedWriteToken {
+  upstreamId: string;
+  description?: string;
+  createdAt?: string;
+  expiresAt?: string;
+  tokenPrefix?: string;
 }
 
 /**
@@ -33,9 +47,18 @@ export interface Upstream {
   readonly canRevoke: boolean;
   /** Where clients send OTLP with their write token. */
   readonly ingestBaseUrl: string;
-  createWriteToken(request: { description: string; expiresAt: Date }): Promise<UpstreamToken>;
+  /**
+   * Creates a write token that Logfire expires at `expiresAt`. Logfire's public API takes nothing else: the
+   * description of every API-created token is fixed to "Created by Public API" (DESIGN §5).
+   */
+  createWriteToken(request: { expiresAt: Date }): Promise<UpstreamToken>;
   /** Deletes the token at Logfire; a token Logfire no longer knows counts as deleted. */
   deleteWriteToken(upstreamId: string): Promise<void>;
+  /**
+   * Every write token of the project (API-key and dev modes; absent where Logfire has no list). The
+   * sweep's reconciliation uses it to find tokens the broker created but never recorded (a crash).
+   */
+  listWriteTokens?(): Promise<ListedWriteToken[]>;
 }
 
 /** Thrown by a store when a conditional create finds the item already there. */

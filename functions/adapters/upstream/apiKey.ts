@@ -3,7 +3,7 @@
  * tokens are created with an expiry and can be deleted, so revocation reaches Logfire.
  */
 import { UpstreamUnavailable } from '../../core/errors';
-import type { Log, Upstream, UpstreamToken } from '../../core/ports';
+import type { ListedWriteToken, Log, Upstream, UpstreamToken } from '../../core/ports';
 import { malformed } from './errors';
 import type { LogfireHttp } from './http';
 import type { LogfireAccess } from './region';
@@ -15,14 +15,6 @@ export interface ApiKeyUpstreamOptions {
   log: Log;
 }
 
-/** A write token as Logfire lists it (the token itself is only shown at creation). */
-export interface ListedWriteToken {
-  upstreamId: string;
-  description?: string;
-  createdAt?: string;
-  expiresAt?: string;
-  tokenPrefix?: string;
-}
 
 interface WriteTokenReply {
   id?: unknown;

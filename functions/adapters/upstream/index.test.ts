@@ -41,7 +41,7 @@ describe('Function: createUpstream', () => {
   it('builds the API-key upstream from LOGFIRE_API_KEY and mints through it', async () => {
     const upstream = createUpstream(readConfig(apiKeyEnv()), { log: captureLog().log, sleep: noWait });
 
-    const issued = await upstream.createWriteToken({ description: 'x', expiresAt: expiresAt() });
+    const issued = await upstream.createWriteToken({ expiresAt: expiresAt() });
 
     expect(upstream).toBeInstanceOf(ApiKeyUpstream);
     expect(issued.upstreamId).toBe(logfire.tokens[0]!.id);
@@ -56,7 +56,7 @@ describe('Function: createUpstream', () => {
     };
     const upstream = createUpstream(readConfig(env), { log: captureLog().log, sleep: noWait });
 
-    const issued = await upstream.createWriteToken({ description: 'x', expiresAt: expiresAt() });
+    const issued = await upstream.createWriteToken({ expiresAt: expiresAt() });
 
     expect(upstream).toBeInstanceOf(UserTokenUpstream);
     expect(issued).toEqual({ token: logfire.tokens[0]!.token });
@@ -123,8 +123,8 @@ describe('Function: createUpstream', () => {
         loadCredential: (source) => loadCredential(source, { client }),
       });
 
-      await upstream.createWriteToken({ description: 'x', expiresAt: expiresAt() });
-      await upstream.createWriteToken({ description: 'y', expiresAt: expiresAt() });
+      await upstream.createWriteToken({ expiresAt: expiresAt() });
+      await upstream.createWriteToken({ expiresAt: expiresAt() });
 
       expect(logfire.requests.map((r) => r.headers.authorization)).toEqual([
         `Bearer ${API_KEY}`,
@@ -166,12 +166,12 @@ describe('Secrecy of the credential and the write tokens', () => {
       }
     };
     const mint = (upstream: typeof apiKey) => () =>
-      upstream.createWriteToken({ description: 'd', expiresAt: expiresAt() });
+      upstream.createWriteToken({ expiresAt: expiresAt() });
 
     try {
-      const issued = await apiKey.createWriteToken({ description: 'ok', expiresAt: expiresAt() });
+      const issued = await apiKey.createWriteToken({ expiresAt: expiresAt() });
       await apiKey.deleteWriteToken(issued.upstreamId!);
-      await userToken.createWriteToken({ description: 'ok', expiresAt: expiresAt() });
+      await userToken.createWriteToken({ expiresAt: expiresAt() });
       await attempt(mint(wrongKey));
       await attempt(mint(wrongProject));
       logfire.failNext(3, 503);

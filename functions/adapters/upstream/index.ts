@@ -11,7 +11,8 @@ import { createLogfireHttp, type Sleep } from './http';
 import { LogfireAccess, logfireBaseUrl } from './region';
 import { UserTokenUpstream } from './userToken';
 
-export { ApiKeyUpstream, type ListedWriteToken } from './apiKey';
+export { ApiKeyUpstream } from './apiKey';
+export type { ListedWriteToken } from '../../core/ports';
 export { DevUpstream, type OtlpAnswer, type OtlpPost, type OtlpSignal } from './dev';
 export { UpstreamRejected } from './errors';
 export { LOGFIRE_REGIONS, logfireBaseUrl } from './region';
