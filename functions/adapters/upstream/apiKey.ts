@@ -15,7 +15,6 @@ export interface ApiKeyUpstreamOptions {
   log: Log;
 }
 
-
 interface WriteTokenReply {
   id?: unknown;
   token?: unknown;

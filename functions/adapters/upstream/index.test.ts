@@ -165,8 +165,7 @@ describe('Secrecy of the credential and the write tokens', () => {
         errors.push(error);
       }
     };
-    const mint = (upstream: typeof apiKey) => () =>
-      upstream.createWriteToken({ expiresAt: expiresAt() });
+    const mint = (upstream: typeof apiKey) => () => upstream.createWriteToken({ expiresAt: expiresAt() });
 
     try {
       const issued = await apiKey.createWriteToken({ expiresAt: expiresAt() });
