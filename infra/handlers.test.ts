@@ -55,6 +55,7 @@ describe('HANDLERS', () => {
       'byDeleteAt',
       'byExpireAt',
       'bySeenAt',
+      'byUpstreamId',
     ]);
   });
 

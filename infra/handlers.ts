@@ -67,9 +67,9 @@ export const HANDLERS: readonly HandlerSpec[] = [
     name: 'mint',
     description: 'POST /v1/tokens: mints a Logfire write token for one installation',
     routes: ['mint'],
-    // BatchWriteItem: the token record with its audit entry (one request across both tables);
-    // PutItem: the idempotency claim; GetItem: a claim someone else holds; UpdateItem: completes the
-    // claim; DeleteItem: releases it when the mint failed.
+    // BatchWriteItem: the token record with its audit entry and the removal of its mint intent (one
+    // request across both tables); PutItem: the mint intent, the idempotency claim; GetItem: a claim
+    // someone else holds; UpdateItem: completes the claim; DeleteItem: releases it when the mint failed.
     tokens: {
       actions: [
         'dynamodb:BatchWriteItem',
@@ -94,8 +94,9 @@ export const HANDLERS: readonly HandlerSpec[] = [
     name: 'refresh',
     description: 'POST /v1/tokens/{tokenId}/refresh: replaces a token and its client secret',
     routes: ['refresh'],
-    // UpdateItem: claim, release, complete, revoke; GetItem: refusals and chain walks; BatchWriteItem: the
-    // successor with its audit entry; PutItem: the note of a chain revocation, which the sweep finishes.
+    // UpdateItem: claim, release, complete, revoke; GetItem: refusals, the grace's successor and chain
+    // walks; BatchWriteItem: the successor with its audit entry and its intent's removal; PutItem: the
+    // successor's mint intent, the note of a chain revocation, which the sweep finishes.
     // Reuse detection walks the chain by successorId/parentId with GetItem, so no index is needed.
     tokens: {
       actions: ['dynamodb:UpdateItem', 'dynamodb:GetItem', 'dynamodb:BatchWriteItem', 'dynamodb:PutItem'],
@@ -121,12 +122,13 @@ export const HANDLERS: readonly HandlerSpec[] = [
     description:
       'scheduled: finishes chain revocations, reclaims and expires tokens, deletes upstream tokens',
     routes: [],
-    // Query: chain-revocation notes and chain members (byChain), silent (bySeenAt), expired (byExpireAt)
-    // and queued-for-deletion (byDeleteAt) tokens; BatchGetItem: the records of a chain's members;
-    // UpdateItem: revoke, reclaim, expire, defer or dequeue one token; DeleteItem: a finished chain note.
+    // Query: chain-revocation notes, mint intents and chain members (byChain), silent (bySeenAt), expired
+    // (byExpireAt) and queued-for-deletion (byDeleteAt) tokens, and whether a record holds a Logfire token
+    // (byUpstreamId); BatchGetItem: the records of a chain's members and the intents; UpdateItem: revoke,
+    // reclaim, expire, defer or dequeue one token; DeleteItem: a finished chain note, a settled intent.
     tokens: {
       actions: ['dynamodb:Query', 'dynamodb:BatchGetItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
-      indexes: ['byChain', 'bySeenAt', 'byExpireAt', 'byDeleteAt'],
+      indexes: ['byChain', 'bySeenAt', 'byExpireAt', 'byDeleteAt', 'byUpstreamId'],
     },
     audit: { actions: ['dynamodb:BatchWriteItem'] },
     // Deletes upstream tokens at Logfire.

@@ -99,7 +99,9 @@ describe('Method: functionPolicy', () => {
       );
     expect(indexes('rotate')).toEqual([`${ARNS.tokensTable}/index/byRotateAt`]);
     expect(indexes('sweep').sort()).toEqual(
-      ['byChain', 'byDeleteAt', 'byExpireAt', 'bySeenAt'].map((i) => `${ARNS.tokensTable}/index/${i}`),
+      ['byChain', 'byDeleteAt', 'byExpireAt', 'bySeenAt', 'byUpstreamId'].map(
+        (i) => `${ARNS.tokensTable}/index/${i}`,
+      ),
     );
     for (const name of ['mint', 'heartbeat', 'refresh']) expect(indexes(name)).toEqual([]);
   });

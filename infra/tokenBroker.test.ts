@@ -198,7 +198,7 @@ describe('TokenBroker', () => {
           .map((arn) => arn.split('/index/')[1])
           .sort();
       expect(indexesOf('rotate')).toEqual(['byRotateAt']);
-      expect(indexesOf('sweep')).toEqual(['byChain', 'byDeleteAt', 'byExpireAt', 'bySeenAt']);
+      expect(indexesOf('sweep')).toEqual(['byChain', 'byDeleteAt', 'byExpireAt', 'bySeenAt', 'byUpstreamId']);
       for (const handler of ['mint', 'heartbeat', 'refresh']) expect(indexesOf(handler)).toEqual([]);
     });
 

@@ -123,10 +123,27 @@ describe('IAM actions declared in infra/handlers.ts', () => {
       broker.handlers.heartbeat(heartbeatEvent(revoked.tokenId, revoked.clientSecret)),
     );
 
-    // refresh: success, spent secret (reuse detection revokes the chain), failed upstream, paused token.
+    // refresh: success, a retry within the grace (same successor), an older secret (reuse detection
+    // revokes the chain), a claim left by a crash taken over, failed upstream, paused token.
     const first = await mint();
     await api('refresh', 200, () => broker.handlers.refresh(refreshEvent(first.tokenId, first.clientSecret)));
+    const second = JSON.parse(
+      (await path('refresh', () => broker.handlers.refresh(refreshEvent(first.tokenId, first.clientSecret))))
+        .body,
+    ) as IssuedToken;
+    await api('refresh', 200, () =>
+      broker.handlers.refresh(refreshEvent(second.tokenId, second.clientSecret)),
+    );
     await api('refresh', 401, () => broker.handlers.refresh(refreshEvent(first.tokenId, first.clientSecret)));
+    const crashed = await mint();
+    const crashedRecord = (await broker.store.getToken(crashed.tokenId))!;
+    await broker.store.claimForRefresh(crashed.tokenId, crashedRecord.secretHash, t0, {
+      successorId: 'tok_DiedWithTheClaim00000000',
+      leaseMs: 0,
+    });
+    await api('refresh', 200, () =>
+      broker.handlers.refresh(refreshEvent(crashed.tokenId, crashed.clientSecret)),
+    );
     const other = await mint();
     broker.logfire.failNext(3, 500);
     await api('refresh', 503, () => broker.handlers.refresh(refreshEvent(other.tokenId, other.clientSecret)));
@@ -139,6 +156,10 @@ describe('IAM actions declared in infra/handlers.ts', () => {
 
     // sweep: the chain that reuse detection noted, and the deletions revocation queued.
     await sweep(t0);
+    // sweep: a mint that died between Logfire's create and its store left an intent and a Logfire token.
+    const died = { tokenId: 'tok_MintDiedMidway000000000', startedAt: t0, expiresAt: t0 + 14 * DAY };
+    await broker.store.recordMintIntent(died);
+    await broker.deps.upstream.createWriteToken({ expiresAt: new Date(died.expiresAt) });
     // sweep: a deletion Logfire refuses (5xx on every retry) is deferred, not dropped.
     const refused = await mint();
     await broker.store.revokeToken(refused.tokenId, 'test', t0);
@@ -169,6 +190,8 @@ describe('IAM actions declared in infra/handlers.ts', () => {
     expect(total('reclaimed')).toBeGreaterThanOrEqual(1);
     expect(total('expired')).toBeGreaterThanOrEqual(1);
     expect(total('upstreamDeleted')).toBeGreaterThanOrEqual(2);
+    expect(total('orphansDeleted')).toBeGreaterThanOrEqual(1);
+    expect(total('intentsSettled')).toBeGreaterThanOrEqual(2);
     expect(sweeps[1]!.upstreamDeleteFailed).toBe(1);
   });
 

@@ -16,12 +16,18 @@ export type AuditAction =
   | 'upstream.deleted'
   | 'upstream.delete_failed'
   | 'upstream.not_revocable'
+  | 'upstream.orphan_deleted'
   | 'job.rotation'
   | 'job.sweep';
 
 /** Who did it: the client itself, a scheduled job, or an admin (an IAM principal ARN). */
 export type AuditActor =
-  'client' | 'system:rotation' | 'system:sweep' | 'system:reuse-detection' | `admin:${string}`;
+  | 'client'
+  | 'system:rotation'
+  | 'system:sweep'
+  | 'system:reuse-detection'
+  | 'system:refresh-recovery'
+  | `admin:${string}`;
 
 export interface AuditEntry {
   /** Epoch milliseconds. */

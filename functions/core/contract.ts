@@ -48,6 +48,7 @@ export type ErrorCode =
   | 'payload_too_large'
   | 'unsupported_media_type'
   | 'conflict'
+  | 'idempotency_key_reused'
   | 'quota_exceeded'
   | 'upstream_unavailable'
   | 'internal_error';

@@ -40,35 +40,68 @@ export function secretMatches(secret: string, storedHash: string): boolean {
   return stored.length === presented.length && timingSafeEqual(presented, stored);
 }
 
+/**
+ * A fingerprint of a mint request, so a reused Idempotency-Key with another body is told apart from a
+ * retry. Object keys are sorted, so the same request in another key order is the same request.
+ */
+export function requestHash(request: unknown): string {
+  const canonical = (value: unknown): unknown => {
+    if (Array.isArray(value)) return value.map(canonical);
+    if (value && typeof value === 'object') {
+      return Object.fromEntries(
+        Object.keys(value)
+          .sort()
+          .map((key) => [key, canonical((value as Record<string, unknown>)[key])]),
+      );
+    }
+    return value;
+  };
+  return createHash('sha256')
+    .update(JSON.stringify(canonical(request)), 'utf8')
+    .digest('base64url');
+}
+
 /** Where a mint's Idempotency-Key is remembered: a hash, so the stored key cannot unlock the reply. */
 export function idempotencyRecordKey(installId: string, idempotencyKey: string): string {
   return createHash('sha256').update(`${installId}\n${idempotencyKey}`, 'utf8').digest('base64url');
 }
 
-function replyKey(installId: string, idempotencyKey: string): Buffer {
-  return Buffer.from(hkdfSync('sha256', idempotencyKey, installId, 'logfire-broker idempotent reply', 32));
+/** What a sealed reply is for; each purpose derives its own keys. */
+export type SealPurpose = 'idempotent reply' | 'refresh successor';
+
+function replyKey(salt: string, secret: string, purpose: SealPurpose): Buffer {
+  return Buffer.from(hkdfSync('sha256', secret, salt, `logfire-broker ${purpose}`, 32));
 }
 
 /**
- * Encrypts a mint reply for replay to a retried request. The key is derived from the Idempotency-Key,
- * which only the client knows, so the stored copy reveals neither the write token nor the client secret.
+ * Encrypts a reply for replay to a retried request. The key is derived from a secret only the client knows
+ * (the Idempotency-Key of a mint, the spent client secret of a refresh; the store keeps at most its hash),
+ * so the stored copy reveals neither the write token nor the client secret.
+ * @example sealReply(reply, installId, idempotencyKey)
+ * @example sealReply(successor, tokenId, clientSecret, 'refresh successor')
  */
-export function sealReply(reply: unknown, installId: string, idempotencyKey: string): string {
+export function sealReply(
+  reply: unknown,
+  salt: string,
+  secret: string,
+  purpose: SealPurpose = 'idempotent reply',
+): string {
   const iv = randomBytes(12);
-  const cipher = createCipheriv('aes-256-gcm', replyKey(installId, idempotencyKey), iv);
+  const cipher = createCipheriv('aes-256-gcm', replyKey(salt, secret, purpose), iv);
   const body = Buffer.concat([cipher.update(JSON.stringify(reply), 'utf8'), cipher.final()]);
   return Buffer.concat([iv, cipher.getAuthTag(), body]).toString('base64url');
 }
 
 /** Opens what `sealReply` made; undefined if it was made with another key or altered. */
-export function openReply<T>(sealed: string, installId: string, idempotencyKey: string): T | undefined {
+export function openReply<T>(
+  sealed: string,
+  salt: string,
+  secret: string,
+  purpose: SealPurpose = 'idempotent reply',
+): T | undefined {
   try {
     const raw = Buffer.from(sealed, 'base64url');
-    const decipher = createDecipheriv(
-      'aes-256-gcm',
-      replyKey(installId, idempotencyKey),
-      raw.subarray(0, 12),
-    );
+    const decipher = createDecipheriv('aes-256-gcm', replyKey(salt, secret, purpose), raw.subarray(0, 12));
     decipher.setAuthTag(raw.subarray(12, 28));
     const text = Buffer.concat([decipher.update(raw.subarray(28)), decipher.final()]).toString('utf8');
     return JSON.parse(text) as T;

@@ -36,6 +36,20 @@ export interface BrokerDeps {
   sleep?: (ms: number) => Promise<void>;
 }
 
+/** The upstream budget when the wiring gives none: the HTTP client's default (adapters/upstream/http.ts). */
+const DEFAULT_UPSTREAM_BUDGET_MS = 25_000;
+/** Room after the upstream call for the store writes (and a compensating delete) of the claim's holder. */
+const CLAIM_LEASE_SLACK_MS = 5_000;
+
+/**
+ * How long a refresh or an idempotent mint holds its claim: an attempt still running after this is dead
+ * (its Lambda timed out, its process was killed), so the next attempt may take the claim over.
+ * @example claimLeaseMs({ upstreamBudgetMs: 25_000 }) // 30_000
+ */
+export function claimLeaseMs(deps: Pick<BrokerDeps, 'upstreamBudgetMs'>): number {
+  return (deps.upstreamBudgetMs ?? DEFAULT_UPSTREAM_BUDGET_MS) + CLAIM_LEASE_SLACK_MS;
+}
+
 /** Where a request came from, as recorded with the token (R5). */
 export interface RequestOrigin {
   sourceIp: string;

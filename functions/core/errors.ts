@@ -68,6 +68,17 @@ export class Conflict extends BrokerError {
   }
 }
 
+/** The Idempotency-Key was sent before with another body (IETF Idempotency-Key draft: 422). */
+export class IdempotencyKeyReused extends BrokerError {
+  constructor() {
+    super(
+      422,
+      'idempotency_key_reused',
+      'This Idempotency-Key was used for a different request; send a new key for a new request.',
+    );
+  }
+}
+
 export class QuotaExceeded extends BrokerError {
   constructor(
     message: string,

@@ -10,27 +10,44 @@ export type TokenIdentity = Pick<
   'installId' | 'appName' | 'appVersion' | 'platform' | 'metadata'
 >;
 
+/** Where a token comes from: a mint starts a chain, a refresh continues one with a successor chosen at claim time. */
+export interface TokenLineage {
+  chainId?: string;
+  parentId?: string;
+  tokenId?: string;
+}
+
 /**
- * Mints an upstream write token and stores its record. If the record cannot be stored, the upstream
- * token is deleted again, so no token exists that the broker does not track (DESIGN §4).
+ * Mints an upstream write token and stores its record, so that no token exists that the broker does not
+ * track (DESIGN §4):
+ * - where Logfire can list its tokens (API-key and dev modes), a mint intent is written first and removed
+ *   in the same batch that stores the record; one left behind by a crash or a Logfire timeout is
+ *   reconciled by the sweep (core/reconcile.ts);
+ * - if the record cannot be stored, the upstream token is deleted again at once.
  */
 export async function issueToken(
   deps: BrokerDeps,
   identity: TokenIdentity,
   origin: RequestOrigin,
-  lineage: { chainId?: string; parentId?: string } = {},
+  lineage: TokenLineage = {},
 ): Promise<{ record: TokenRecord; reply: IssuedToken }> {
   const { store, upstream, clock, settings } = deps;
-  const tokenId = newTokenId();
+  const tokenId = lineage.tokenId ?? newTokenId();
   const clientSecret = newClientSecret();
   const now = clock.now();
   const expiresAt = now + settings.tokenTtlMs;
+  const withIntent = upstream.listWriteTokens !== undefined;
+  if (withIntent) await store.recordMintIntent({ tokenId, startedAt: now, expiresAt });
+  // A create that fails may still have made a token (a timeout after Logfire acted): the intent stays, and
+  // the sweep looks at Logfire's list. So does every other failure below; a look that finds nothing only
+  // removes the intent.
   const upstreamToken = await upstream.createWriteToken({ expiresAt: new Date(expiresAt) });
   const record: TokenRecord = {
     tokenId,
     chainId: lineage.chainId ?? tokenId,
     parentId: lineage.parentId,
     upstreamId: upstreamToken.upstreamId,
+    tokenPrefix: upstreamToken.tokenPrefix,
     upstreamKind: upstream.kind,
     ...identity,
     sourceIp: origin.sourceIp,
@@ -43,25 +60,30 @@ export async function issueToken(
     secretHash: hashSecret(clientSecret),
   };
   try {
-    await store.createToken(record, [
-      {
-        at: now,
-        action: lineage.parentId ? 'token.refreshed' : 'token.minted',
-        actor: 'client',
-        tokenId,
-        installId: identity.installId,
-        chainId: record.chainId,
-        sourceIp: origin.sourceIp,
-        details: {
-          app: `${identity.appName}@${identity.appVersion}`,
-          upstream: upstream.kind,
-          ...(record.upstreamId ? { upstreamId: record.upstreamId } : {}),
-          ...(lineage.parentId ? { parentId: lineage.parentId } : {}),
+    await store.createToken(
+      record,
+      [
+        {
+          at: now,
+          action: lineage.parentId ? 'token.refreshed' : 'token.minted',
+          actor: 'client',
+          tokenId,
+          installId: identity.installId,
+          chainId: record.chainId,
+          sourceIp: origin.sourceIp,
+          details: {
+            app: `${identity.appName}@${identity.appVersion}`,
+            upstream: upstream.kind,
+            ...(record.upstreamId ? { upstreamId: record.upstreamId } : {}),
+            ...(record.tokenPrefix ? { tokenPrefix: record.tokenPrefix } : {}),
+            ...(lineage.parentId ? { parentId: lineage.parentId } : {}),
+          },
         },
-      },
-    ]);
+      ],
+      { settlesIntent: withIntent },
+    );
   } catch (error) {
-    await compensate(deps, record, error);
+    await compensate(deps, record, error, withIntent);
     throw error;
   }
   return {
@@ -78,9 +100,19 @@ export async function issueToken(
   };
 }
 
-async function compensate(deps: BrokerDeps, record: TokenRecord, cause: unknown): Promise<void> {
+async function compensate(
+  deps: BrokerDeps,
+  record: TokenRecord,
+  cause: unknown,
+  withIntent: boolean,
+): Promise<void> {
   const { upstream, log } = deps;
-  const context = { tokenId: record.tokenId, upstreamId: record.upstreamId, cause: errorName(cause) };
+  const context = {
+    tokenId: record.tokenId,
+    upstreamId: record.upstreamId,
+    tokenPrefix: record.tokenPrefix,
+    cause: errorName(cause),
+  };
   if (!upstream.canRevoke || !record.upstreamId) {
     log.error('token record not stored; upstream token cannot be deleted and lives until it expires', {
       ...context,
@@ -92,9 +124,11 @@ async function compensate(deps: BrokerDeps, record: TokenRecord, cause: unknown)
     await upstream.deleteWriteToken(record.upstreamId);
     log.warn('token record not stored; upstream token deleted again', context);
   } catch (error) {
-    log.error('token record not stored and upstream token could not be deleted: delete it by hand', {
-      ...context,
-      deleteError: errorName(error),
-    });
+    log.error(
+      withIntent
+        ? 'token record not stored and upstream token not deleted yet: the sweep will delete it'
+        : 'token record not stored and upstream token could not be deleted: delete it by hand',
+      { ...context, deleteError: errorName(error) },
+    );
   }
 }

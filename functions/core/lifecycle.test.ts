@@ -119,7 +119,10 @@ describe('token lifecycle jobs', () => {
       const idle = await kit.mint();
       const stuck = await kit.mint();
       const stuckRecord = await kit.record(stuck.tokenId);
-      await broker.store.claimForRefresh(stuck.tokenId, stuckRecord.secretHash, broker.clock.now());
+      await broker.store.claimForRefresh(stuck.tokenId, stuckRecord.secretHash, broker.clock.now(), {
+        successorId: 'tok_neverIssued0000000000',
+        leaseMs: 30_000,
+      });
       // Heartbeats keep `idle` fresh so only expiry applies, not the stale reclaim.
       for (let day = 0; day < 14; day += 2) {
         broker.clock.advance(2 * DAY);
@@ -223,12 +226,13 @@ describe('token lifecycle jobs', () => {
       const first = await kit.mint();
       const second = (await kit.refresh(first)).token!;
       const third = (await kit.refresh(second)).token!;
-      // The walk dies after revoking the spent token: its first getToken on the way fails.
+      // The walk dies after revoking the spent token: its first getToken on the way fails (the two reads
+      // before it tell that the secret is spent and its successor refreshed again: reuse, not a retry).
       const realStore = broker.deps.store;
       const getToken = realStore.getToken.bind(realStore);
       let reads = 0;
       realStore.getToken = (id) =>
-        ++reads > 1 ? Promise.reject(new Error('injected: crash during the walk')) : getToken(id);
+        ++reads > 2 ? Promise.reject(new Error('injected: crash during the walk')) : getToken(id);
       try {
         expect((await kit.refresh(first)).status).toBe(500);
       } finally {
@@ -251,15 +255,18 @@ describe('token lifecycle jobs', () => {
     it('reuse detection follows a successor that a refresh completed after the chain was read', async () => {
       // Prepare: the spent record is read while its refresh is still in flight…
       const first = await kit.mint();
+      const successor = await kit.mint();
       const claimed = await broker.store.claimForRefresh(
         first.tokenId,
         (await kit.record(first.tokenId)).secretHash,
         broker.clock.now(),
+        { successorId: successor.tokenId, leaseMs: 30_000 },
       );
       const snapshot = await kit.record(first.tokenId);
       // …which then completes with a successor.
-      const successor = await kit.mint();
-      await broker.store.completeRefresh(first.tokenId, successor.tokenId, broker.clock.now());
+      await broker.store.completeRefresh(first.tokenId, successor.tokenId, broker.clock.now(), {
+        sealedSuccessor: 'sealed',
+      });
       expect(claimed && snapshot.status).toBe('refreshing');
       // Act
       await revokeChain(broker.deps, snapshot, 'client secret reused');

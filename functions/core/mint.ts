@@ -1,7 +1,8 @@
 import type { IssuedToken, MintRequest } from './contract';
-import { idempotencyRecordKey, openReply, sealReply } from './credentials';
-import type { BrokerDeps, RequestOrigin } from './deps';
-import { Conflict, errorName } from './errors';
+import { randomUUID } from 'node:crypto';
+import { idempotencyRecordKey, openReply, requestHash, sealReply } from './credentials';
+import { claimLeaseMs, type BrokerDeps, type RequestOrigin } from './deps';
+import { Conflict, errorName, IdempotencyKeyReused } from './errors';
 import { issueToken } from './issue';
 
 /** How long a request waits for a concurrent mint with the same Idempotency-Key before answering 409. */
@@ -40,7 +41,8 @@ export async function mintToken(
   }
 
   const key = idempotencyRecordKey(request.installId, idempotencyKey);
-  const replay = await claimOrReplay(deps, key, request.installId, idempotencyKey);
+  const claimId = randomUUID();
+  const replay = await claimOrReplay(deps, key, claimId, request, idempotencyKey);
   if (replay) {
     logMint(deps, replay.tokenId, request, origin, true);
     return { reply: replay, replayed: true };
@@ -49,45 +51,59 @@ export async function mintToken(
   try {
     issued = await issueToken(deps, identity, origin);
   } catch (error) {
-    await deps.store.releaseIdempotencyKey(key).catch(() => undefined);
+    await deps.store.releaseIdempotencyKey(key, claimId).catch(() => undefined);
     throw error;
   }
   try {
-    await deps.store.completeIdempotencyKey(key, sealReply(issued.reply, request.installId, idempotencyKey));
+    await deps.store.completeIdempotencyKey(
+      key,
+      claimId,
+      sealReply(issued.reply, request.installId, idempotencyKey),
+    );
   } catch (error) {
     // The token is issued and tracked; a retry will mint another one rather than wait on a stuck claim.
     deps.log.warn('idempotency record not completed', {
       tokenId: issued.record.tokenId,
       cause: errorName(error),
     });
-    await deps.store.releaseIdempotencyKey(key).catch(() => undefined);
+    await deps.store.releaseIdempotencyKey(key, claimId).catch(() => undefined);
   }
   logMint(deps, issued.record.tokenId, request, origin, false);
   return { reply: issued.reply, replayed: false };
 }
 
-/** Claims the key, or returns the reply of the request that claimed it first (waiting while it runs). */
+/**
+ * Claims the key, or returns the reply of the request that claimed it first (waiting while it runs). The
+ * same key with another body is refused (422); a claim whose attempt died is taken over after its lease.
+ */
 async function claimOrReplay(
   deps: BrokerDeps,
   key: string,
-  installId: string,
+  claimId: string,
+  request: MintRequest,
   idempotencyKey: string,
 ): Promise<IssuedToken | undefined> {
   const sleep = deps.sleep ?? ((ms: number) => new Promise((resolve) => setTimeout(resolve, ms)));
-  const deadline = deps.clock.now() + CONCURRENT_MINT_WAIT_MS;
+  // Wall time, not the injected clock: the wait bounds how long a request really hangs.
+  const deadline = performance.now() + CONCURRENT_MINT_WAIT_MS;
+  const hash = requestHash(request);
   for (let delay = 50; ; delay = Math.min(delay * 2, 500)) {
-    const claim = await deps.store.claimIdempotencyKey(
-      key,
-      deps.clock.now(),
-      deps.settings.idempotencyWindowMs,
-    );
+    const claim = await deps.store.claimIdempotencyKey(key, {
+      claimId,
+      requestHash: hash,
+      now: deps.clock.now(),
+      ttlMs: deps.settings.idempotencyWindowMs,
+      leaseMs: claimLeaseMs(deps),
+    });
     if (claim.state === 'claimed') return undefined;
+    // Claims written before requests were hashed carry none; their sealed reply still tells (below).
+    if (claim.requestHash !== undefined && claim.requestHash !== hash) throw new IdempotencyKeyReused();
     if (claim.state === 'completed') {
-      const reply = openReply<IssuedToken>(claim.sealedReply, installId, idempotencyKey);
-      if (!reply) throw new Conflict('This Idempotency-Key was used for another request.');
+      const reply = openReply<IssuedToken>(claim.sealedReply, request.installId, idempotencyKey);
+      if (!reply) throw new IdempotencyKeyReused();
       return reply;
     }
-    if (deps.clock.now() + delay > deadline) {
+    if (performance.now() + delay > deadline) {
       throw new Conflict('A mint with this Idempotency-Key is still in progress; retry shortly.', 1);
     }
     await sleep(delay);

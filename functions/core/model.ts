@@ -38,6 +38,11 @@ export interface TokenRecord {
   successorId?: string;
   /** Logfire's id of the write token (API-key mode); absent where Logfire gives none (user-token mode). */
   upstreamId?: string;
+  /**
+   * The start of the write token as Logfire's UI and list show it (`token_prefix`): how an operator matches a
+   * token in Logfire to this record. Absent where Logfire gives none (user-token mode).
+   */
+  tokenPrefix?: string;
   upstreamKind: UpstreamKind;
   installId: string;
   appName: string;
@@ -55,4 +60,20 @@ export interface TokenRecord {
   updatedAt: number;
   /** SHA-256 of the client secret, base64url. */
   secretHash: string;
+  /**
+   * While `refreshing`: the successor the refresh is issuing (chosen at claim time, so a takeover knows what
+   * a crashed refresh may have stored), until when the claim is leased, and the status it started from. A
+   * claim past its lease was left by a crash; the next refresh with the same secret takes it over.
+   */
+  refreshSuccessorId?: string;
+  refreshLeaseUntil?: number;
+  refreshFrom?: TokenStatus;
+  /** When it became `refreshed`; the refresh grace counts from here. */
+  refreshedAt?: number;
+  /**
+   * The successor's reply, encrypted under a key derived from this token's client secret (which the store
+   * never has), so the just-spent secret can fetch it again within the grace and the table alone reveals
+   * nothing. Removed once the token is superseded or revoked.
+   */
+  sealedSuccessor?: string;
 }

@@ -69,11 +69,24 @@ export class AlreadyExists extends Error {
   }
 }
 
+/** What a mint with an Idempotency-Key asks of the store. */
+export interface IdempotencyClaimRequest {
+  /** Names this attempt: only the attempt holding the claim may complete or release it. */
+  claimId: string;
+  /** A hash of the request body: the same key with another body is refused (422), never replayed. */
+  requestHash: string;
+  now: number;
+  /** How long the key is remembered (BROKER_IDEMPOTENCY_WINDOW). */
+  ttlMs: number;
+  /** How long a pending claim is held; past it, the attempt is taken for dead and a retry takes over. */
+  leaseMs: number;
+}
+
 /** A mint retried with the same Idempotency-Key: the first attempt's state. */
 export type IdempotencyClaim =
   | { state: 'claimed' }
-  | { state: 'pending'; startedAt: number }
-  | { state: 'completed'; sealedReply: string };
+  | { state: 'pending'; startedAt: number; requestHash?: string }
+  | { state: 'completed'; sealedReply: string; requestHash?: string };
 
 /** One page of a store listing. `cursor` is opaque: pass it back for the next page; absent on the last. */
 export interface Page<T> {
@@ -95,6 +108,17 @@ export interface PendingUpstreamDeletion extends DueToken {
   /** Failed attempts so far, for the backoff. */
   attempts: number;
   status: TokenStatus;
+}
+
+/**
+ * A mint's write-ahead note, stored before Logfire is asked for a token (docs/lifecycle.md): if the process
+ * dies before the record is stored, the sweep finds the token at Logfire by `expiresAt` and deletes it.
+ */
+export interface MintIntent {
+  tokenId: string;
+  startedAt: number;
+  /** The exact `expires_at` sent to Logfire, which Logfire echoes in its list: the token's fingerprint. */
+  expiresAt: number;
 }
 
 /** A chain that reuse detection began to revoke; the sweep makes sure every member ends revoked. */
@@ -160,6 +184,10 @@ export interface TokenLifecycleStore {
   listChainRevocations(limit: number, cursor?: string): Promise<Page<PendingChainRevocation>>;
   /** Removes the note, unless it was queued again after `queuedAt`. */
   finishChainRevocation(chainId: string, queuedAt: number): Promise<void>;
+  /** Mint intents started before `startedBefore`, oldest first: the ones whose mint can no longer be running. */
+  listMintIntents(startedBefore: number, limit: number, cursor?: string): Promise<Page<MintIntent>>;
+  /** Whether some token record holds this Logfire token (the byUpstreamId index). */
+  isUpstreamTokenRecorded(upstreamId: string): Promise<boolean>;
 }
 
 /**
@@ -171,7 +199,15 @@ export interface TokenStore extends TokenLifecycleStore {
    * Stores a new record together with its audit entries, in one request (a mint stays within three
    * DynamoDB requests). Token ids carry 128 random bits, so the write needs no existence condition.
    */
-  createToken(record: TokenRecord, audit?: AuditEntry[]): Promise<void>;
+  createToken(
+    record: TokenRecord,
+    audit?: AuditEntry[],
+    options?: { settlesIntent?: boolean },
+  ): Promise<void>;
+  /** Notes a mint before Logfire is called (API-key and dev modes), so a crash cannot leave an untracked token. */
+  recordMintIntent(intent: MintIntent): Promise<void>;
+  /** Removes a mint's intent: its token is recorded, was deleted again, or was never created. */
+  dropMintIntent(tokenId: string): Promise<void>;
   getToken(tokenId: string): Promise<TokenRecord | undefined>;
   /**
    * Records a heartbeat in one write, only if `secretHash` matches and the status is live
@@ -179,25 +215,45 @@ export interface TokenStore extends TokenLifecycleStore {
    */
   recordHeartbeat(tokenId: string, secretHash: string, now: number): Promise<TokenRecord | undefined>;
   /**
-   * Moves the record from a refreshable status to `refreshing`, only if `secretHash` matches and it has
-   * not expired. Returns the record as it was before, or undefined when the condition failed.
+   * Moves the record from a refreshable status, or from a `refreshing` whose lease is over (a crashed
+   * refresh), to `refreshing` for `claim.successorId` under a lease of `claim.leaseMs`; only if `secretHash`
+   * matches and it has not expired. Returns the record as it was before, or undefined when the condition failed.
    */
-  claimForRefresh(tokenId: string, secretHash: string, now: number): Promise<TokenRecord | undefined>;
-  /** Gives back a claim whose refresh failed before anything was issued. */
-  releaseRefreshClaim(tokenId: string, previousStatus: TokenStatus, now: number): Promise<void>;
+  claimForRefresh(
+    tokenId: string,
+    secretHash: string,
+    now: number,
+    claim: { successorId: string; leaseMs: number },
+  ): Promise<TokenRecord | undefined>;
+  /** Gives back a claim whose refresh failed before anything was issued, to the status it started from. */
+  releaseRefreshClaim(
+    tokenId: string,
+    claim: { successorId: string; from: TokenStatus },
+    now: number,
+  ): Promise<void>;
   /**
-   * `refreshing` → `refreshed`, pointing at the successor; the old upstream token is queued for deletion
-   * after `graceMs`. Throws if the record left `refreshing` meanwhile (revoked during the refresh).
+   * `refreshing` → `refreshed`, pointing at the successor and keeping its sealed reply for the refresh
+   * grace; the old upstream token is queued for deletion after `graceMs`. Throws if the claim for
+   * `successorId` no longer holds the record (revoked, expired or taken over during the refresh).
    */
-  completeRefresh(tokenId: string, successorId: string, now: number, graceMs?: number): Promise<void>;
+  completeRefresh(
+    tokenId: string,
+    successorId: string,
+    now: number,
+    options: { graceMs?: number; sealedSuccessor: string },
+  ): Promise<void>;
   /**
    * Sets `revoked` unless the record is already in a terminal status (revoked, superseded, expired).
    * Returns the record as it was before, or undefined when nothing changed.
    */
   revokeToken(tokenId: string, reason: string, now: number): Promise<TokenRecord | undefined>;
-  /** Claims an idempotency key, or reports what the earlier attempt with it did. Expired claims are replaced. */
-  claimIdempotencyKey(key: string, now: number, ttlMs: number): Promise<IdempotencyClaim>;
-  completeIdempotencyKey(key: string, sealedReply: string): Promise<void>;
-  /** Frees a key whose mint failed, so a retry may try again. */
-  releaseIdempotencyKey(key: string): Promise<void>;
+  /**
+   * Claims an idempotency key, or reports what the earlier attempt with it did. Expired claims are replaced,
+   * and so is a pending claim past its lease whose request was the same (its attempt died).
+   */
+  claimIdempotencyKey(key: string, claim: IdempotencyClaimRequest): Promise<IdempotencyClaim>;
+  /** Seals the reply, if the claim `claimId` still holds the key. */
+  completeIdempotencyKey(key: string, claimId: string, sealedReply: string): Promise<void>;
+  /** Frees a key whose mint failed, so a retry may try again (only if `claimId` still holds it). */
+  releaseIdempotencyKey(key: string, claimId: string): Promise<void>;
 }

@@ -1,18 +1,25 @@
 import type { IssuedToken } from './contract';
 import { revokeChain } from './chain';
 import { revokeWithUpstream } from './upstreamDeletion';
-import { hashSecret, isTokenId, secretMatches } from './credentials';
-import type { BrokerDeps, RequestOrigin } from './deps';
-import { errorName, Forbidden, Unauthorized } from './errors';
+import { hashSecret, isTokenId, newTokenId, openReply, sealReply, secretMatches } from './credentials';
+import { claimLeaseMs, type BrokerDeps, type RequestOrigin } from './deps';
+import { Conflict, errorName, Forbidden, Unauthorized } from './errors';
 import { issueToken } from './issue';
-import type { TokenRecord } from './model';
+import { LIVE_STATUSES, type TokenRecord } from './model';
 
 /** Statuses that mean the presented secret was already spent on a refresh. */
 const SPENT = new Set(['refreshing', 'refreshed', 'superseded']);
+/** How long a duplicate waits for the refresh in flight with the same secret before answering 409. */
+const CONCURRENT_REFRESH_WAIT_MS = 10_000;
 
 /**
  * Replaces a token (R13): a new write token and a new client secret; the old secret stops working.
- * Presenting a spent secret again revokes the whole chain (refresh-token reuse detection).
+ *
+ * Within `refreshGraceMs` after a refresh, the just-spent secret gets the same successor again (a reply
+ * lost on the way, a duplicate request; RFC 9700 §4.14), and concurrent refreshes with one secret all get
+ * that one successor. A spent secret after the grace, or an older one, is reuse: the whole chain is
+ * revoked. A refresh cut short by a crash leaves a claim whose lease runs out; the next attempt with the
+ * same secret takes it over (withdrawing whatever the dead attempt stored) instead of taking it for theft.
  *
  * @example
  * const next = await refreshToken(deps, tokenId, clientSecret, { sourceIp });
@@ -24,58 +31,147 @@ export async function refreshToken(
   origin: RequestOrigin,
 ): Promise<IssuedToken> {
   if (!isTokenId(tokenId)) throw new Unauthorized();
-  const { store, clock, log } = deps;
-  const claimed = await store.claimForRefresh(tokenId, hashSecret(clientSecret), clock.now());
-  if (!claimed || !secretMatches(clientSecret, claimed.secretHash)) {
-    return refuse(deps, tokenId, clientSecret, origin);
+  const { store, clock } = deps;
+  const secretHash = hashSecret(clientSecret);
+  const sleep = deps.sleep ?? ((ms: number) => new Promise((resolve) => setTimeout(resolve, ms)));
+  // Wall time, not the injected clock: the wait bounds how long a request really hangs.
+  const deadline = performance.now() + CONCURRENT_REFRESH_WAIT_MS;
+  for (let delay = 50; ; delay = Math.min(delay * 2, 500)) {
+    const successorId = newTokenId();
+    const claimed = await store.claimForRefresh(tokenId, secretHash, clock.now(), {
+      successorId,
+      leaseMs: claimLeaseMs(deps),
+    });
+    if (claimed && secretMatches(clientSecret, claimed.secretHash)) {
+      return issueSuccessor(deps, claimed, successorId, clientSecret, origin);
+    }
+    const record = await store.getToken(tokenId);
+    if (!record || !secretMatches(clientSecret, record.secretHash)) throw new Unauthorized();
+    if (record.status === 'refreshed') {
+      const again = await sameSuccessor(deps, record, clientSecret);
+      if (again) {
+        deps.log.info('refresh repeated within the grace: same successor', {
+          tokenId,
+          successorId: record.successorId,
+          sourceIp: origin.sourceIp,
+        });
+        return again;
+      }
+    }
+    if (record.status === 'refreshing' && (record.refreshLeaseUntil ?? 0) > clock.now()) {
+      // A refresh with this secret is in flight (a duplicate, or a retry racing its own first try): wait
+      // for its successor rather than mint a second one.
+      if (performance.now() + delay > deadline) {
+        throw new Conflict('A refresh with this secret is still in progress; retry shortly.', 1);
+      }
+      await sleep(delay);
+      continue;
+    }
+    if (record.status === 'refreshing') continue; // its lease just ran out: take it over
+    return refuse(deps, record, origin);
   }
+}
 
+/** Issues the successor under the claim, seals its reply for the grace, and completes the refresh. */
+async function issueSuccessor(
+  deps: BrokerDeps,
+  claimed: TokenRecord,
+  successorId: string,
+  clientSecret: string,
+  origin: RequestOrigin,
+): Promise<IssuedToken> {
+  const { store, clock, log } = deps;
+  const { tokenId } = claimed;
+  if (claimed.status === 'refreshing' && claimed.refreshSuccessorId) {
+    await withdrawAbandoned(deps, claimed, claimed.refreshSuccessorId);
+  }
+  const from = claimed.status === 'refreshing' ? (claimed.refreshFrom ?? 'active') : claimed.status;
   let issued;
   try {
     issued = await issueToken(deps, identityOf(claimed), origin, {
       chainId: claimed.chainId,
       parentId: tokenId,
+      tokenId: successorId,
     });
   } catch (error) {
     await store
-      .releaseRefreshClaim(tokenId, claimed.status, clock.now())
+      .releaseRefreshClaim(tokenId, { successorId, from }, clock.now())
       .catch((releaseError: unknown) =>
         log.error('refresh claim not released', { tokenId, cause: errorName(releaseError) }),
       );
     throw error;
   }
   try {
-    await store.completeRefresh(tokenId, issued.record.tokenId, clock.now(), deps.settings.rotationGraceMs);
+    await store.completeRefresh(tokenId, successorId, clock.now(), {
+      graceMs: deps.settings.rotationGraceMs,
+      sealedSuccessor: sealReply(issued.reply, tokenId, clientSecret, 'refresh successor'),
+    });
   } catch (error) {
-    // The claim was taken from us: reuse detection revoked the chain while we minted. Our new token
-    // belongs to that chain, so it goes too.
+    // The claim was taken from us: reuse detection revoked the chain while we minted, or our attempt ran
+    // past its lease and a retry took over. Either way our successor must not stay alive.
     log.warn('refresh lost its claim; revoking the new token', { tokenId, cause: errorName(error) });
-    const actor = 'system:reuse-detection';
     const done = await revokeWithUpstream(
       deps,
-      issued.record.tokenId,
-      actor,
-      'chain revoked during refresh',
+      successorId,
+      'system:reuse-detection',
+      'refresh lost its claim',
       clock.now(),
     );
     if (done) await deps.audit.append(done.entries);
     throw new Unauthorized();
   }
-  log.info('token refreshed', { tokenId, successorId: issued.record.tokenId, sourceIp: origin.sourceIp });
+  log.info('token refreshed', {
+    tokenId,
+    successorId,
+    tokenPrefix: issued.record.tokenPrefix,
+    sourceIp: origin.sourceIp,
+  });
   return issued.reply;
 }
 
-async function refuse(
+/**
+ * The reply of the refresh that spent this secret, while the grace lasts and that successor is still the
+ * chain's live end; undefined otherwise (then the secret counts as reused).
+ */
+async function sameSuccessor(
   deps: BrokerDeps,
-  tokenId: string,
+  record: TokenRecord,
   clientSecret: string,
-  origin: RequestOrigin,
-): Promise<never> {
-  const record = await deps.store.getToken(tokenId);
-  if (!record || !secretMatches(clientSecret, record.secretHash)) throw new Unauthorized();
+): Promise<IssuedToken | undefined> {
+  const { refreshedAt, sealedSuccessor, successorId } = record;
+  if (refreshedAt === undefined || !sealedSuccessor || !successorId) return undefined;
+  if (deps.clock.now() > refreshedAt + deps.settings.refreshGraceMs) return undefined;
+  const successor = await deps.store.getToken(successorId);
+  // Refreshed again since: this secret is an older one, not the just-spent one.
+  if (!successor || !LIVE_STATUSES.includes(successor.status)) return undefined;
+  return openReply<IssuedToken>(sealedSuccessor, record.tokenId, clientSecret, 'refresh successor');
+}
+
+/**
+ * A refresh died holding the claim. If it had stored its successor, nobody holds that successor's secret
+ * (the reply never left): revoke it, so the takeover's successor is the only live end of the chain.
+ */
+async function withdrawAbandoned(deps: BrokerDeps, claimed: TokenRecord, abandonedId: string) {
+  const abandoned = await deps.store.getToken(abandonedId);
+  deps.log.warn('refresh takes over a claim left by an attempt that died', {
+    tokenId: claimed.tokenId,
+    abandonedSuccessorId: abandoned ? abandonedId : undefined,
+  });
+  if (!abandoned) return;
+  const done = await revokeWithUpstream(
+    deps,
+    abandonedId,
+    'system:refresh-recovery',
+    'successor of a refresh that died before replying',
+    deps.clock.now(),
+  );
+  if (done) await deps.audit.append(done.entries);
+}
+
+async function refuse(deps: BrokerDeps, record: TokenRecord, origin: RequestOrigin): Promise<never> {
   if (SPENT.has(record.status)) {
     deps.log.warn('spent client secret presented again: revoking its chain', {
-      tokenId,
+      tokenId: record.tokenId,
       chainId: record.chainId,
       sourceIp: origin.sourceIp,
     });

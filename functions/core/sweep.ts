@@ -3,7 +3,8 @@
  * 1. chains: finishes chain revocations that reuse detection began (a walk cut short leaves no live member);
  * 2. stale: reclaims live tokens silent for `staleAfterMs` (→ `expired`, upstream token deleted);
  * 3. expiry: marks `expired` the non-terminal tokens past expiresAt (Logfire expires them by itself);
- * 4. deletions: deletes the queued upstream tokens that are due (grace over, revoked, failed before).
+ * 4. mints: reconciles mint intents left by a crash with Logfire's list (core/reconcile.ts);
+ * 5. deletions: deletes the queued upstream tokens that are due (grace over, revoked, failed before).
  * Every step is one conditional write, so a run cut short anywhere leaves each token consistent and still
  * listed where its remaining work is: the next run finishes it.
  */
@@ -11,7 +12,9 @@ import { withdrawnEntry, type AuditEntry } from './audit';
 import type { BrokerDeps } from './deps';
 import { appendAudit, forEachLimited, startRun, type JobOptions, type JobRun } from './jobs';
 import { TERMINAL_STATUSES } from './model';
-import type { Page } from './ports';
+import { claimLeaseMs } from './deps';
+import type { ListedWriteToken, Page } from './ports';
+import { settleIntent } from './reconcile';
 import { deleteUpstreamNow } from './upstreamDeletion';
 
 export interface SweepReport {
@@ -20,6 +23,9 @@ export interface SweepReport {
   upstreamDeleted: number;
   upstreamDeleteFailed: number;
   chainsCompleted: number;
+  /** Mint intents settled, and the untracked Logfire tokens they had left that were deleted. */
+  intentsSettled: number;
+  orphansDeleted: number;
   /** Index entries and records read from DynamoDB. */
   itemsRead: number;
   /** False when the budget ran out, Logfire kept failing, or an item failed: the next run goes on. */
@@ -45,6 +51,8 @@ export async function runSweep(deps: BrokerDeps, options: JobOptions = {}): Prom
     upstreamDeleted: 0,
     upstreamDeleteFailed: 0,
     chainsCompleted: 0,
+    intentsSettled: 0,
+    orphansDeleted: 0,
     itemsRead: 0,
     done: false,
   };
@@ -53,6 +61,7 @@ export async function runSweep(deps: BrokerDeps, options: JobOptions = {}): Prom
     (await finishChains(sweep)) &&
     (await reclaimStale(sweep)) &&
     (await expireOverdue(sweep)) &&
+    (await reconcileMints(sweep)) &&
     (await deleteQueued(sweep));
   report.done = finished && sweep.failed === 0;
   await appendAudit(deps, [
@@ -186,6 +195,32 @@ async function expireOverdue(sweep: Sweep): Promise<boolean> {
       );
       entries.push({ ...entry, details: { ...entry.details, previousStatus: before.status } });
     },
+  );
+}
+
+/**
+ * Settles the mint intents whose mint can no longer be running. Logfire's list is read once per run, and
+ * only when there is an intent to settle (its management API is rate limited).
+ */
+async function reconcileMints(sweep: Sweep): Promise<boolean> {
+  const { deps, run, report } = sweep;
+  const list = deps.upstream.listWriteTokens?.bind(deps.upstream);
+  if (!list) return true; // user-token mode: no intents are written (docs/lifecycle.md)
+  const leaseMs = claimLeaseMs(deps);
+  let listed: Promise<ListedWriteToken[]> | undefined;
+  return eachPage(
+    sweep,
+    'mints',
+    (cursor) => deps.store.listMintIntents(run.now - leaseMs, run.pageSize, cursor),
+    async (intent, entries) => {
+      listed ??= list();
+      const outcome = await settleIntent(deps, intent, await listed, leaseMs, run.now);
+      entries.push(...outcome.entries);
+      report.orphansDeleted += outcome.deleted;
+      if (outcome.settled) report.intentsSettled += 1;
+      else sweep.failed += 1;
+    },
+    { concurrency: DELETE_CONCURRENCY },
   );
 }
 

@@ -98,14 +98,85 @@ describe('POST /v1/tokens/{tokenId}/refresh', () => {
     expect((await refresh(token)).status).toBe(200);
   });
 
-  it('leaves no usable token and no live upstream token when the same secret races itself', async () => {
+  it('gives every one of 10 concurrent refreshes with one secret the same successor, minted once', async () => {
     const results = await Promise.all(Array.from({ length: 10 }, () => refresh(token)));
-    const winners = results.filter((r) => r.status === 200);
-    // A concurrent second use of one secret is indistinguishable from theft: the chain is revoked,
-    // including the token the first request was minting.
-    expect(winners.length).toBeLessThanOrEqual(1);
-    for (const winner of winners) expect(await heartbeatStatus(winner.body)).not.toBe('active');
-    expect(await heartbeatStatus(token)).toBe('revoked');
-    expect(broker.logfire.tokens).toHaveLength(0);
+    expect(results.map((r) => r.status)).toEqual(Array(10).fill(200));
+    const successors = new Set(results.map((r) => JSON.stringify(r.body)));
+    expect(successors.size).toBe(1);
+    const successor = results[0]!.body;
+    expect(await heartbeatStatus(successor)).toBe('active');
+    // One upstream token for the successor; the old one lives on for the rotation grace.
+    expect(broker.logfire.issued).toHaveLength(2);
+    expect((await broker.store.listByChain(token.tokenId, 10)).items.map((r) => r.status).sort()).toEqual([
+      'active',
+      'refreshed',
+    ]);
+  });
+
+  it('answers a refresh whose reply was lost with the same successor, within the grace only', async () => {
+    const { body: first } = await refresh(token);
+    broker.clock.advance(29_000); // BROKER_REFRESH_GRACE is 30s
+    const { status, body: again } = await refresh(token);
+    expect(status).toBe(200);
+    expect(again).toEqual(first);
+    expect(await heartbeatStatus(first)).toBe('active');
+    // After the grace the same secret is reuse: the chain is revoked.
+    broker.clock.advance(2_000);
+    expect((await refresh(token)).status).toBe(401);
+    expect(await heartbeatStatus(first)).toBe('revoked');
+  });
+
+  it('keeps the successor sealed: the stored record reveals neither its write token nor its secret', async () => {
+    const { body: next } = await refresh(token);
+    const raw = JSON.stringify(await broker.store.getToken(token.tokenId));
+    expect(raw).toContain('sealedSuccessor');
+    for (const secret of [next.writeToken, next.clientSecret, next.clientSecret.slice(7)]) {
+      expect(raw).not.toContain(secret);
+    }
+  });
+
+  it('finishes a refresh that died holding its claim, instead of taking the retry for theft', async () => {
+    // Prepare: a refresh claims the token and stores its successor, then its process dies before replying.
+    const record = (await broker.store.getToken(token.tokenId))!;
+    const abandonedId = 'tok_AbandonedSuccessor00000';
+    await broker.store.claimForRefresh(token.tokenId, record.secretHash, broker.clock.now(), {
+      successorId: abandonedId,
+      leaseMs: 30_000,
+    });
+    const { issueToken } = await import('../core/issue');
+    const abandoned = await issueToken(
+      broker.deps,
+      { installId: record.installId, appName: record.appName, appVersion: record.appVersion },
+      { sourceIp: '192.0.2.1' },
+      { chainId: record.chainId, parentId: token.tokenId, tokenId: abandonedId },
+    );
+    // Act: the client retries once the dead attempt's lease is over.
+    broker.clock.advance(31_000);
+    const { status, body: next } = await refresh(token);
+    // Assess: a new successor, the abandoned one withdrawn (nobody holds its secret), no chain revocation.
+    expect(status).toBe(200);
+    expect(next.tokenId).not.toBe(abandonedId);
+    expect(await heartbeatStatus(next)).toBe('active');
+    expect(await broker.store.getToken(abandonedId)).toMatchObject({ status: 'revoked' });
+    expect(broker.logfire.tokens.map((t) => t.token)).not.toContain(abandoned.reply.writeToken);
+    expect(await broker.store.getToken(token.tokenId)).toMatchObject({
+      status: 'refreshed',
+      successorId: next.tokenId,
+    });
+  });
+
+  it('lets a client retry a refresh that crashed before it stored anything', async () => {
+    const record = (await broker.store.getToken(token.tokenId))!;
+    await broker.store.claimForRefresh(token.tokenId, record.secretHash, broker.clock.now(), {
+      successorId: 'tok_NeverStored000000000000',
+      leaseMs: 30_000,
+    });
+    broker.clock.advance(31_000);
+    const { status, body: next } = await refresh(token);
+    expect(status).toBe(200);
+    expect(await heartbeatStatus(next)).toBe('active');
+    expect(
+      broker.logs.some((l) => l.message.includes('reusing') || l.message.includes('revoking its chain')),
+    ).toBe(false);
   });
 });

@@ -17,8 +17,11 @@ export interface DynamoAuditLogOptions {
   shards?: number;
 }
 
-/** A BatchWriteItem request: table name → put requests. */
-export type WriteRequests = Record<string, { PutRequest: { Item: Item } }[]>;
+/** A BatchWriteItem request: table name → put and delete requests. */
+export type WriteRequests = Record<
+  string,
+  Array<{ PutRequest: { Item: Item } } | { DeleteRequest: { Key: Item } }>
+>;
 
 const ENTRY_FIELDS = [
   'at',

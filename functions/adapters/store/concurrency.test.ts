@@ -5,6 +5,8 @@ import { RefreshConflict } from './dynamoTokenStore';
 
 const T0 = 1_700_000_000_000;
 const PARALLEL = 20;
+const CLAIM = { successorId: 'tok_next', leaseMs: 30_000 };
+const SEALED = { sealedSuccessor: 'sealed' };
 
 const fixture = useStore();
 
@@ -16,7 +18,7 @@ describe('Concurrency: one conditional write per transition', () => {
     const record = tokenRecord();
     await fixture.store.createToken(record);
     const results = await times(PARALLEL, () =>
-      fixture.store.claimForRefresh(record.tokenId, record.secretHash, T0),
+      fixture.store.claimForRefresh(record.tokenId, record.secretHash, T0, CLAIM),
     );
     expect(results.filter((r) => r !== undefined)).toHaveLength(1);
     expect((await fixture.store.getToken(record.tokenId))?.status).toBe('refreshing');
@@ -24,7 +26,13 @@ describe('Concurrency: one conditional write per transition', () => {
 
   it('gives exactly one of 20 concurrent mints with the same idempotency key the claim', async () => {
     const results = await times(PARALLEL, () =>
-      fixture.store.claimIdempotencyKey('same-key-hash', T0, 600_000),
+      fixture.store.claimIdempotencyKey('same-key-hash', {
+        claimId: `attempt-${Math.random()}`,
+        requestHash: 'body',
+        now: T0,
+        ttlMs: 600_000,
+        leaseMs: 30_000,
+      }),
     );
     expect(results.filter((r) => r.state === 'claimed')).toHaveLength(1);
     expect(results.filter((r) => r.state === 'pending')).toHaveLength(PARALLEL - 1);
@@ -44,7 +52,7 @@ describe('Concurrency: one conditional write per transition', () => {
       const record = tokenRecord();
       await fixture.store.createToken(record);
       const revoke = () => fixture.store.revokeToken(record.tokenId, 'admin', T0);
-      const claim = () => fixture.store.claimForRefresh(record.tokenId, record.secretHash, T0);
+      const claim = () => fixture.store.claimForRefresh(record.tokenId, record.secretHash, T0, CLAIM);
       // Alternate which request leaves first, so both orders happen.
       const [revoked, claimed] =
         round % 2 === 0
@@ -54,9 +62,9 @@ describe('Concurrency: one conditional write per transition', () => {
       expect(revoked).toBeDefined();
       if (claimed) {
         expect(revoked?.status).toBe('refreshing');
-        await expect(fixture.store.completeRefresh(record.tokenId, 'tok_next', T0)).rejects.toBeInstanceOf(
-          RefreshConflict,
-        );
+        await expect(
+          fixture.store.completeRefresh(record.tokenId, CLAIM.successorId, T0, SEALED),
+        ).rejects.toBeInstanceOf(RefreshConflict);
       } else {
         expect(revoked?.status).toBe('active');
       }

@@ -6,6 +6,8 @@ import { ATTR } from './tables';
 
 const DAY = 86_400_000;
 const T0 = 1_700_000_000_000;
+const CLAIM = { successorId: 'tok_next', leaseMs: 30_000 };
+const SEALED = { sealedSuccessor: 'sealed' };
 
 const fixture = useStore();
 const { rawItem, created } = fixture;
@@ -97,11 +99,16 @@ describe('Method: recordHeartbeat', () => {
 describe('Method: claimForRefresh', () => {
   it('moves an active token to refreshing, returns it as it was, and leaves the rotation and stale indexes', async () => {
     const record = await created();
-    expect(await fixture.store.claimForRefresh(record.tokenId, record.secretHash, T0 + 5)).toEqual(record);
+    expect(await fixture.store.claimForRefresh(record.tokenId, record.secretHash, T0 + 5, CLAIM)).toEqual(
+      record,
+    );
     const item = await rawItem(record.tokenId);
     expect(item).toMatchObject({
       status: 'refreshing',
       updatedAt: T0 + 5,
+      refreshSuccessorId: CLAIM.successorId,
+      refreshLeaseUntil: T0 + 5 + CLAIM.leaseMs,
+      refreshFrom: 'active',
       [ATTR.expireAt]: record.expiresAt,
     });
     expect(item).not.toHaveProperty(ATTR.rotateAt);
@@ -110,7 +117,7 @@ describe('Method: claimForRefresh', () => {
 
   it('claims a token marked rotate', async () => {
     const record = await created({ status: 'rotate' });
-    expect((await fixture.store.claimForRefresh(record.tokenId, record.secretHash, T0))?.status).toBe(
+    expect((await fixture.store.claimForRefresh(record.tokenId, record.secretHash, T0, CLAIM))?.status).toBe(
       'rotate',
     );
   });
@@ -123,35 +130,69 @@ describe('Method: claimForRefresh', () => {
     const record = await created(overrides);
     const before = await rawItem(record.tokenId);
     expect(
-      await fixture.store.claimForRefresh(record.tokenId, hash ?? record.secretHash, now),
+      await fixture.store.claimForRefresh(record.tokenId, hash ?? record.secretHash, now, CLAIM),
     ).toBeUndefined();
     expect(await rawItem(record.tokenId)).toEqual(before);
   });
 
-  it('lets only the first of two claims win', async () => {
+  it('lets only the first of two claims win while its lease lasts', async () => {
     const record = await created();
-    expect(await fixture.store.claimForRefresh(record.tokenId, record.secretHash, T0)).toBeDefined();
-    expect(await fixture.store.claimForRefresh(record.tokenId, record.secretHash, T0)).toBeUndefined();
+    expect(await fixture.store.claimForRefresh(record.tokenId, record.secretHash, T0, CLAIM)).toBeDefined();
+    expect(
+      await fixture.store.claimForRefresh(record.tokenId, record.secretHash, T0 + CLAIM.leaseMs - 1, {
+        successorId: 'tok_other',
+        leaseMs: CLAIM.leaseMs,
+      }),
+    ).toBeUndefined();
+  });
+
+  it('lets a refresh take over a claim whose lease ran out, keeping the status the first claim started from', async () => {
+    const record = await created({ status: 'rotate' });
+    await fixture.store.claimForRefresh(record.tokenId, record.secretHash, T0, CLAIM);
+    const taken = await fixture.store.claimForRefresh(record.tokenId, record.secretHash, T0 + CLAIM.leaseMs, {
+      successorId: 'tok_takeover',
+      leaseMs: CLAIM.leaseMs,
+    });
+    expect(taken).toMatchObject({ status: 'refreshing', refreshSuccessorId: CLAIM.successorId });
+    expect(await rawItem(record.tokenId)).toMatchObject({
+      refreshSuccessorId: 'tok_takeover',
+      refreshFrom: 'rotate',
+    });
+    // The dead attempt can no longer complete.
+    await expect(
+      fixture.store.completeRefresh(record.tokenId, CLAIM.successorId, T0 + CLAIM.leaseMs + 1, SEALED),
+    ).rejects.toBeInstanceOf(RefreshConflict);
   });
 });
 
 describe('Method: releaseRefreshClaim', () => {
   it('restores an active token with its rotation and stale index entries', async () => {
     const record = await created({ lastHeartbeatAt: T0 + 100 });
-    await fixture.store.claimForRefresh(record.tokenId, record.secretHash, T0 + 200);
-    await fixture.store.releaseRefreshClaim(record.tokenId, 'active', T0 + 300);
-    expect(await rawItem(record.tokenId)).toMatchObject({
+    await fixture.store.claimForRefresh(record.tokenId, record.secretHash, T0 + 200, CLAIM);
+    await fixture.store.releaseRefreshClaim(
+      record.tokenId,
+      { successorId: CLAIM.successorId, from: 'active' },
+      T0 + 300,
+    );
+    const item = await rawItem(record.tokenId);
+    expect(item).toMatchObject({
       status: 'active',
       updatedAt: T0 + 300,
       [ATTR.rotateAt]: record.refreshAfter,
       [ATTR.seenAt]: T0 + 100,
     });
+    expect(item).not.toHaveProperty('refreshSuccessorId');
+    expect(item).not.toHaveProperty('refreshLeaseUntil');
   });
 
   it('restores a rotate token without a rotation entry, stale entry from createdAt', async () => {
     const record = await created({ status: 'rotate' });
-    await fixture.store.claimForRefresh(record.tokenId, record.secretHash, T0);
-    await fixture.store.releaseRefreshClaim(record.tokenId, 'rotate', T0 + 1);
+    await fixture.store.claimForRefresh(record.tokenId, record.secretHash, T0, CLAIM);
+    await fixture.store.releaseRefreshClaim(
+      record.tokenId,
+      { successorId: CLAIM.successorId, from: 'rotate' },
+      T0 + 1,
+    );
     const item = await rawItem(record.tokenId);
     expect(item).toMatchObject({ status: 'rotate', [ATTR.seenAt]: record.createdAt });
     expect(item).not.toHaveProperty(ATTR.rotateAt);
@@ -159,37 +200,80 @@ describe('Method: releaseRefreshClaim', () => {
 
   it('does nothing when the token is no longer refreshing', async () => {
     const record = await created({ status: 'revoked' });
-    await fixture.store.releaseRefreshClaim(record.tokenId, 'active', T0);
+    await fixture.store.releaseRefreshClaim(
+      record.tokenId,
+      { successorId: CLAIM.successorId, from: 'active' },
+      T0,
+    );
     expect((await fixture.store.getToken(record.tokenId))?.status).toBe('revoked');
   });
 
+  it('does nothing when another refresh took the claim over', async () => {
+    const record = await created();
+    await fixture.store.claimForRefresh(record.tokenId, record.secretHash, T0, CLAIM);
+    await fixture.store.claimForRefresh(record.tokenId, record.secretHash, T0 + CLAIM.leaseMs, {
+      successorId: 'tok_takeover',
+      leaseMs: CLAIM.leaseMs,
+    });
+    await fixture.store.releaseRefreshClaim(
+      record.tokenId,
+      { successorId: CLAIM.successorId, from: 'active' },
+      T0,
+    );
+    expect(await rawItem(record.tokenId)).toMatchObject({
+      status: 'refreshing',
+      refreshSuccessorId: 'tok_takeover',
+    });
+  });
+
   it('refuses a previous status a refresh cannot start from', async () => {
-    await expect(fixture.store.releaseRefreshClaim('tok_x', 'paused', T0)).rejects.toThrow(/not a status/);
+    await expect(
+      fixture.store.releaseRefreshClaim('tok_x', { successorId: 'tok_y', from: 'paused' }, T0),
+    ).rejects.toThrow(/not a status/);
   });
 });
 
 describe('Method: completeRefresh', () => {
-  it('marks the token refreshed, points at the successor and queues the upstream deletion after the grace', async () => {
+  it('marks the token refreshed, keeps the sealed successor and queues the upstream deletion after the grace', async () => {
     const record = await created();
-    await fixture.store.claimForRefresh(record.tokenId, record.secretHash, T0);
-    await fixture.store.completeRefresh(record.tokenId, 'tok_next', T0 + 10, 60_000);
+    await fixture.store.claimForRefresh(record.tokenId, record.secretHash, T0, CLAIM);
+    await fixture.store.completeRefresh(record.tokenId, CLAIM.successorId, T0 + 10, {
+      graceMs: 60_000,
+      sealedSuccessor: 'sealed-successor',
+    });
     const item = await rawItem(record.tokenId);
     expect(item).toMatchObject({
       status: 'refreshed',
-      successorId: 'tok_next',
+      successorId: CLAIM.successorId,
+      refreshedAt: T0 + 10,
+      sealedSuccessor: 'sealed-successor',
       [ATTR.deleteAt]: T0 + 60_010,
     });
+    expect(item).not.toHaveProperty('refreshLeaseUntil');
     expect(await fixture.store.recordHeartbeat(record.tokenId, record.secretHash, T0 + 20)).toBeUndefined();
   });
 
-  it('throws RefreshConflict when the token was revoked during the refresh', async () => {
+  it('throws RefreshConflict when the token was revoked during the refresh, and drops nothing sealed there', async () => {
     const record = await created();
-    await fixture.store.claimForRefresh(record.tokenId, record.secretHash, T0);
+    await fixture.store.claimForRefresh(record.tokenId, record.secretHash, T0, CLAIM);
     await fixture.store.revokeToken(record.tokenId, 'admin', T0 + 1);
-    await expect(fixture.store.completeRefresh(record.tokenId, 'tok_next', T0 + 2)).rejects.toBeInstanceOf(
-      RefreshConflict,
-    );
-    expect((await fixture.store.getToken(record.tokenId))?.status).toBe('revoked');
+    await expect(
+      fixture.store.completeRefresh(record.tokenId, CLAIM.successorId, T0 + 2, SEALED),
+    ).rejects.toBeInstanceOf(RefreshConflict);
+    const item = await rawItem(record.tokenId);
+    expect(item?.status).toBe('revoked');
+    expect(item).not.toHaveProperty('sealedSuccessor');
+  });
+
+  it('forgets the sealed successor once the token is revoked or superseded', async () => {
+    for (const end of ['revoke', 'supersede'] as const) {
+      const record = await created({ upstreamId: `up-${end}` });
+      await fixture.store.claimForRefresh(record.tokenId, record.secretHash, T0, CLAIM);
+      await fixture.store.completeRefresh(record.tokenId, CLAIM.successorId, T0 + 1, SEALED);
+      if (end === 'revoke') await fixture.store.revokeToken(record.tokenId, 'reuse', T0 + 2);
+      else await fixture.store.markUpstreamDeleted(record.tokenId, T0 + 2);
+      expect(await rawItem(record.tokenId)).not.toHaveProperty('sealedSuccessor');
+    }
   });
 });
 

@@ -17,11 +17,13 @@ import {
   systemClock,
   type Clock,
   type IdempotencyClaim,
+  type IdempotencyClaimRequest,
+  type MintIntent,
   type Page,
   type PendingChainRevocation,
   type TokenStore,
 } from '../../core/ports';
-import { DEFAULT_RETENTION_MS, DEFAULT_SHARDS, KEY } from './tables';
+import { DEFAULT_RETENTION_MS, DEFAULT_SHARDS, KEY, MINT_INTENTS } from './tables';
 import {
   TERMINAL_STATUSES,
   fromTokenItem,
@@ -34,6 +36,7 @@ import { DynamoTokenQueries } from './tokenQueries';
 import { batchWrite, type DynamoAuditLog } from './auditLog';
 import type { AuditEntry } from '../../core/audit';
 import { claimIdempotencyKey, completeIdempotencyKey, releaseIdempotencyKey } from './idempotencyItems';
+import { dropMintIntent, isUpstreamTokenRecorded, listMintIntents, recordMintIntent } from './mintIntents';
 import { finishChainRevocation, listChainRevocations, queueChainRevocation } from './chainRevocations';
 
 export interface DynamoTokenStoreOptions {
@@ -88,14 +91,26 @@ export class DynamoTokenStore extends DynamoTokenQueries implements TokenStore {
    * request for its audit line. BatchWriteItem takes no condition; token ids carry 128 random bits, so
    * the existence check only the plain path makes can never fail in practice.
    */
-  async createToken(record: TokenRecord, audit: AuditEntry[] = []): Promise<void> {
+  async createToken(
+    record: TokenRecord,
+    audit: AuditEntry[] = [],
+    options: { settlesIntent?: boolean } = {},
+  ): Promise<void> {
     const item = toTokenItem(record, { shards: this.shards, retentionMs: this.retentionMs });
-    if (audit.length > 0) {
-      if (!this.audit) throw new Error('createToken: audit entries given but the store has no audit log');
-      if (audit.length > 24) throw new Error('createToken: at most 24 audit entries fit in one batch');
+    if (audit.length > 0 || options.settlesIntent) {
+      if (audit.length > 0 && !this.audit) {
+        throw new Error('createToken: audit entries given but the store has no audit log');
+      }
+      if (audit.length > 23) throw new Error('createToken: at most 23 audit entries fit in one batch');
+      // The record and the removal of its mint intent in one request: once the record is there, nothing
+      // is left for reconciliation (and if only the record landed, reconciliation finds it recorded).
+      const intent = options.settlesIntent
+        ? [{ DeleteRequest: { Key: MINT_INTENTS.key(record.tokenId) } }]
+        : [];
+      const auditRequests = audit.length > 0 ? this.audit!.writeRequests(audit) : {};
       await batchWrite(this.target.doc, {
-        [this.target.tableName]: [{ PutRequest: { Item: item } }],
-        ...this.audit.writeRequests(audit),
+        ...auditRequests,
+        [this.target.tableName]: [{ PutRequest: { Item: item } }, ...intent],
       });
       return;
     }
@@ -131,47 +146,85 @@ export class DynamoTokenStore extends DynamoTokenQueries implements TokenStore {
     return item && fromTokenItem(item);
   }
 
-  async claimForRefresh(tokenId: string, secretHash: string, now: number): Promise<TokenRecord | undefined> {
+  /**
+   * A refreshable token, or a `refreshing` one whose lease is over (its refresh died), → `refreshing` under a
+   * new lease for `claim.successorId`. `refreshFrom` keeps the status the first claim started from.
+   */
+  async claimForRefresh(
+    tokenId: string,
+    secretHash: string,
+    now: number,
+    claim: { successorId: string; leaseMs: number },
+  ): Promise<TokenRecord | undefined> {
     const item = await this.updateToken(tokenId, {
-      update: 'SET #status = :refreshing, #updatedAt = :now REMOVE #gsiRotateAt, #gsiSeenAt',
-      condition: `#secretHash = :hash AND #status IN (${REFRESHABLE.text}) AND #expiresAt > :now`,
-      values: { ':now': now, ':hash': secretHash, ':refreshing': 'refreshing', ...REFRESHABLE.values },
+      update:
+        'SET #status = :refreshing, #updatedAt = :now, #refreshSuccessorId = :successor, ' +
+        '#refreshLeaseUntil = :lease, #refreshFrom = if_not_exists(#refreshFrom, #status) ' +
+        'REMOVE #gsiRotateAt, #gsiSeenAt',
+      condition:
+        `#secretHash = :hash AND #expiresAt > :now AND (#status IN (${REFRESHABLE.text}) OR ` +
+        '(#status = :refreshing AND #refreshLeaseUntil <= :now))',
+      values: {
+        ':now': now,
+        ':hash': secretHash,
+        ':refreshing': 'refreshing',
+        ':successor': claim.successorId,
+        ':lease': now + claim.leaseMs,
+        ...REFRESHABLE.values,
+      },
       returnValues: 'ALL_OLD',
     });
     return item && fromTokenItem(item);
   }
 
-  /** Puts back the status and the index entries the claim removed; a no-op if it is no longer `refreshing`. */
-  async releaseRefreshClaim(tokenId: string, previousStatus: TokenStatus, now: number): Promise<void> {
-    if (!REFRESHABLE_STATUSES.includes(previousStatus)) {
-      throw new Error(`releaseRefreshClaim: ${previousStatus} is not a status a refresh starts from`);
+  /**
+   * Puts back the status and the index entries the claim removed. A no-op unless the claim for
+   * `successorId` still holds the record (revoked, expired or taken over meanwhile: nothing to give back).
+   */
+  async releaseRefreshClaim(
+    tokenId: string,
+    claim: { successorId: string; from: TokenStatus },
+    now: number,
+  ): Promise<void> {
+    const { successorId, from } = claim;
+    if (!REFRESHABLE_STATUSES.includes(from)) {
+      throw new Error(`releaseRefreshClaim: ${from} is not a status a refresh starts from`);
     }
-    const rotateKey = previousStatus === 'active' ? ', #gsiRotateAt = #refreshAfter' : '';
-    const item = await this.updateToken(tokenId, {
-      update: `SET #status = :previous, #updatedAt = :now, #gsiSeenAt = if_not_exists(#lastHeartbeatAt, #createdAt)${rotateKey}`,
-      condition: '#status = :refreshing',
-      values: { ':previous': previousStatus, ':now': now, ':refreshing': 'refreshing' },
+    const rotateKey = from === 'active' ? ', #gsiRotateAt = #refreshAfter' : '';
+    await this.updateToken(tokenId, {
+      update:
+        `SET #status = :previous, #updatedAt = :now, #gsiSeenAt = if_not_exists(#lastHeartbeatAt, #createdAt)${rotateKey} ` +
+        'REMOVE #refreshSuccessorId, #refreshLeaseUntil, #refreshFrom',
+      condition: '#status = :refreshing AND #refreshSuccessorId = :successor',
+      values: { ':previous': from, ':now': now, ':refreshing': 'refreshing', ':successor': successorId },
     });
-    if (!item) return; // revoked or expired meanwhile: nothing to give back
   }
 
   /**
-   * `refreshing` → `refreshed`, and queues the old upstream token for deletion once the grace period is over
-   * (clients may still be exporting with it). Throws `RefreshConflict` when the record is no longer
-   * `refreshing` (revoked or expired meanwhile): the caller must then withdraw the successor it just issued.
+   * `refreshing` → `refreshed`, keeping the successor's sealed reply for the refresh grace, and queues the
+   * old upstream token for deletion once the rotation grace is over (clients may still be exporting with
+   * it). Throws `RefreshConflict` unless this claim still holds the record (revoked, expired or taken over
+   * meanwhile): the caller must then withdraw the successor it just issued.
    */
-  async completeRefresh(tokenId: string, successorId: string, now: number, graceMs = 0): Promise<void> {
+  async completeRefresh(
+    tokenId: string,
+    successorId: string,
+    now: number,
+    options: { graceMs?: number; sealedSuccessor: string },
+  ): Promise<void> {
     const item = await this.updateToken(tokenId, {
       update:
-        'SET #status = :refreshed, #successorId = :successor, #updatedAt = :now, #gsiDeleteAt = :due ' +
-        'REMOVE #gsiRotateAt, #gsiSeenAt',
-      condition: '#status = :refreshing',
+        'SET #status = :refreshed, #successorId = :successor, #updatedAt = :now, #refreshedAt = :now, ' +
+        '#sealedSuccessor = :sealed, #gsiDeleteAt = :due ' +
+        'REMOVE #gsiRotateAt, #gsiSeenAt, #refreshSuccessorId, #refreshLeaseUntil, #refreshFrom',
+      condition: '#status = :refreshing AND #refreshSuccessorId = :successor',
       values: {
         ':refreshed': 'refreshed',
         ':refreshing': 'refreshing',
         ':successor': successorId,
+        ':sealed': options.sealedSuccessor,
         ':now': now,
-        ':due': now + graceMs,
+        ':due': now + (options.graceMs ?? 0),
       },
     });
     if (!item) throw new RefreshConflict(tokenId);
@@ -185,7 +238,7 @@ export class DynamoTokenStore extends DynamoTokenQueries implements TokenStore {
     const item = await this.updateToken(tokenId, {
       update:
         'SET #status = :revoked, #statusReason = :reason, #updatedAt = :now, #gsiDeleteAt = :now ' +
-        'REMOVE #gsiRotateAt, #gsiSeenAt, #gsiExpireAt',
+        'REMOVE #gsiRotateAt, #gsiSeenAt, #gsiExpireAt, #sealedSuccessor',
       condition: `attribute_exists(#pk) AND NOT (#status IN (${TERMINAL.text}))`,
       values: { ':revoked': 'revoked', ':reason': reason, ':now': now, ...TERMINAL.values },
       returnValues: 'ALL_OLD',
@@ -307,7 +360,8 @@ export class DynamoTokenStore extends DynamoTokenQueries implements TokenStore {
   async markUpstreamDeleted(tokenId: string, now: number): Promise<boolean> {
     const superseded = await this.updateToken(tokenId, {
       update:
-        'SET #status = :superseded, #updatedAt = :now REMOVE #gsiDeleteAt, #deleteAttempts, #gsiExpireAt',
+        'SET #status = :superseded, #updatedAt = :now ' +
+        'REMOVE #gsiDeleteAt, #deleteAttempts, #gsiExpireAt, #sealedSuccessor',
       condition: '#status = :refreshed AND attribute_exists(#gsiDeleteAt)',
       values: { ':superseded': 'superseded', ':refreshed': 'refreshed', ':now': now },
     });
@@ -321,16 +375,32 @@ export class DynamoTokenStore extends DynamoTokenQueries implements TokenStore {
     return dequeued !== undefined;
   }
 
-  claimIdempotencyKey(key: string, now: number, ttlMs: number): Promise<IdempotencyClaim> {
-    return claimIdempotencyKey(this.target, key, now, ttlMs);
+  claimIdempotencyKey(key: string, claim: IdempotencyClaimRequest): Promise<IdempotencyClaim> {
+    return claimIdempotencyKey(this.target, key, claim);
   }
 
-  completeIdempotencyKey(key: string, sealedReply: string): Promise<void> {
-    return completeIdempotencyKey(this.target, key, sealedReply);
+  completeIdempotencyKey(key: string, claimId: string, sealedReply: string): Promise<void> {
+    return completeIdempotencyKey(this.target, key, claimId, sealedReply);
   }
 
-  releaseIdempotencyKey(key: string): Promise<void> {
-    return releaseIdempotencyKey(this.target, key);
+  releaseIdempotencyKey(key: string, claimId: string): Promise<void> {
+    return releaseIdempotencyKey(this.target, key, claimId);
+  }
+
+  recordMintIntent(intent: MintIntent): Promise<void> {
+    return recordMintIntent(this.target, intent);
+  }
+
+  dropMintIntent(tokenId: string): Promise<void> {
+    return dropMintIntent(this.target, tokenId);
+  }
+
+  listMintIntents(startedBefore: number, limit = 100, cursor?: string): Promise<Page<MintIntent>> {
+    return listMintIntents(this.target, startedBefore, limit, cursor);
+  }
+
+  isUpstreamTokenRecorded(upstreamId: string): Promise<boolean> {
+    return isUpstreamTokenRecorded(this.target, upstreamId);
   }
 
   /**

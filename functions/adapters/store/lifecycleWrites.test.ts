@@ -68,8 +68,11 @@ describe('Method: expireToken', () => {
 describe('Method: deferUpstreamDeletion / markUpstreamDeleted', () => {
   it('retries later with a counted attempt, then supersedes a refreshed token and leaves the queue', async () => {
     const record = await created();
-    await fixture.store.claimForRefresh(record.tokenId, record.secretHash, T0);
-    await fixture.store.completeRefresh(record.tokenId, 'tok_next', T0);
+    await fixture.store.claimForRefresh(record.tokenId, record.secretHash, T0, {
+      successorId: 'tok_next',
+      leaseMs: 30_000,
+    });
+    await fixture.store.completeRefresh(record.tokenId, 'tok_next', T0, { sealedSuccessor: 'sealed' });
     expect(await fixture.store.deferUpstreamDeletion(record.tokenId, T0 + 60_000)).toBe(true);
     expect(await rawItem(record.tokenId)).toMatchObject({
       [ATTR.deleteAt]: T0 + 60_000,

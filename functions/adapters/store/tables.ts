@@ -28,6 +28,8 @@ export const ATTR = {
   /** = shard, written only for tokens that have an upstreamId: tokens Logfire cannot delete never enter the queue. */
   deleteShard: 'gsiDeleteShard',
   deleteAttempts: 'deleteAttempts',
+  /** Logfire's id of the token's write token (API-key and dev modes): reconciliation asks "is this one ours?". */
+  upstreamId: 'upstreamId',
 } as const;
 
 export const INDEX = {
@@ -43,6 +45,8 @@ export const INDEX = {
   byExpireAt: 'byExpireAt',
   /** The durable queue of upstream tokens still to delete at Logfire. */
   byDeleteAt: 'byDeleteAt',
+  /** Which record holds a Logfire token: the sweep's reconciliation never deletes a recorded one. */
+  byUpstreamId: 'byUpstreamId',
 } as const;
 
 export const AUDIT_INDEX = {
@@ -91,6 +95,23 @@ export const CHAIN_REVOCATIONS = {
   },
 } as const;
 
+/**
+ * A mint's write-ahead intent (docs/lifecycle.md, "Crash-consistent minting"): `pk = intent#<tokenId>`,
+ * written before Logfire is asked for a token and removed in the same batch that stores the record. One
+ * left behind means the process died (or Logfire timed out) in between; the sweep's reconciliation then
+ * looks for the token at Logfire by the exact `expires_at` the intent asked for. Like chain revocations, its
+ * `chainId` is a reserved partition, so byChain lists the intents oldest first with no new index.
+ */
+export const MINT_INTENTS = {
+  partition: '#mint-intents',
+  key: (tokenId: string) => ({ pk: `intent#${tokenId}`, sk: 'intent' }),
+  tokenIdOf: (pk: unknown): string => {
+    if (typeof pk !== 'string' || !pk.startsWith('intent#'))
+      throw new Error(`not a mint intent key: ${String(pk)}`);
+    return pk.slice('intent#'.length);
+  },
+} as const;
+
 /** CreateTable-shaped description, without SDK types so the infra program can read it too. */
 export interface TableDefinition {
   tableName: string;
@@ -135,6 +156,7 @@ export function tokensTable(tableName: string): TableDefinition {
       { name: ATTR.expireAt, type: 'N' },
       { name: ATTR.deleteAt, type: 'N' },
       { name: ATTR.deleteShard, type: 'N' },
+      { name: ATTR.upstreamId, type: 'S' },
     ],
     globalIndexes: [
       {
@@ -158,6 +180,11 @@ export function tokensTable(tableName: string): TableDefinition {
         rangeKey: ATTR.deleteAt,
         // The deletion worker needs these without a second read; they change only at status changes.
         projection: { type: 'INCLUDE', nonKeyAttributes: ['upstreamId', 'status', ATTR.deleteAttempts] },
+      },
+      {
+        name: INDEX.byUpstreamId,
+        hashKey: ATTR.upstreamId,
+        projection: { type: 'KEYS_ONLY' },
       },
     ],
   };

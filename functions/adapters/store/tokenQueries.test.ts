@@ -145,8 +145,14 @@ describe('Method: listPendingUpstreamDeletions', () => {
     try {
       await store.revokeToken(revoked.tokenId, 'admin', T0);
       await store.revokeToken(userToken.tokenId, 'admin', T0);
-      await store.claimForRefresh(refreshed.tokenId, refreshed.secretHash, T0);
-      await store.completeRefresh(refreshed.tokenId, 'tok_next', T0, 60_000);
+      await store.claimForRefresh(refreshed.tokenId, refreshed.secretHash, T0, {
+        successorId: 'tok_next',
+        leaseMs: 30_000,
+      });
+      await store.completeRefresh(refreshed.tokenId, 'tok_next', T0, {
+        graceMs: 60_000,
+        sealedSuccessor: 'sealed',
+      });
 
       expect((await store.listPendingUpstreamDeletions(T0)).items).toEqual([
         {

@@ -258,7 +258,8 @@ export async function queryRecords(
   };
 }
 
-async function batchGet(target: Target, keys: Item[]): Promise<Map<string, Item>> {
+/** Consistent BatchGetItem of `keys` (at most 100), unprocessed keys retried; found items by `pk`. */
+export async function batchGet(target: Target, keys: Item[]): Promise<Map<string, Item>> {
   const found = new Map<string, Item>();
   let pending: Item[] = keys;
   for (let attempt = 0; pending.length > 0; attempt++) {
