@@ -48,24 +48,35 @@ export interface IntentOutcome {
   entries: AuditEntry[];
 }
 
+/** One sweep run's view of Logfire: its list, and the tokens this run already took care of. */
+export interface Reconciliation {
+  listed: readonly ListedWriteToken[];
+  mintLeaseMs: number;
+  /** Upstream ids another intent of this run handles (mints in the same millisecond share a fingerprint). */
+  handled: Set<string>;
+}
+
 /**
  * Deletes the unrecorded tokens `intent` left at Logfire, then removes the intent. A deletion that fails
  * leaves the intent for the next run.
- * @example const outcome = await settleIntent(deps, intent, listed, claimLeaseMs(deps), run.now);
+ * @example const outcome = await settleIntent(deps, intent, { listed, mintLeaseMs, handled: new Set() }, run.now);
  */
 export async function settleIntent(
   deps: BrokerDeps,
   intent: MintIntent,
-  listed: readonly ListedWriteToken[],
-  mintLeaseMs: number,
+  reconciliation: Reconciliation,
   now: number,
 ): Promise<IntentOutcome> {
+  const { listed, mintLeaseMs, handled } = reconciliation;
   const outcome: IntentOutcome = { deleted: 0, settled: false, entries: [] };
   for (const token of candidatesOf(intent, listed, mintLeaseMs)) {
+    if (handled.has(token.upstreamId)) continue;
+    handled.add(token.upstreamId);
     if (await deps.store.isUpstreamTokenRecorded(token.upstreamId)) continue;
     try {
       await deps.upstream.deleteWriteToken(token.upstreamId);
     } catch {
+      handled.delete(token.upstreamId);
       return outcome; // Logfire failing: the intent stays, the next run tries again
     }
     outcome.deleted += 1;

@@ -13,8 +13,8 @@ import type { BrokerDeps } from './deps';
 import { appendAudit, forEachLimited, startRun, type JobOptions, type JobRun } from './jobs';
 import { TERMINAL_STATUSES } from './model';
 import { claimLeaseMs } from './deps';
-import type { ListedWriteToken, Page } from './ports';
-import { settleIntent } from './reconcile';
+import type { Page } from './ports';
+import { settleIntent, type Reconciliation } from './reconcile';
 import { deleteUpstreamNow } from './upstreamDeletion';
 
 export interface SweepReport {
@@ -207,14 +207,14 @@ async function reconcileMints(sweep: Sweep): Promise<boolean> {
   const list = deps.upstream.listWriteTokens?.bind(deps.upstream);
   if (!list) return true; // user-token mode: no intents are written (docs/lifecycle.md)
   const leaseMs = claimLeaseMs(deps);
-  let listed: Promise<ListedWriteToken[]> | undefined;
+  let reconciliation: Promise<Reconciliation> | undefined;
   return eachPage(
     sweep,
     'mints',
     (cursor) => deps.store.listMintIntents(run.now - leaseMs, run.pageSize, cursor),
     async (intent, entries) => {
-      listed ??= list();
-      const outcome = await settleIntent(deps, intent, await listed, leaseMs, run.now);
+      reconciliation ??= list().then((listed) => ({ listed, mintLeaseMs: leaseMs, handled: new Set() }));
+      const outcome = await settleIntent(deps, intent, await reconciliation, run.now);
       entries.push(...outcome.entries);
       report.orphansDeleted += outcome.deleted;
       if (outcome.settled) report.intentsSettled += 1;
