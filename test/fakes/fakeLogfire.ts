@@ -100,6 +100,8 @@ export interface FakeLogfire {
   fault(...faults: Fault[]): void;
   /** The next `n` requests get `status` (e.g. 429 with `{ 'Retry-After': '2' }`). */
   failNext(n: number, status: number, headers?: Record<string, string>): void;
+  /** Drops the faults still queued, so the next requests are handled normally. */
+  clearFaults(): void;
   close(): Promise<void>;
 }
 
@@ -305,6 +307,7 @@ export async function startFakeLogfire(options: FakeLogfireOptions = {}): Promis
     failNext: (n, status, headers) => {
       for (let i = 0; i < n; i++) faults.push({ status, headers });
     },
+    clearFaults: () => void faults.splice(0),
     close: async () => {
       for (const timer of timers) clearTimeout(timer);
       server.closeAllConnections();
