@@ -94,9 +94,8 @@ describe('Lambda: mint with a 3 s function timeout', () => {
       LOGFIRE_BASE_URL: logfire.baseUrl,
       BROKER_LOG_LEVEL: 'ERROR',
     });
-    jest.isolateModules(() => {
-      handler = (require('./mint') as { handler: ProxyHandler }).handler;
-    });
+    // Imported only now: the module wires its deps from the environment when it loads, as at a cold start.
+    ({ handler } = await import('./mint'));
   });
 
   beforeEach(() => {
