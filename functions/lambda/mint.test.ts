@@ -138,7 +138,7 @@ describe('Lambda: mint with a 3 s function timeout', () => {
   });
 
   it('stores the token when Logfire is slow but answers within the budget', async () => {
-    logfire.fault({ delayMs: 900 });
+    logfire.fault({ delayMs: 600 });
 
     const { reply, elapsedMs } = await invoke();
 
