@@ -4,13 +4,13 @@
  * kept busy. However Logfire stalls, the function must answer before Lambda would cut it off: a 503 with
  * `Retry-After`, never a timeout between the create of a write token and the store of its record.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer, request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import type { ProxyHandler } from '../http/reply';
 import { startFakeLogfire, type FakeLogfire } from '../../test/fakes/fakeLogfire';
 import { startDynalite, type TestDynamo } from '../../test/support/dynalite';
+import { keepMachineBusy } from '../../test/support/busy';
 import { mintEvent } from '../../test/support/events';
 
 jest.setTimeout(30_000);
@@ -19,12 +19,6 @@ const FUNCTION_TIMEOUT_MS = 3000;
 const API_KEY = 'pylf_v1_us_LambdaBudgetTestApiKeyNotARealKey000000';
 const HANG_MS = 60_000;
 const mintBody = { installId: 'install-lambda-budget-1', app: { name: 'budget-cli', version: '1.0.0' } };
-
-/** Two CPU-bound child processes (the machine has two cores), each ending by itself after `ms`. */
-function keepMachineBusy(ms: number): ChildProcess[] {
-  const loop = `const end = Date.now() + ${ms}; while (Date.now() < end) {}`;
-  return [0, 1].map(() => spawn(process.execPath, ['-e', loop], { stdio: 'ignore' }));
-}
 
 /**
  * A pass-through to dynalite that can refuse the write of a token record (the one write that carries a
@@ -73,7 +67,7 @@ describe('Lambda: mint with a 3 s function timeout', () => {
   let proxy: Awaited<ReturnType<typeof startDynamoProxy>>;
   let logfire: FakeLogfire;
   let handler: ProxyHandler;
-  let busy: ChildProcess[] = [];
+  let busy: ReturnType<typeof keepMachineBusy> | undefined;
   const savedEnv = { ...process.env };
 
   beforeAll(async () => {
@@ -105,7 +99,7 @@ describe('Lambda: mint with a 3 s function timeout', () => {
   });
 
   afterEach(() => {
-    for (const child of busy) child.kill();
+    busy?.stop();
   });
 
   afterAll(async () => {

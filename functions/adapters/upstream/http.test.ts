@@ -1,6 +1,7 @@
 import { captureLog } from '../../../test/support/log';
 import { UpstreamUnavailable } from '../../core/errors';
 import { startFakeLogfire, type FakeLogfire } from '../../../test/fakes/fakeLogfire';
+import { keepMachineBusy } from '../../../test/support/busy';
 import { UpstreamRejected } from './errors';
 import { createLogfireHttp, parseRetryAfter, type LogfireHttpOptions } from './http';
 
@@ -137,6 +138,25 @@ describe('Logfire HTTP helper', () => {
     expect(error.message).toContain('no reply within 300 ms');
     expect(error.retryAfterSeconds).toBe(30);
     expect(logfire.requests).toHaveLength(1);
+  });
+
+  it('keeps the budget for each of 20 concurrent requests to a stalled Logfire on a busy machine', async () => {
+    const { listTokens } = setup({ timeoutMs: 5000, budgetMs: 400, retries: 3 });
+    logfire.fault(...Array.from({ length: 20 }, () => ({ delayMs: 10_000 })));
+    const busy = keepMachineBusy(5000);
+    try {
+      const started = performance.now();
+
+      const results = await Promise.allSettled(Array.from({ length: 20 }, () => listTokens()));
+
+      expect(performance.now() - started).toBeLessThan(2000);
+      expect(results.map((r) => r.status === 'rejected' && r.reason instanceof UpstreamUnavailable)).toEqual(
+        Array.from({ length: 20 }, () => true),
+      );
+      expect(logfire.requests).toHaveLength(20);
+    } finally {
+      busy.stop();
+    }
   });
 
   it('spends the budget in wall time even when the injected clock stands still', async () => {
