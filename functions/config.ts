@@ -3,6 +3,7 @@
  * environment that the Pulumi stack writes). Every setting is `BROKER_<NAME>`; Logfire's own variables
  * keep their names. Invalid values fail at start with a message that names the variable.
  */
+import { upstreamBudgetMs } from './adapters/upstream/budget';
 import type { TokenSettings } from './core/deps';
 import type { UpstreamKind } from './core/model';
 
@@ -34,7 +35,10 @@ export interface BrokerConfig extends TokenSettings {
   upstream: UpstreamConfig;
   upstreamTimeoutMs: number;
   upstreamRetries: number;
-  /** The longest one Logfire request may take, attempts and waits together. */
+  /**
+   * The longest one Logfire request may take, attempts and waits together: derived from the function's
+   * timeout (`BROKER_FUNCTION_TIMEOUT`, set by the stack), 25 s without one.
+   */
   upstreamBudgetMs: number;
   logLevel: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
 }
@@ -198,7 +202,9 @@ export function readConfig(env: Env = process.env): BrokerConfig {
     upstream: readUpstream(env),
     upstreamTimeoutMs: duration(env, 'BROKER_UPSTREAM_TIMEOUT', '5s', 100),
     upstreamRetries: integer(env, 'BROKER_UPSTREAM_RETRIES', 3, 0, 10),
-    upstreamBudgetMs: 25_000,
+    upstreamBudgetMs: upstreamBudgetMs(
+      env.BROKER_FUNCTION_TIMEOUT?.trim() ? duration(env, 'BROKER_FUNCTION_TIMEOUT', '', 1000) : undefined,
+    ),
     logLevel,
   };
 }

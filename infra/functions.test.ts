@@ -1,4 +1,5 @@
 import * as pulumi from '@pulumi/pulumi';
+import { parseDuration, readConfig } from '../functions/config';
 import { ROUTES } from '../functions/http/routes';
 import { Functions, missingBundles, type FunctionsArgs } from './functions';
 import { HANDLERS, bundlePath, handlerNamed } from './handlers';
@@ -200,9 +201,27 @@ describe('Functions', () => {
     }
   });
 
-  it('passes the environment through unchanged to every function', async () => {
+  it('passes the environment through to every function, with its own timeout added', async () => {
     const { fns } = built;
-    for (const { inputs } of fns) expect(inputs.environment).toEqual({ variables: ARGS.environment });
+    for (const { inputs } of fns) {
+      const { variables } = inputs.environment as { variables: Record<string, string> };
+      const { BROKER_FUNCTION_TIMEOUT, ...shared } = variables;
+      expect(shared).toEqual(ARGS.environment);
+      expect(parseDuration(BROKER_FUNCTION_TIMEOUT!)).toBe(Number(inputs.timeout) * 1000);
+    }
+  });
+
+  it('gives each function a Logfire budget that leaves room to store and compensate within its timeout', async () => {
+    const { fns } = built;
+    for (const { inputs } of fns) {
+      const { variables } = inputs.environment as { variables: Record<string, string> };
+      const timeoutMs = Number(inputs.timeout) * 1000;
+
+      const { upstreamBudgetMs } = readConfig(variables);
+
+      // A create and its compensating delete, and time left for the DynamoDB writes.
+      expect(2 * upstreamBudgetMs).toBeLessThan(timeoutMs - 500);
+    }
   });
 
   it('maps every route to the function that serves it', async () => {

@@ -6,6 +6,7 @@
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import { existsSync } from 'node:fs';
+import { formatDuration } from '../functions/config';
 import type { RouteName } from '../functions/http/routes';
 import { BUNDLE_DIR, bundlePath, type HandlerSpec } from './handlers';
 import { assumeRolePolicy, functionPolicy } from './policies';
@@ -15,7 +16,10 @@ export interface FunctionsArgs {
   handlers: readonly HandlerSpec[];
   /** Function names are `<namePrefix>-<handler>`, log groups `/aws/lambda/<function name>`. */
   namePrefix: string;
-  /** The same for every function (infra/environment.ts lambdaEnvironment). */
+  /**
+   * The same for every function (infra/environment.ts lambdaEnvironment); each function also gets its own
+   * timeout as `BROKER_FUNCTION_TIMEOUT`, from which it derives its Logfire time budget.
+   */
   environment: Record<string, pulumi.Input<string>>;
   tokensTableArn: pulumi.Input<string>;
   auditTableArn: pulumi.Input<string>;
@@ -67,6 +71,7 @@ export class Functions extends pulumi.ComponentResource {
   private deploy(name: string, spec: HandlerSpec, args: FunctionsArgs): DeployedFunction {
     const parent = { parent: this };
     const functionName = `${args.namePrefix}-${spec.name}`;
+    const timeoutSeconds = spec.timeoutSeconds ?? args.timeoutSeconds;
     const logGroup = new aws.cloudwatch.LogGroup(
       `${name}-${spec.name}-logs`,
       {
@@ -117,9 +122,12 @@ export class Functions extends pulumi.ComponentResource {
           'index.mjs': new pulumi.asset.FileAsset(bundlePath(spec.name, args.bundleDir ?? BUNDLE_DIR)),
         }),
         memorySize: spec.memoryMb ?? args.memoryMb,
-        timeout: spec.timeoutSeconds ?? args.timeoutSeconds,
+        timeout: timeoutSeconds,
         reservedConcurrentExecutions: args.reservedConcurrency[spec.name],
-        environment: { variables: args.environment },
+        // The timeout, so a slow Logfire ends in a 503 and not in a timeout between create and store.
+        environment: {
+          variables: { ...args.environment, BROKER_FUNCTION_TIMEOUT: formatDuration(timeoutSeconds * 1000) },
+        },
         loggingConfig: {
           logFormat: 'JSON',
           logGroup: logGroup.name,

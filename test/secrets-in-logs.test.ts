@@ -2,7 +2,8 @@
  * The broker's promise that no credential reaches a log line (README, "Security model"), checked on the
  * real local broker: a child process in API-key mode against the fake Logfire, every log level on, driven
  * through a full life (mint, replay, heartbeat, refresh, reuse detection, bad credentials) and through
- * Logfire failures, with all of its stdout and stderr kept.
+ * Logfire failures, with all of its stdout and stderr kept. Run once with v1 credentials
+ * (`pylf_v1_us_<secret>`) and once with v2 (`pylf_v2_us_<org-uuid>_<secret>`), key and write tokens alike.
  */
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
@@ -14,8 +15,13 @@ import { logLines, startLocalBroker, stopAllLocalBrokers, type LocalBroker } fro
 
 jest.setTimeout(30_000);
 
-/** Shaped like a real Logfire API key (`pylf_v1_us_` and 40 characters); only the fake Logfire knows it. */
-const API_KEY = 'pylf_v1_us_' + 'SecretsTestApiKeyThatMustNeverBeLogged01';
+const ORG = '9d2e4f6a-1b3c-4d5e-8f7a-0b1c2d3e4f5a';
+
+/** Shaped like real Logfire API keys (a public part and 40 characters); only the fake Logfire knows them. */
+const API_KEYS = {
+  v1: 'pylf_v1_us_' + 'SecretsTestApiKeyThatMustNeverBeLogged01',
+  v2: `pylf_v2_us_${ORG}_` + 'SecretsTestV2KeyThatMustNeverBeLogged001',
+} as const;
 
 interface Exchange {
   what: string;
@@ -29,7 +35,7 @@ interface Exchange {
  * count.
  */
 function leaks(text: string, secret: string): string[] {
-  const body = secret.replace(/^(pylf_v\d+_[a-z]+_|lfb_cs_|dev_wt_)/, '');
+  const body = secret.replace(/^(pylf_v\d+_[a-z]+_([0-9a-f-]{36}_)?|lfb_cs_|dev_wt_)/, '');
   const found: string[] = [];
   for (let at = 0; at + 12 <= body.length; at++) {
     const piece = body.slice(at, at + 12);
@@ -45,7 +51,8 @@ function filesUnder(folder: string): string[] {
   });
 }
 
-describe("secrets in the local broker's output", () => {
+describe.each(['v1', 'v2'] as const)("secrets in the local broker's output (%s credentials)", (format) => {
+  const API_KEY = API_KEYS[format];
   let dataDir: string;
   let logfire: FakeLogfire;
   let broker: LocalBroker;
@@ -89,7 +96,7 @@ describe("secrets in the local broker's output", () => {
   beforeAll(async () => {
     // Prepare
     dataDir = mkdtempSync(join(tmpdir(), 'logfire-broker-secrets-'));
-    logfire = await startFakeLogfire({ apiKey: API_KEY });
+    logfire = await startFakeLogfire({ apiKey: API_KEY, writeTokenFormat: format });
     broker = await startLocalBroker({
       dataDir,
       env: {
@@ -168,6 +175,9 @@ describe("secrets in the local broker's output", () => {
     expect((await mint('mint, key refused', randomUUID())).status).toBe(503);
     logfire.fault({ status: 422, body: `unexpected input near "${API_KEY}"` });
     expect((await mint('mint, request refused', randomUUID())).status).toBe(503);
+    // A token the broker does not hold as a secret of the call: only the shape-based redaction can catch it.
+    logfire.fault({ status: 409, body: { detail: `token ${writeTokens[0]} is already in use` } });
+    expect((await mint('mint, Logfire echoes a write token', randomUUID())).status).toBe(503);
 
     // A last good mint, so the broker is known to have recovered and logged after the failures.
     keep(await mint('mint after failures', randomUUID()));
@@ -203,7 +213,7 @@ describe("secrets in the local broker's output", () => {
   });
 
   it('finds a secret planted in the output (so the checks below can fail)', () => {
-    expect(leaks(`${output}\n{"detail":"${API_KEY.slice(20, 36)}"}`, API_KEY)).not.toEqual([]);
+    expect(leaks(`${output}\n{"detail":"${API_KEY.slice(-30, -14)}"}`, API_KEY)).not.toEqual([]);
     expect(leaks(`${output}${clientSecrets[1]!.slice(0, 20)}`, clientSecrets[1]!)).not.toEqual([]);
   });
 
@@ -217,6 +227,13 @@ describe("secrets in the local broker's output", () => {
     for (const token of all) expect({ token, leaked: leaks(output, token) }).toEqual({ token, leaked: [] });
   });
 
+  it("names each write token by Logfire's token_prefix, for an operator to find it at Logfire", () => {
+    for (const token of writeTokens) {
+      const atLogfire = logfire.issued.find((issued) => issued.token === token)!;
+      expect(output).toContain(`"tokenPrefix":"${atLogfire.tokenPrefix}"`);
+    }
+  });
+
   it('never logs a client secret, the spent one or the new one', () => {
     expect(clientSecrets.length).toBe(3);
     for (const secret of clientSecrets)
@@ -224,7 +241,7 @@ describe("secrets in the local broker's output", () => {
   });
 
   it('never logs an Idempotency-Key', () => {
-    expect(idempotencyKeys.length).toBe(6);
+    expect(idempotencyKeys.length).toBe(7);
     for (const key of idempotencyKeys)
       expect({ key, leaked: leaks(output, key) }).toEqual({ key, leaked: [] });
   });

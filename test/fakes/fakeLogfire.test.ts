@@ -1,4 +1,4 @@
-import { startFakeLogfire, type FakeLogfire } from './fakeLogfire';
+import { PUBLIC_API_DESCRIPTION, startFakeLogfire, type FakeLogfire } from './fakeLogfire';
 
 const API_KEY = 'pylf_v1_us_FakeApiKeyForTestsOnlyNotARealKey0000000';
 const USER_TOKEN = 'pylf_v1_us_FakeUserTokenForTestsOnlyNotRealAtAll000';
@@ -35,15 +35,48 @@ describe('fake Logfire', () => {
     });
 
   describe('API-key routes', () => {
-    it('creates a token for a well-formed request', async () => {
-      const reply = await create({ expires_at: future(), description: 'd' });
+    it('creates a token as Logfire does: fixed description, token_prefix, expires_at as sent', async () => {
+      const expiresAt = '2031-02-03T04:05:06.789Z';
+
+      const reply = await create({ expires_at: expiresAt });
 
       expect(reply.status).toBe(201);
-      expect(reply.body).toMatchObject({
+      const [live] = logfire.tokens;
+      expect(reply.body).toEqual({
+        id: live!.id,
         project_id: logfire.projectId,
-        description: 'd',
-        token: logfire.tokens[0]!.token,
+        created_at: live!.createdAt,
+        expires_at: expiresAt,
+        description: PUBLIC_API_DESCRIPTION,
+        token: live!.token,
+        token_prefix: live!.token.slice(0, 'pylf_v1_us_'.length + 6),
+        project_name: 'cli',
+        created_by_name: null,
       });
+    });
+
+    it('creates a token that never expires when expires_at is left out', async () => {
+      const reply = await create({});
+
+      expect(reply.status).toBe(201);
+      expect(reply.body).toMatchObject({ expires_at: null, description: PUBLIC_API_DESCRIPTION });
+    });
+
+    it('issues v2 tokens with the organization id in them, and a prefix that stops past it', async () => {
+      const v2 = await startFakeLogfire({ apiKey: API_KEY, writeTokenFormat: 'v2', region: 'eu' });
+      try {
+        const response = await fetch(`${v2.baseUrl}/api/v1/projects/${v2.projectId}/write-tokens/`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json' },
+          body: '{}',
+        });
+        const body = (await response.json()) as { token: string; token_prefix: string };
+
+        expect(body.token).toMatch(/^pylf_v2_eu_[0-9a-f-]{36}_[A-Za-z0-9]{40}$/);
+        expect(body.token_prefix).toBe(body.token.slice(0, body.token.lastIndexOf('_') + 7));
+      } finally {
+        await v2.close();
+      }
     });
 
     it('answers 401 without "Bearer" or with another key', async () => {
@@ -67,9 +100,9 @@ describe('fake Logfire', () => {
     it.each([
       ['a body that is not JSON-typed', { expires_at: future() }, { 'content-type': 'text/plain' }],
       ['an unknown field', { expires_at: future(), name: 'x' }, {}],
+      ['a description, which the public API does not take', { expires_at: future(), description: 'd' }, {}],
       ['a date without a timezone', { expires_at: '2031-01-01T00:00:00' }, {}],
       ['a date in the past', { expires_at: '2001-01-01T00:00:00Z' }, {}],
-      ['a description that is not a string', { description: 5 }, {}],
       ['a JSON array', '[]', {}],
     ])('answers 422 for %s', async (_case, body, headers) => {
       const reply = await create(body, headers as Record<string, string>);
@@ -87,20 +120,69 @@ describe('fake Logfire', () => {
       const deleted = await call(`${tokensPath()}${id}/`, { method: 'DELETE', headers: auth });
       const again = await call(`${tokensPath()}${id}/`, { method: 'DELETE', headers: auth });
 
-      expect(listed.body).toEqual([expect.objectContaining({ id })]);
+      expect(listed.body).toEqual([expect.objectContaining({ id, description: PUBLIC_API_DESCRIPTION })]);
       expect(listed.body).toEqual([expect.not.objectContaining({ token: expect.anything() })]);
       expect(deleted.status).toBe(204);
       expect(again.status).toBe(404);
     });
 
-    it('lists the project with GET /api/v1/projects/ and refuses other methods', async () => {
+    it('lists tokens an operator made in the UI next to API-made ones, as a plain array', async () => {
+      const { body } = await create({ expires_at: '2031-01-01T00:00:00.001Z' });
+      const seeded = logfire.seedToken({ description: 'laptop', createdByName: 'Ada' });
+
+      const listed = await call(tokensPath(), { headers: { authorization: `Bearer ${API_KEY}` } });
+
+      expect(listed.body).toEqual([
+        {
+          id: (body as { id: string }).id,
+          project_id: logfire.projectId,
+          created_at: expect.any(String),
+          expires_at: '2031-01-01T00:00:00.001Z',
+          description: PUBLIC_API_DESCRIPTION,
+          token_prefix: expect.stringMatching(/^pylf_v1_us_[A-Za-z0-9]{6}$/),
+          project_name: 'cli',
+          created_by_name: null,
+        },
+        expect.objectContaining({
+          id: seeded.id,
+          expires_at: null,
+          description: 'laptop',
+          created_by_name: 'Ada',
+          token_prefix: seeded.tokenPrefix,
+        }),
+      ]);
+    });
+
+    it('answers 403 on GET /api/v1/projects/ unless the key has project:read', async () => {
       const auth = { authorization: `Bearer ${API_KEY}` };
+      const reader = await startFakeLogfire({
+        apiKey: API_KEY,
+        apiKeyScopes: ['project:write_token', 'project:read'],
+      });
+      try {
+        const refused = await call('/api/v1/projects/', { headers: auth });
+        const listed = await fetch(`${reader.baseUrl}/api/v1/projects/`, { headers: auth });
+        const posted = await fetch(`${reader.baseUrl}/api/v1/projects/`, { method: 'POST', headers: auth });
 
-      const listed = await call('/api/v1/projects/', { headers: auth });
-      const posted = await call('/api/v1/projects/', { method: 'POST', headers: auth });
+        expect(refused.status).toBe(403);
+        expect(await listed.json()).toEqual([expect.objectContaining({ id: reader.projectId })]);
+        expect(posted.status).toBe(405);
+      } finally {
+        await reader.close();
+      }
+    });
 
-      expect(listed.body).toEqual([expect.objectContaining({ id: logfire.projectId, project_name: 'cli' })]);
-      expect(posted.status).toBe(405);
+    it('answers 403 for write-token routes when the key lacks project:write_token', async () => {
+      const narrow = await startFakeLogfire({ apiKey: API_KEY, apiKeyScopes: ['project:read'] });
+      try {
+        const response = await fetch(`${narrow.baseUrl}/api/v1/projects/${narrow.projectId}/write-tokens/`, {
+          headers: { authorization: `Bearer ${API_KEY}` },
+        });
+
+        expect(response.status).toBe(403);
+      } finally {
+        await narrow.close();
+      }
     });
   });
 
@@ -164,9 +246,10 @@ describe('fake Logfire', () => {
       logfire.failNext(1, 429, { 'Retry-After': '3' });
       logfire.fault({ status: 503 });
 
-      const first = await call('/api/v1/projects/', { headers: { authorization: `Bearer ${API_KEY}` } });
-      const second = await call('/api/v1/projects/', { headers: { authorization: `Bearer ${API_KEY}` } });
-      const third = await call('/api/v1/projects/', { headers: { authorization: `Bearer ${API_KEY}` } });
+      const list = () => call(tokensPath(), { headers: { authorization: `Bearer ${API_KEY}` } });
+      const first = await list();
+      const second = await list();
+      const third = await list();
 
       expect([first.status, second.status, third.status]).toEqual([429, 503, 200]);
       expect(first.headers.get('retry-after')).toBe('3');

@@ -1,9 +1,18 @@
 /**
  * A strict local stand-in for Logfire (DESIGN §5): the management API for both credential kinds and OTLP
- * ingest, on 127.0.0.1 with a random port. It checks method, path (trailing slash included), headers and
- * body the way Logfire does and answers 401/404/405/415/422 when they are wrong, so a test that passes
- * here sends what Logfire expects. Faults (429 with Retry-After, 5xx, slow replies, dropped connections)
- * are queued with `fault()` / `failNext()` and apply to the next requests, whatever their route.
+ * ingest, on 127.0.0.1 with a random port. It checks method, path (trailing slash included), headers,
+ * scope and body the way Logfire does and answers 401/403/404/405/415/422 when they are wrong, so a test
+ * that passes here sends what Logfire expects. It answers as Logfire does: API-created tokens have the
+ * fixed description "Created by Public API" and a `token_prefix`; the list is a plain array of every live
+ * token, including those an operator made in Logfire's UI (`seedToken`). Faults (429 with Retry-After,
+ * 5xx, slow replies, dropped connections) are queued with `fault()` / `failNext()` and apply to the next
+ * requests, whatever their route.
+ *
+ * Where the public sources are silent it takes the strict side: a create body with any field but
+ * `expires_at` is refused (422), so a broker that passes here sends only what Logfire documents. The
+ * exact shape of `token_prefix` is not documented ("Prefix of the generated write token"); here it is the
+ * token's public part and 6 secret characters, one more than the broker's own fallback, so tests can tell
+ * Logfire's prefix from the broker's. `expires_at` reads back exactly as it was sent.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -12,6 +21,11 @@ import type { AddressInfo } from 'node:net';
 export interface FakeLogfireOptions {
   /** The only API key accepted (`Authorization: Bearer <apiKey>`); unset: every API-key call gets 401. */
   apiKey?: string;
+  /**
+   * The API key's scopes. Default `['project:write_token']`, the one the broker documents: enough to
+   * create, list and delete write tokens; `GET /api/v1/projects/` also needs `project:read`.
+   */
+  apiKeyScopes?: readonly string[];
   /** The only user token accepted (raw `Authorization: <userToken>`); unset: every such call gets 401. */
   userToken?: string;
   projectId?: string;
@@ -19,6 +33,8 @@ export interface FakeLogfireOptions {
   project?: string;
   /** Region written into issued write tokens. */
   region?: string;
+  /** Issued write tokens look like `pylf_v1_<region>_<secret>` (default) or `pylf_v2_<region>_<org-uuid>_<secret>`. */
+  writeTokenFormat?: 'v1' | 'v2';
 }
 
 export interface RecordedRequest {
@@ -34,10 +50,21 @@ export interface RecordedRequest {
 export interface FakeWriteToken {
   id: string;
   token: string;
+  tokenPrefix: string;
   description: string | null;
   createdAt: string;
+  /** Exactly as sent; null: never expires. */
   expiresAt: string | null;
-  createdWith: 'api-key' | 'user-token';
+  createdByName: string | null;
+  createdWith: 'api-key' | 'user-token' | 'ui';
+}
+
+/** A token as an operator makes it in Logfire's web UI, not through the API. */
+export interface SeededToken {
+  description?: string | null;
+  /** RFC 3339; default null (the UI's "never expires"). */
+  expiresAt?: string | null;
+  createdByName?: string | null;
 }
 
 export interface OtlpBatch {
@@ -68,9 +95,13 @@ export interface FakeLogfire {
   /** Every write token ever issued, deleted ones included. */
   issued: FakeWriteToken[];
   batches: OtlpBatch[];
+  /** Adds a token the way an operator would in Logfire's UI; it shows in the list like any other. */
+  seedToken(token?: SeededToken): FakeWriteToken;
   fault(...faults: Fault[]): void;
   /** The next `n` requests get `status` (e.g. 429 with `{ 'Retry-After': '2' }`). */
   failNext(n: number, status: number, headers?: Record<string, string>): void;
+  /** Drops the faults still queued, so the next requests are handled normally. */
+  clearFaults(): void;
   close(): Promise<void>;
 }
 
@@ -78,6 +109,10 @@ const API_TOKENS = /^\/api\/v1\/projects\/([^/]+)\/write-tokens\/$/;
 const API_TOKEN = /^\/api\/v1\/projects\/([^/]+)\/write-tokens\/([^/]+)\/$/;
 const USER_TOKENS = /^\/v1\/organizations\/([^/]+)\/projects\/([^/]+)\/write-tokens\/$/;
 const INGEST = /^\/v1\/(traces|logs|metrics)$/;
+
+/** What Logfire writes as the description of every token made through its public API. */
+export const PUBLIC_API_DESCRIPTION = 'Created by Public API';
+const ORGANIZATION_ID = '3f6c2a1e-8b4d-4c7a-9e2f-5d1b0a9c8e7f';
 
 type Reply = { status: number; body?: unknown; headers?: Record<string, string> };
 
@@ -91,6 +126,7 @@ type Reply = { status: number; body?: unknown; headers?: Record<string, string> 
 export async function startFakeLogfire(options: FakeLogfireOptions = {}): Promise<FakeLogfire> {
   const projectId = options.projectId ?? '6c1f0d4e-2b7a-4c59-9e61-0a4d3b2c1f00';
   const organization = options.organization ?? 'fake-org';
+  const scopes = options.apiKeyScopes ?? ['project:write_token'];
   const project = options.project ?? 'fake-project';
   const live = new Map<string, FakeWriteToken>();
   const faults: Fault[] = [];
@@ -101,17 +137,19 @@ export async function startFakeLogfire(options: FakeLogfireOptions = {}): Promis
 
   const issue = (
     createdWith: FakeWriteToken['createdWith'],
-    description: string | null,
-    expiresAt: string | null,
+    fields: { description: string | null; expiresAt: string | null; createdByName: string | null },
   ) => {
     const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
     const secret = [...randomBytes(40)].map((byte) => alphabet[byte % alphabet.length]).join('');
+    const region = options.region ?? 'us';
+    const publicPart =
+      options.writeTokenFormat === 'v2' ? `pylf_v2_${region}_${ORGANIZATION_ID}_` : `pylf_v1_${region}_`;
     const token: FakeWriteToken = {
       id: randomUUID(),
-      token: `pylf_v1_${options.region ?? 'us'}_${secret}`,
-      description,
+      token: `${publicPart}${secret}`,
+      tokenPrefix: `${publicPart}${secret.slice(0, 6)}`,
       createdAt: new Date().toISOString(),
-      expiresAt,
+      ...fields,
       createdWith,
     };
     live.set(token.id, token);
@@ -135,6 +173,8 @@ export async function startFakeLogfire(options: FakeLogfireOptions = {}): Promis
     if (!options.apiKey || headers.authorization !== `Bearer ${options.apiKey}`) {
       return { status: 401, body: { detail: 'Invalid API key' } };
     }
+    const needed = path === '/api/v1/projects/' ? 'project:read' : 'project:write_token';
+    if (!scopes.includes(needed)) return { status: 403, body: { detail: `Missing scope ${needed}` } };
     if (path === '/api/v1/projects/') {
       const created_at = '2025-01-01T00:00:00Z';
       const info = { id: projectId, project_name: project, organization_name: organization, created_at };
@@ -155,7 +195,11 @@ export async function startFakeLogfire(options: FakeLogfireOptions = {}): Promis
     }
     const checked = checkCreateBody(headers['content-type'], body);
     if (!checked.ok) return { status: 422, body: { detail: [checked.problem] } };
-    const token = issue('api-key', checked.fields.description ?? null, checked.fields.expires_at ?? null);
+    const token = issue('api-key', {
+      description: PUBLIC_API_DESCRIPTION,
+      expiresAt: checked.fields.expires_at ?? null,
+      createdByName: null,
+    });
     return { status: 201, body: { ...describe(token, projectId, project), token: token.token } };
   };
 
@@ -173,7 +217,7 @@ export async function startFakeLogfire(options: FakeLogfireOptions = {}): Promis
       // pydantic/logfire's client sends no body here; anything else is a different, unknown request.
       if (raw.length > 0)
         return { status: 422, body: { detail: [{ type: 'no_body', msg: 'Expected no body' }] } };
-      const token = issue('user-token', null, null);
+      const token = issue('user-token', { description: null, expiresAt: null, createdByName: null });
       return {
         status: 200,
         body: {
@@ -253,10 +297,17 @@ export async function startFakeLogfire(options: FakeLogfireOptions = {}): Promis
     },
     issued,
     batches,
+    seedToken: (seed = {}) =>
+      issue('ui', {
+        description: seed.description === undefined ? 'made in the UI' : seed.description,
+        expiresAt: seed.expiresAt ?? null,
+        createdByName: seed.createdByName === undefined ? 'Operator' : seed.createdByName,
+      }),
     fault: (...more) => void faults.push(...more),
     failNext: (n, status, headers) => {
       for (let i = 0; i < n; i++) faults.push({ status, headers });
     },
+    clearFaults: () => void faults.splice(0),
     close: async () => {
       for (const timer of timers) clearTimeout(timer);
       server.closeAllConnections();
@@ -272,13 +323,13 @@ function describe(token: FakeWriteToken, projectId: string, projectName: string)
     created_at: token.createdAt,
     expires_at: token.expiresAt,
     description: token.description,
-    token_prefix: token.token.slice(0, 15),
+    token_prefix: token.tokenPrefix,
     project_name: projectName,
-    created_by_name: null,
+    created_by_name: token.createdByName,
   };
 }
 
-type CreateFields = { expires_at?: string; description?: string };
+type CreateFields = { expires_at?: string | null };
 
 /** Validates a create body like FastAPI/pydantic would; returns the fields, or one 422 error item. */
 function checkCreateBody(
@@ -300,8 +351,7 @@ function checkCreateBody(
   }
   const fields = parsed as Record<string, unknown>;
   for (const key of Object.keys(fields)) {
-    if (key !== 'expires_at' && key !== 'description')
-      return error('extra_forbidden', [key], 'Extra inputs are not permitted');
+    if (key !== 'expires_at') return error('extra_forbidden', [key], 'Extra inputs are not permitted');
   }
   const expiresAt = fields.expires_at;
   if (expiresAt !== undefined && expiresAt !== null) {
@@ -315,13 +365,6 @@ function checkCreateBody(
     }
     if (Date.parse(expiresAt) <= Date.now())
       return error('value_error', ['expires_at'], 'Must be in the future');
-  }
-  if (
-    fields.description !== undefined &&
-    fields.description !== null &&
-    typeof fields.description !== 'string'
-  ) {
-    return error('string_type', ['description'], 'Input should be a valid string');
   }
   return { ok: true, fields: fields as CreateFields };
 }

@@ -1,12 +1,13 @@
 /**
  * Logfire through an API key with scope `project:write_token` (DESIGN §5, the preferred mode): write
- * tokens are created with an expiry and can be deleted, so revocation reaches Logfire.
+ * tokens are created with an expiry and can be listed and deleted, so revocation reaches Logfire. That one
+ * scope is all the broker needs; it calls no route that needs `project:read`.
  */
-import { UpstreamUnavailable } from '../../core/errors';
 import type { ListedWriteToken, Log, Upstream, UpstreamToken } from '../../core/ports';
 import { malformed } from './errors';
 import type { LogfireHttp } from './http';
 import type { LogfireAccess } from './region';
+import { tokenPrefixOf } from './tokenShape';
 
 export interface ApiKeyUpstreamOptions {
   access: LogfireAccess;
@@ -27,7 +28,7 @@ interface WriteTokenReply {
 /**
  * @example
  * const upstream = new ApiKeyUpstream({ access, projectId, http, log });
- * const { upstreamId, token } = await upstream.createWriteToken({ description: 'install 42', expiresAt });
+ * const { upstreamId, token, tokenPrefix } = await upstream.createWriteToken({ expiresAt });
  * await upstream.deleteWriteToken(upstreamId!);
  */
 export class ApiKeyUpstream implements Upstream {
@@ -46,7 +47,12 @@ export class ApiKeyUpstream implements Upstream {
     await this.options.access.resolve();
   }
 
-  async createWriteToken(request: { description: string; expiresAt: Date }): Promise<UpstreamToken> {
+  /**
+   * Sends `expires_at` only: Logfire's public create takes nothing else and fixes the description of every
+   * token it makes to "Created by Public API", so the token's id and `token_prefix` are what tell one
+   * install's token from another at Logfire.
+   */
+  async createWriteToken(request: { expiresAt: Date }): Promise<UpstreamToken> {
     const { credential, baseUrl } = await this.options.access.resolve();
     // A POST retried after a timeout may leave an extra token at Logfire; its expires_at bounds its life.
     const reply = await this.options.http({
@@ -54,17 +60,19 @@ export class ApiKeyUpstream implements Upstream {
       method: 'POST',
       url: this.tokensUrl(baseUrl),
       authorization: `Bearer ${credential}`,
-      json: { expires_at: request.expiresAt.toISOString(), description: request.description },
+      json: { expires_at: request.expiresAt.toISOString() },
     });
     const body = reply.body as WriteTokenReply | undefined;
     if (typeof body?.id !== 'string' || typeof body.token !== 'string' || !body.token) {
       throw malformed('creating a write token');
     }
+    const tokenPrefix = optionalString(body.token_prefix) || tokenPrefixOf(body.token);
     this.options.log.debug('Logfire write token created', {
       upstreamId: body.id,
+      tokenPrefix,
       expiresAt: body.expires_at,
     });
-    return { upstreamId: body.id, token: body.token };
+    return { upstreamId: body.id, token: body.token, tokenPrefix };
   }
 
   async deleteWriteToken(upstreamId: string): Promise<void> {
@@ -80,7 +88,11 @@ export class ApiKeyUpstream implements Upstream {
     this.options.log.debug('Logfire write token deleted', { upstreamId, alreadyGone: reply.status === 404 });
   }
 
-  /** Every write token of the project, for reconciliation: tokens Logfire has that the broker forgot. */
+  /**
+   * Every write token of the project, for reconciliation: tokens Logfire has that the broker forgot. Its
+   * times are normalized to `Date.toISOString()` (Logfire's Python backend may write `+00:00` or
+   * microseconds), so an `expires_at` the broker sent reads back as the same string.
+   */
   async listWriteTokens(): Promise<ListedWriteToken[]> {
     const { credential, baseUrl } = await this.options.access.resolve();
     const reply = await this.options.http({
@@ -95,38 +107,10 @@ export class ApiKeyUpstream implements Upstream {
       .map((item) => ({
         upstreamId: item.id as string,
         description: optionalString(item.description),
-        createdAt: optionalString(item.created_at),
-        expiresAt: optionalString(item.expires_at),
+        createdAt: isoTime(item.created_at),
+        expiresAt: isoTime(item.expires_at),
         tokenPrefix: optionalString(item.token_prefix),
       }));
-  }
-
-  /**
-   * Checks that the key works and can see the configured project, for a start-up self-test.
-   * Throws `UpstreamRejected` for a bad key, `UpstreamUnavailable` when the project is not visible.
-   */
-  async verify(): Promise<{ projectName: string; organizationName?: string }> {
-    const { credential, baseUrl } = await this.options.access.resolve();
-    const reply = await this.options.http({
-      operation: 'listing projects',
-      method: 'GET',
-      url: `${baseUrl}/api/v1/projects/`,
-      authorization: `Bearer ${credential}`,
-    });
-    if (!Array.isArray(reply.body)) throw malformed('listing projects');
-    const project = (reply.body as Array<Record<string, unknown>>).find(
-      (p) => p?.id === this.options.projectId,
-    );
-    if (!project) {
-      throw new UpstreamUnavailable(
-        `The Logfire API key cannot see project ${this.options.projectId}; check LOGFIRE_PROJECT_ID.`,
-        300,
-      );
-    }
-    return {
-      projectName: String(project.project_name ?? ''),
-      organizationName: optionalString(project.organization_name),
-    };
   }
 
   private tokensUrl(baseUrl: string): string {
@@ -136,4 +120,11 @@ export class ApiKeyUpstream implements Upstream {
 
 function optionalString(value: unknown): string | undefined {
   return typeof value === 'string' ? value : undefined;
+}
+
+/** An RFC 3339 time as `toISOString()` writes it; a string that does not parse is kept as Logfire sent it. */
+function isoTime(value: unknown): string | undefined {
+  if (typeof value !== 'string') return undefined;
+  const at = Date.parse(value);
+  return Number.isNaN(at) ? value : new Date(at).toISOString();
 }

@@ -1,8 +1,9 @@
 import { captureLog } from '../../../test/support/log';
 import { UpstreamUnavailable } from '../../core/errors';
 import { startFakeLogfire, type FakeLogfire } from '../../../test/fakes/fakeLogfire';
+import { keepMachineBusy } from '../../../test/support/busy';
 import { UpstreamRejected } from './errors';
-import { createLogfireHttp, parseRetryAfter, redact, type LogfireHttpOptions } from './http';
+import { createLogfireHttp, parseRetryAfter, type LogfireHttpOptions } from './http';
 
 const API_KEY = 'pylf_v1_us_FakeApiKeyForTestsOnlyNotARealKey0000000';
 const WRONG_KEY = 'pylf_v1_us_WrongApiKeyForTestsOnlyNotARealKey000000';
@@ -26,21 +27,21 @@ describe('Logfire HTTP helper', () => {
       random: () => 0.5,
       ...overrides,
     });
-    const listProjects = () =>
+    const listTokens = () =>
       call({
-        operation: 'listing projects',
+        operation: 'listing write tokens',
         method: 'GET',
-        url: `${logfire.baseUrl}/api/v1/projects/`,
+        url: `${logfire.baseUrl}/api/v1/projects/${logfire.projectId}/write-tokens/`,
         authorization: `Bearer ${key}`,
       });
-    return { waits, lines, call, listProjects };
+    return { waits, lines, call, listTokens };
   }
 
   it('retries a 429 after the seconds Retry-After asks for', async () => {
-    const { waits, listProjects } = setup();
+    const { waits, listTokens } = setup();
     logfire.failNext(2, 429, { 'Retry-After': '2' });
 
-    const reply = await listProjects();
+    const reply = await listTokens();
 
     expect(reply.status).toBe(200);
     expect(waits).toEqual([2000, 2000]);
@@ -49,20 +50,20 @@ describe('Logfire HTTP helper', () => {
 
   it('reads Retry-After given as an HTTP date', async () => {
     const now = Date.parse('2030-01-01T00:00:00Z');
-    const { waits, listProjects } = setup({ now: () => now });
+    const { waits, listTokens } = setup({ now: () => now });
     logfire.failNext(1, 503, { 'Retry-After': new Date(now + 3000).toUTCString() });
 
-    await listProjects();
+    await listTokens();
 
     expect(waits).toEqual([3000]);
   });
 
   it('backs off exponentially with jitter on 5xx, then succeeds', async () => {
-    const { waits, listProjects } = setup({ baseDelayMs: 200 });
+    const { waits, listTokens } = setup({ baseDelayMs: 200 });
     logfire.failNext(1, 500);
     logfire.failNext(1, 502);
 
-    const reply = await listProjects();
+    const reply = await listTokens();
 
     // random() = 0.5 puts each wait at three quarters of its step: 200 → 150, 400 → 300.
     expect(waits).toEqual([150, 300]);
@@ -70,10 +71,10 @@ describe('Logfire HTTP helper', () => {
   });
 
   it('gives up after the configured retries with UpstreamUnavailable and a default Retry-After', async () => {
-    const { waits, listProjects } = setup({ retries: 2 });
+    const { waits, listTokens } = setup({ retries: 2 });
     logfire.failNext(10, 503);
 
-    const error = await listProjects().catch((e: unknown) => e);
+    const error = await listTokens().catch((e: unknown) => e);
 
     expect(error).toBeInstanceOf(UpstreamUnavailable);
     expect(error).not.toBeInstanceOf(UpstreamRejected);
@@ -84,20 +85,20 @@ describe('Logfire HTTP helper', () => {
   });
 
   it("passes Logfire's Retry-After on to the caller when it gives up", async () => {
-    const { listProjects } = setup({ retries: 3 });
+    const { listTokens } = setup({ retries: 3 });
     logfire.failNext(4, 429, { 'Retry-After': '4' });
 
-    const error = (await listProjects().catch((e: unknown) => e)) as UpstreamUnavailable;
+    const error = (await listTokens().catch((e: unknown) => e)) as UpstreamUnavailable;
 
     expect(error.retryAfterSeconds).toBe(4);
     expect(logfire.requests).toHaveLength(4);
   });
 
   it('never calls back sooner than asked: a Retry-After above the cap ends the retries', async () => {
-    const { waits, listProjects } = setup({ maxWaitMs: 10_000 });
+    const { waits, listTokens } = setup({ maxWaitMs: 10_000 });
     logfire.failNext(1, 429, { 'Retry-After': '120' });
 
-    const error = (await listProjects().catch((e: unknown) => e)) as UpstreamUnavailable;
+    const error = (await listTokens().catch((e: unknown) => e)) as UpstreamUnavailable;
 
     expect(error).toBeInstanceOf(UpstreamUnavailable);
     expect(error.retryAfterSeconds).toBe(120);
@@ -106,30 +107,73 @@ describe('Logfire HTTP helper', () => {
   });
 
   it('caps the total time spent waiting', async () => {
-    const { waits, listProjects } = setup({ retries: 10, maxTotalWaitMs: 5000 });
+    const { waits, listTokens } = setup({ retries: 10, maxTotalWaitMs: 5000 });
     logfire.failNext(10, 429, { 'Retry-After': '3' });
 
-    await expect(listProjects()).rejects.toBeInstanceOf(UpstreamUnavailable);
+    await expect(listTokens()).rejects.toBeInstanceOf(UpstreamUnavailable);
 
     expect(waits).toEqual([3000]);
     expect(logfire.requests).toHaveLength(2);
   });
 
   it('starts no retry that could end after the time budget', async () => {
-    const { listProjects } = setup({ timeoutMs: 100, budgetMs: 250, retries: 5 });
+    const { listTokens } = setup({ timeoutMs: 100, budgetMs: 250, retries: 5 });
     logfire.fault({ delayMs: 2000 }, { delayMs: 2000 });
 
-    await expect(listProjects()).rejects.toBeInstanceOf(UpstreamUnavailable);
+    await expect(listTokens()).rejects.toBeInstanceOf(UpstreamUnavailable);
 
     // 100 ms spent + 150 ms wait + another 100 ms attempt would pass 250 ms.
     expect(logfire.requests).toHaveLength(1);
   });
 
+  it('cuts the first attempt short to fit the budget when the budget is below the timeout', async () => {
+    const { listTokens } = setup({ timeoutMs: 5000, budgetMs: 300, retries: 3 });
+    logfire.fault({ delayMs: 5000 });
+    const started = performance.now();
+
+    const error = (await listTokens().catch((e: unknown) => e)) as UpstreamUnavailable;
+
+    expect(performance.now() - started).toBeLessThan(1500);
+    expect(error).toBeInstanceOf(UpstreamUnavailable);
+    expect(error.message).toContain('no reply within 300 ms');
+    expect(error.retryAfterSeconds).toBe(30);
+    expect(logfire.requests).toHaveLength(1);
+  });
+
+  it('keeps the budget for each of 20 concurrent requests to a stalled Logfire on a busy machine', async () => {
+    const { listTokens } = setup({ timeoutMs: 5000, budgetMs: 400, retries: 3 });
+    logfire.fault(...Array.from({ length: 20 }, () => ({ delayMs: 10_000 })));
+    const busy = keepMachineBusy(5000);
+    try {
+      const started = performance.now();
+
+      const results = await Promise.allSettled(Array.from({ length: 20 }, () => listTokens()));
+
+      expect(performance.now() - started).toBeLessThan(2000);
+      expect(results.map((r) => r.status === 'rejected' && r.reason instanceof UpstreamUnavailable)).toEqual(
+        Array.from({ length: 20 }, () => true),
+      );
+      expect(logfire.requests).toHaveLength(20);
+    } finally {
+      busy.stop();
+    }
+  });
+
+  it('spends the budget in wall time even when the injected clock stands still', async () => {
+    const frozen = Date.parse('2030-01-01T00:00:00Z');
+    const { listTokens } = setup({ timeoutMs: 100, budgetMs: 250, retries: 5, now: () => frozen });
+    logfire.fault({ delayMs: 2000 }, { delayMs: 2000 }, { delayMs: 2000 });
+
+    await expect(listTokens()).rejects.toBeInstanceOf(UpstreamUnavailable);
+
+    expect(logfire.requests).toHaveLength(1);
+  });
+
   it('retries a reply slower than the timeout, then answers 503', async () => {
-    const { listProjects } = setup({ timeoutMs: 100, retries: 1 });
+    const { listTokens } = setup({ timeoutMs: 100, retries: 1 });
     logfire.fault({ delayMs: 2000 }, { delayMs: 2000 });
 
-    const error = (await listProjects().catch((e: unknown) => e)) as UpstreamUnavailable;
+    const error = (await listTokens().catch((e: unknown) => e)) as UpstreamUnavailable;
 
     expect(error).toBeInstanceOf(UpstreamUnavailable);
     expect(error.message).toContain('no reply within 100 ms');
@@ -137,10 +181,10 @@ describe('Logfire HTTP helper', () => {
   });
 
   it('succeeds when only the first reply was too slow', async () => {
-    const { listProjects, lines } = setup({ timeoutMs: 100 });
+    const { listTokens, lines } = setup({ timeoutMs: 100 });
     logfire.fault({ delayMs: 2000 });
 
-    const reply = await listProjects();
+    const reply = await listTokens();
 
     expect(reply.status).toBe(200);
     expect(logfire.requests).toHaveLength(2);
@@ -148,19 +192,19 @@ describe('Logfire HTTP helper', () => {
   });
 
   it('retries a dropped connection', async () => {
-    const { listProjects, lines } = setup();
+    const { listTokens, lines } = setup();
     logfire.fault({ dropConnection: true });
 
-    const reply = await listProjects();
+    const reply = await listTokens();
 
     expect(reply.status).toBe(200);
     expect(lines.some((line) => line.attributes?.problem === 'network error')).toBe(true);
   });
 
   it('does not retry a 401, and keeps the credential out of the error and the log', async () => {
-    const { waits, lines, listProjects } = setup({}, WRONG_KEY);
+    const { waits, lines, listTokens } = setup({}, WRONG_KEY);
 
-    const error = (await listProjects().catch((e: unknown) => e)) as UpstreamRejected;
+    const error = (await listTokens().catch((e: unknown) => e)) as UpstreamRejected;
 
     expect(error).toBeInstanceOf(UpstreamRejected);
     expect(error).toBeInstanceOf(UpstreamUnavailable);
@@ -173,10 +217,10 @@ describe('Logfire HTTP helper', () => {
   });
 
   it('scrubs a credential that Logfire echoes back in its error body', async () => {
-    const { lines, listProjects } = setup();
+    const { lines, listTokens } = setup();
     logfire.fault({ status: 403, body: { detail: `key ${API_KEY} lacks scope project:write_token` } });
 
-    const error = (await listProjects().catch((e: unknown) => e)) as UpstreamRejected;
+    const error = (await listTokens().catch((e: unknown) => e)) as UpstreamRejected;
 
     expect(error.upstreamStatus).toBe(403);
     expect(error.detail).toContain('[redacted] lacks scope');
@@ -184,10 +228,10 @@ describe('Logfire HTTP helper', () => {
   });
 
   it('does not follow a redirect, which would carry the credential elsewhere', async () => {
-    const { listProjects } = setup();
+    const { listTokens } = setup();
     logfire.fault({ status: 307, headers: { Location: 'http://127.0.0.1:9/elsewhere' } });
 
-    const error = (await listProjects().catch((e: unknown) => e)) as UpstreamRejected;
+    const error = (await listTokens().catch((e: unknown) => e)) as UpstreamRejected;
 
     expect(error).toBeInstanceOf(UpstreamRejected);
     expect(error.upstreamStatus).toBe(307);
@@ -217,11 +261,5 @@ describe('parseRetryAfter', () => {
     expect(parseRetryAfter('Mon, 31 Dec 2029 00:00:00 GMT', now)).toBe(0);
     expect(parseRetryAfter('soon', now)).toBeUndefined();
     expect(parseRetryAfter(null, now)).toBeUndefined();
-  });
-});
-
-describe('redact', () => {
-  it('removes the given secrets and anything shaped like a Logfire token', () => {
-    expect(redact(`a ${API_KEY} b sekrit-value c`, ['sekrit-value'])).toBe('a [redacted] b [redacted] c');
   });
 });

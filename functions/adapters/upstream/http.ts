@@ -4,14 +4,16 @@
  */
 import { UpstreamUnavailable } from '../../core/errors';
 import type { Log } from '../../core/ports';
+import { DEFAULT_UPSTREAM_BUDGET_MS } from './budget';
 import { UpstreamRejected } from './errors';
+import { redact } from './tokenShape';
 
 export type Sleep = (ms: number) => Promise<void>;
 
 export const realSleep: Sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export interface LogfireHttpOptions {
-  /** Per attempt, including reading the reply (`config.upstreamTimeoutMs`). */
+  /** Per attempt, including reading the reply (`config.upstreamTimeoutMs`); cut short by `budgetMs`. */
   timeoutMs: number;
   /** Attempts after the first (`config.upstreamRetries`). */
   retries: number;
@@ -20,7 +22,7 @@ export interface LogfireHttpOptions {
   sleep?: Sleep;
   /** In [0, 1); injected to make jitter predictable in tests. */
   random?: () => number;
-  /** Epoch ms; used to read `Retry-After` given as an HTTP date. */
+  /** Epoch ms; used to read `Retry-After` given as an HTTP date (the budget runs on wall time). */
   now?: () => number;
   /** First backoff step; doubles on each retry. */
   baseDelayMs?: number;
@@ -29,8 +31,9 @@ export interface LogfireHttpOptions {
   /** Longest sum of waits for one request. */
   maxTotalWaitMs?: number;
   /**
-   * Time for the whole request, attempts and waits together: no retry starts that could end later, so a
-   * mint answers within API Gateway's 29 s limit even with long timeouts and many retries.
+   * Time for the whole request, attempts and waits together (`config.upstreamBudgetMs`, derived from the
+   * function's timeout): the first attempt is cut short to fit it and no retry starts that could end
+   * later, so a slow Logfire yields 503 while the function still has time to answer.
    */
   budgetMs?: number;
   /** Told to our caller when Logfire gave no `Retry-After`. */
@@ -63,20 +66,6 @@ type Attempt =
   | { kind: 'rejected'; error: UpstreamRejected }
   | { kind: 'retry'; problem: string; retryAfterMs?: number; cause?: unknown };
 
-const TOKEN_SHAPED = /pylf_v\d+_[a-z]+_[A-Za-z0-9]+/g;
-
-/**
- * Removes a credential, and anything shaped like a Logfire key or token, from text bound for a log.
- * @example redact('bad key pylf_v1_us_abc', []) // 'bad key [redacted]'
- */
-export function redact(text: string, secrets: readonly string[]): string {
-  let clean = text;
-  for (const secret of secrets) {
-    if (secret.length >= 4) clean = clean.split(secret).join('[redacted]');
-  }
-  return clean.replace(TOKEN_SHAPED, '[redacted]');
-}
-
 /**
  * Reads `Retry-After` (delay-seconds or HTTP date) as milliseconds from `now`.
  * @example parseRetryAfter('2', Date.now()) // 2000
@@ -102,17 +91,18 @@ export function createLogfireHttp(options: LogfireHttpOptions): LogfireHttp {
   const maxWaitMs = options.maxWaitMs ?? 10_000;
   const maxTotalWaitMs = options.maxTotalWaitMs ?? 15_000;
   const defaultRetryAfterSeconds = options.defaultRetryAfterSeconds ?? 30;
-  const budgetMs = options.budgetMs ?? 25_000;
-  const now = options.now ?? Date.now;
+  const budgetMs = options.budgetMs ?? DEFAULT_UPSTREAM_BUDGET_MS;
 
   return async (request) => {
     let waitedMs = 0;
-    // Attempt time is measured and wait time counted, so an injected sleep still spends the budget.
+    // Attempt time is measured on the wall clock (the budget guards the function's real timeout, whatever
+    // clock a test injects) and wait time is counted, so an injected sleep still spends the budget.
     let spentMs = 0;
     for (let attempt = 0; ; attempt++) {
-      const startedAt = now();
-      const outcome = await attemptOnce(request, options);
-      spentMs += Math.max(0, now() - startedAt);
+      const startedAt = performance.now();
+      const timeoutMs = Math.max(1, Math.min(options.timeoutMs, budgetMs - spentMs));
+      const outcome = await attemptOnce(request, { ...options, timeoutMs });
+      spentMs += performance.now() - startedAt;
       if (outcome.kind === 'reply') return outcome.reply;
       if (outcome.kind === 'rejected') {
         options.log.error('Logfire refused a request', {

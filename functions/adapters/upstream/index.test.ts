@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { ConfigError, readConfig, type Env } from '../../config';
+import { UpstreamUnavailable } from '../../core/errors';
 import { startFakeLogfire, type FakeLogfire } from '../../../test/fakes/fakeLogfire';
 import { startFakeSecretsManager } from '../../../test/fakes/fakeSecretsManager';
 import { clearCredentialCache, loadCredential } from '../secrets';
@@ -47,6 +48,22 @@ describe('Function: createUpstream', () => {
     expect(issued.upstreamId).toBe(logfire.tokens[0]!.id);
   });
 
+  it('gives each Logfire request the budget derived from BROKER_FUNCTION_TIMEOUT', async () => {
+    const env = { ...apiKeyEnv(), BROKER_FUNCTION_TIMEOUT: '3s', BROKER_UPSTREAM_TIMEOUT: '5s' };
+    const upstream = createUpstream(readConfig(env), { log: captureLog().log, sleep: noWait });
+    logfire.fault({ delayMs: 5000 });
+    const started = performance.now();
+
+    const error = (await upstream
+      .createWriteToken({ expiresAt: expiresAt() })
+      .catch((e: unknown) => e)) as UpstreamUnavailable;
+
+    expect(performance.now() - started).toBeLessThan(2000);
+    expect(error).toBeInstanceOf(UpstreamUnavailable);
+    expect(error.message).toContain('no reply within 1200 ms');
+    expect(logfire.requests).toHaveLength(1);
+  });
+
   it('builds the user-token upstream from LOGFIRE_USER_TOKEN', async () => {
     const env = {
       LOGFIRE_USER_TOKEN: USER_TOKEN,
@@ -59,7 +76,7 @@ describe('Function: createUpstream', () => {
     const issued = await upstream.createWriteToken({ expiresAt: expiresAt() });
 
     expect(upstream).toBeInstanceOf(UserTokenUpstream);
-    expect(issued).toEqual({ token: logfire.tokens[0]!.token });
+    expect(issued).toMatchObject({ token: logfire.tokens[0]!.token });
   });
 
   it('builds the dev upstream when no credential is set, and needs to know its ingest URL', () => {

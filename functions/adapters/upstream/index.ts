@@ -43,7 +43,7 @@ export interface UpstreamDeps {
 /**
  * @example
  * const upstream = createUpstream(readConfig(), { log });
- * const { upstreamId, token } = await upstream.createWriteToken({ description, expiresAt });
+ * const { upstreamId, token, tokenPrefix } = await upstream.createWriteToken({ expiresAt });
  * @example
  * // local mode without a Logfire credential
  * const dev = createUpstream(config, { log, dataDir, ingestBaseUrl: 'http://127.0.0.1:8787/dev-logfire' });
@@ -63,6 +63,7 @@ export function createUpstream(config: BrokerConfig, deps: UpstreamDeps): Broker
   const http = createLogfireHttp({
     timeoutMs: config.upstreamTimeoutMs,
     retries: config.upstreamRetries,
+    budgetMs: config.upstreamBudgetMs,
     log: deps.log,
     fetch: deps.fetch,
     sleep: deps.sleep,

@@ -11,6 +11,11 @@ describe('Function: logfireBaseUrl', () => {
     expect(logfireBaseUrl(EU_KEY)).toBe('https://logfire-eu.pydantic.dev');
   });
 
+  it('picks the region from a v2 key, whose org id follows the region', () => {
+    const v2 = 'pylf_v2_eu_3f6c2a1e-8b4d-4c7a-9e2f-5d1b0a9c8e7f_FakeV2SecretForTestsOnly0000';
+    expect(logfireBaseUrl(v2)).toBe('https://logfire-eu.pydantic.dev');
+  });
+
   it('lets LOGFIRE_BASE_URL override the region, without a trailing slash', () => {
     expect(logfireBaseUrl(EU_KEY, 'http://127.0.0.1:9999/')).toBe('http://127.0.0.1:9999');
     expect(logfireBaseUrl(UNKNOWN_REGION_KEY, 'https://logfire.internal')).toBe('https://logfire.internal');

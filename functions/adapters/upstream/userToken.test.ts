@@ -11,7 +11,7 @@ const quietLog: Log = { debug: () => {}, info: () => {}, warn: () => {}, error: 
 
 describe('UserTokenUpstream', () => {
   let logfire: FakeLogfire;
-  const request = { description: 'install abc', expiresAt: new Date(Date.now() + 86_400_000) };
+  const request = { expiresAt: new Date(Date.now() + 86_400_000) };
 
   beforeEach(async () => {
     logfire = await startFakeLogfire({ userToken: USER_TOKEN, organization: 'acme', project: 'my-cli' });
@@ -24,7 +24,7 @@ describe('UserTokenUpstream', () => {
     return new UserTokenUpstream({ access, organization: 'acme', project: 'my-cli', http, log: quietLog });
   }
 
-  it('creates a token with the raw user token, no Bearer, and no body', async () => {
+  it('creates a token with the raw user token, no Bearer, and no body (so no expiry)', async () => {
     const issued = await makeUpstream().createWriteToken(request);
 
     expect(logfire.requests).toHaveLength(1);
@@ -36,7 +36,9 @@ describe('UserTokenUpstream', () => {
     });
     expect(sent!.headers.authorization).toBe(USER_TOKEN);
     expect(sent!.headers['content-type']).toBeUndefined();
-    expect(issued).toEqual({ token: logfire.tokens[0]!.token });
+    const { token } = logfire.tokens[0]!;
+    expect(issued).toEqual({ token, tokenPrefix: token.slice(0, 'pylf_v1_us_'.length + 5) });
+    expect(logfire.tokens[0]!.expiresAt).toBeNull();
   });
 
   it('cannot revoke: delete resolves without calling Logfire', async () => {

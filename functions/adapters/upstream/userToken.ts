@@ -2,12 +2,15 @@
  * Logfire through a user token (DESIGN §5, the legacy mode the source article describes). Logfire's
  * endpoint for this credential takes no expiry and offers no list or delete, so the broker cannot revoke
  * these tokens at Logfire: revocation only stops the broker from handing them out again, and short
- * rotation limits the damage of a leaked one.
+ * rotation limits the damage of a leaked one. The user token itself carries an expiry (the one
+ * `logfire auth` wrote next to it); past it Logfire refuses every call (401) until an operator puts a
+ * fresh one in the secret.
  */
 import type { Log, Upstream, UpstreamToken } from '../../core/ports';
 import { malformed } from './errors';
 import type { LogfireHttp } from './http';
 import type { LogfireAccess } from './region';
+import { tokenPrefixOf } from './tokenShape';
 
 export interface UserTokenUpstreamOptions {
   access: LogfireAccess;
@@ -20,7 +23,7 @@ export interface UserTokenUpstreamOptions {
 /**
  * @example
  * const upstream = new UserTokenUpstream({ access, organization: 'acme', project: 'cli', http, log });
- * const { token } = await upstream.createWriteToken({ description: 'ignored here', expiresAt });
+ * const { token, tokenPrefix } = await upstream.createWriteToken({ expiresAt }); // expiresAt cannot be sent
  */
 export class UserTokenUpstream implements Upstream {
   readonly kind = 'user-token' as const;
@@ -36,8 +39,12 @@ export class UserTokenUpstream implements Upstream {
     await this.options.access.resolve();
   }
 
-  /** `description` and `expiresAt` cannot be sent: this Logfire route takes no body. */
-  async createWriteToken(_request: { description: string; expiresAt: Date }): Promise<UpstreamToken> {
+  /**
+   * `expiresAt` cannot be sent: this Logfire route takes no body. Logfire returns no id and no
+   * `token_prefix` here, so the prefix is the token's start as Logfire's own client prints it: what an
+   * operator looks for in Logfire's UI to delete the token by hand.
+   */
+  async createWriteToken(_request: { expiresAt: Date }): Promise<UpstreamToken> {
     const { credential, baseUrl } = await this.options.access.resolve();
     const { organization, project } = this.options;
     const reply = await this.options.http({
@@ -49,11 +56,13 @@ export class UserTokenUpstream implements Upstream {
     });
     const body = reply.body as { token?: unknown } | undefined;
     if (typeof body?.token !== 'string' || !body.token) throw malformed('creating a write token');
+    const tokenPrefix = tokenPrefixOf(body.token);
     this.options.log.debug('Logfire write token created (user-token mode, no upstream id)', {
       organization,
       project,
+      tokenPrefix,
     });
-    return { token: body.token };
+    return { token: body.token, tokenPrefix };
   }
 
   /**
