@@ -35,9 +35,11 @@ export interface BrokerConfig extends TokenSettings {
   upstream: UpstreamConfig;
   upstreamTimeoutMs: number;
   upstreamRetries: number;
+  /** The Lambda's timeout (`BROKER_FUNCTION_TIMEOUT`, set by the stack); unset for the local server. */
+  functionTimeoutMs?: number;
   /**
    * The longest one Logfire request may take, attempts and waits together: derived from the function's
-   * timeout (`BROKER_FUNCTION_TIMEOUT`, set by the stack), 25 s without one.
+   * timeout, 25 s without one.
    */
   upstreamBudgetMs: number;
   logLevel: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
@@ -187,6 +189,9 @@ export function readConfig(env: Env = process.env): BrokerConfig {
     );
   }
   const tableName = env.BROKER_TABLE_NAME?.trim() || 'logfire-broker-tokens';
+  const functionTimeoutMs = env.BROKER_FUNCTION_TIMEOUT?.trim()
+    ? duration(env, 'BROKER_FUNCTION_TIMEOUT', '', 1000)
+    : undefined;
   return {
     tokenTtlMs,
     rotateAfterMs,
@@ -202,9 +207,8 @@ export function readConfig(env: Env = process.env): BrokerConfig {
     upstream: readUpstream(env),
     upstreamTimeoutMs: duration(env, 'BROKER_UPSTREAM_TIMEOUT', '5s', 100),
     upstreamRetries: integer(env, 'BROKER_UPSTREAM_RETRIES', 3, 0, 10),
-    upstreamBudgetMs: upstreamBudgetMs(
-      env.BROKER_FUNCTION_TIMEOUT?.trim() ? duration(env, 'BROKER_FUNCTION_TIMEOUT', '', 1000) : undefined,
-    ),
+    functionTimeoutMs,
+    upstreamBudgetMs: upstreamBudgetMs(functionTimeoutMs),
     logLevel,
   };
 }

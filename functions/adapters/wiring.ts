@@ -4,7 +4,7 @@
  */
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { BrokerConfig } from '../config';
-import type { BrokerDeps } from '../core/deps';
+import { claimLeaseFor, type BrokerDeps } from '../core/deps';
 import { systemClock, type Clock, type Log, type Upstream } from '../core/ports';
 import { DynamoAuditLog } from './store/auditLog';
 import { DynamoTokenStore } from './store/dynamoTokenStore';
@@ -39,6 +39,6 @@ export function wireBroker(options: {
     log,
     settings: config,
     sleep,
-    upstreamBudgetMs: config.upstreamBudgetMs,
+    claimLeaseMs: claimLeaseFor(config.functionTimeoutMs, config.upstreamBudgetMs),
   };
 }

@@ -27,27 +27,33 @@ export interface BrokerDeps {
   log: Log;
   settings: TokenSettings;
   /**
-   * The longest one upstream call may take, retries included (BrokerConfig.upstreamBudgetMs). Claims on
-   * an Idempotency-Key or a refresh are leased for about this long: a claim older than that was left by a
-   * crash, and the next attempt takes it over.
+   * How long a refresh or an idempotent mint holds its claim, and how old a mint intent must be before the
+   * sweep reconciles it (`claimLeaseFor`): an attempt still running after this is dead (its Lambda timed
+   * out, its process was killed), so the next attempt may take the claim over.
    */
-  upstreamBudgetMs?: number;
+  claimLeaseMs?: number;
   /** Waits between polls of a concurrent idempotent mint; tests may shorten it. */
   sleep?: (ms: number) => Promise<void>;
 }
 
-/** The upstream budget when the wiring gives none: the HTTP client's default (adapters/upstream/http.ts). */
-const DEFAULT_UPSTREAM_BUDGET_MS = 25_000;
-/** Room after the upstream call for the store writes (and a compensating delete) of the claim's holder. */
+/** Room past the longest attempt, for clock differences between the processes that hold claims. */
 const CLAIM_LEASE_SLACK_MS = 5_000;
+/** The lease when the wiring gives none: a 25 s upstream budget, twice (a create and its compensating delete). */
+const DEFAULT_CLAIM_LEASE_MS = 55_000;
 
 /**
- * How long a refresh or an idempotent mint holds its claim: an attempt still running after this is dead
- * (its Lambda timed out, its process was killed), so the next attempt may take the claim over.
- * @example claimLeaseMs({ upstreamBudgetMs: 25_000 }) // 30_000
+ * The lease for a function stopped after `functionTimeoutMs` (no attempt outlives its Lambda); without a
+ * timeout (the local server), the longest an attempt's two Logfire calls may take.
+ * @example claimLeaseFor(29_000, 11_600) // 34_000
+ * @example claimLeaseFor(undefined, 25_000) // 55_000
  */
-export function claimLeaseMs(deps: Pick<BrokerDeps, 'upstreamBudgetMs'>): number {
-  return (deps.upstreamBudgetMs ?? DEFAULT_UPSTREAM_BUDGET_MS) + CLAIM_LEASE_SLACK_MS;
+export function claimLeaseFor(functionTimeoutMs: number | undefined, upstreamBudgetMs: number): number {
+  return (functionTimeoutMs ?? 2 * upstreamBudgetMs) + CLAIM_LEASE_SLACK_MS;
+}
+
+/** The lease the wiring chose (`BrokerDeps.claimLeaseMs`). */
+export function claimLeaseMs(deps: Pick<BrokerDeps, 'claimLeaseMs'>): number {
+  return deps.claimLeaseMs ?? DEFAULT_CLAIM_LEASE_MS;
 }
 
 /** Where a request came from, as recorded with the token (R5). */

@@ -78,6 +78,11 @@ export interface OtlpBatch {
 export interface Fault {
   /** Wait this long first; a timeout test uses a value above the client's timeout. */
   delayMs?: number;
+  /**
+   * Handle the request at once, then hold the reply this long: Logfire has acted (a token exists) while
+   * the caller still waits, as when a reply is lost or its reader dies.
+   */
+  replyDelayMs?: number;
   /** Answer this status instead of handling the request; without it the request is handled after the delay. */
   status?: number;
   headers?: Record<string, string>;
@@ -272,7 +277,12 @@ export async function startFakeLogfire(options: FakeLogfireOptions = {}): Promis
               }
             : handle(record.method, path, headers, raw);
         record.status = reply.status;
-        send(res, reply);
+        if (!fault?.replyDelayMs) return send(res, reply);
+        const timer = setTimeout(() => {
+          timers.delete(timer);
+          if (!res.destroyed) send(res, reply);
+        }, fault.replyDelayMs);
+        timers.add(timer);
       };
       if (fault?.delayMs) {
         const timer = setTimeout(() => {
