@@ -84,7 +84,13 @@ describe('POST /v1/tokens', () => {
         installId: INSTALL,
         chainId: reply.tokenId,
         sourceIp: '198.51.100.4',
-        details: { app: '@acme/cli@2.1.0', upstream: 'api-key', upstreamId: broker.logfire.tokens[0]!.id },
+        details: {
+          app: '@acme/cli@2.1.0',
+          upstream: 'api-key',
+          upstreamId: broker.logfire.tokens[0]!.id,
+          // What Logfire's UI shows of the token: how an operator finds this install's token there.
+          tokenPrefix: broker.logfire.tokens[0]!.tokenPrefix,
+        },
       },
     ]);
     const { Items } = await broker.db.doc.send(new ScanCommand({ TableName: broker.db.auditTableName }));
