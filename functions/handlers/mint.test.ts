@@ -211,6 +211,7 @@ describe('POST /v1/tokens: the Content-Type it takes', () => {
     'application/json; charset=utf-8',
     'Application/JSON; Charset="UTF-8"',
     'application/json;charset=UTF-8',
+    'application/json; charset=utf8',
     'application/json ; charset=utf-8 ',
     'application/json; foo=bar',
   ])('mints for Content-Type %j', async (type) => {

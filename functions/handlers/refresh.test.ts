@@ -1,17 +1,7 @@
-import { spawn } from 'node:child_process';
 import type { IssuedToken } from '../core/contract';
 import { heartbeatEvent, mintEvent, refreshEvent } from '../../test/support/events';
 import { startTestBroker, type TestBroker } from '../../test/support/broker';
-
-/** Keeps `count` cores busy with child processes until `stop()` kills them (by their own pid). */
-function keepBusy(count: number, maxMs: number): { stop: () => void } {
-  const children = Array.from({ length: count }, () =>
-    spawn(process.execPath, ['-e', `const end = Date.now() + ${maxMs}; while (Date.now() < end) {}`], {
-      stdio: 'ignore',
-    }),
-  );
-  return { stop: () => children.forEach((child) => child.kill()) };
-}
+import { keepBusy } from '../../test/support/busy';
 
 describe('POST /v1/tokens/{tokenId}/refresh', () => {
   let broker: TestBroker;
@@ -117,7 +107,7 @@ describe('POST /v1/tokens/{tokenId}/refresh', () => {
 
   it('lets refused requests racing a real refresh neither spend the secret nor count as reuse, on a busy machine', async () => {
     // Prepare: the machine is kept busy for the whole race
-    const busy = keepBusy(2, 20_000);
+    const busy = await keepBusy(2, 20_000);
     try {
       // Act: 30 refreshes with a body ({} or whitespace) race one without
       const withBody = Array.from({ length: 30 }, (_, i) =>

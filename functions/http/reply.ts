@@ -76,9 +76,12 @@ export function origin(event: APIGatewayProxyEvent): { sourceIp: string; userAge
 /** Optional whitespace around `;` and `=` in a header (RFC 9110 OWS), and nothing wider. */
 const trimOws = (text: string) => text.replace(/^[ \t]+|[ \t]+$/g, '');
 
+/** `utf-8` and the `utf8` label browsers also read as UTF-8 (WHATWG Encoding). */
+const UTF8_LABELS = new Set(['utf-8', 'utf8']);
+
 /**
  * Whether a Content-Type is JSON in UTF-8: `application/json` in any case, with any parameters, where a
- * `charset` (quoted or not) must be UTF-8. `application/*+json` is refused: the routes take one schema,
+ * `charset` (quoted or not, any case) must name UTF-8. `application/*+json` is refused: the routes take one schema,
  * and no client of the broker sends a vendor type. Requiring this type is also what keeps a web page out:
  * a browser sends a cross-origin POST without asking first only as `text/plain`, form-urlencoded or
  * multipart, and the broker answers no CORS preflight.
@@ -94,7 +97,7 @@ export function isJsonMediaType(value: string | undefined): boolean {
     const name = trimOws(equals < 0 ? parameter : parameter.slice(0, equals)).toLowerCase();
     if (name !== 'charset') return true;
     const charset = equals < 0 ? '' : trimOws(parameter.slice(equals + 1)).replace(/^"(.*)"$/, '$1');
-    return charset.toLowerCase() === 'utf-8';
+    return UTF8_LABELS.has(charset.toLowerCase());
   });
 }
 
