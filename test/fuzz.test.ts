@@ -4,182 +4,26 @@
  * the fake Logfire. Whatever a client sends, the broker answers with a JSON reply below 500, and a request
  * it refuses changes nothing: no call to Logfire, no new item in the table.
  */
-import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import fc from 'fast-check';
-import { Agent, request as httpRequest, type IncomingHttpHeaders } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { IssuedToken } from '../functions/core/contract';
-import { createLocalServer } from '../functions/local/server';
-import { startTestBroker, type TestBroker } from './support/broker';
 import { mintEvent } from './support/events';
+import {
+  BODY_LIMIT as LIMIT,
+  VALID_INSTALL,
+  acceptedText,
+  headerValue,
+  json,
+  labelled,
+  useServedBroker,
+  validBody,
+  type RawRequest,
+} from './support/httpFuzz';
 
-const LIMIT = 64 * 1024;
-const VALID_INSTALL = '3f0c9a62-6f7e-4f55-9d8e-1b1e0c1f2a3b';
-const validBody = () => ({
-  installId: VALID_INSTALL,
-  app: { name: '@acme/cli', version: '2.1.0' },
-  platform: 'linux-x64',
-  metadata: { ci: 'github' },
-});
-
-/** The error code each status must carry (functions/core/errors.ts). */
-const CODE_OF_STATUS: Record<number, string> = {
-  400: 'invalid_request',
-  401: 'unauthorized',
-  403: 'forbidden',
-  404: 'not_found',
-  405: 'method_not_allowed',
-  409: 'conflict',
-  413: 'payload_too_large',
-  415: 'unsupported_media_type',
-  429: 'quota_exceeded',
-};
-
-let broker: TestBroker;
-let port = 0;
-const agent = new Agent({ keepAlive: true, maxSockets: 4 });
-
-beforeAll(async () => {
-  broker = await startTestBroker();
-});
-
-afterAll(async () => {
-  agent.destroy();
-  await broker?.close();
-});
-
-/**
- * Runs `work` against a local server started inside the test itself. Node runs a request handler in the
- * async context of the code that started the server, and jest charges an unhandled rejection to the test
- * or hook of that context: a server started in `beforeAll` would fail every test of the file for one
- * request the server mishandles, this one fails only the test that sent it.
- */
-async function served(work: () => Promise<void>): Promise<void> {
-  const server = createLocalServer({ handlers: broker.handlers, log: broker.deps.log, mode: 'api-key' });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  port = (server.address() as AddressInfo).port;
-  try {
-    await work();
-  } finally {
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-  }
-}
-
-interface RawRequest {
-  method: string;
-  path: string;
-  headers?: Record<string, string>;
-  body?: Buffer;
-  /** Sends the body in pieces without a content-length (Transfer-Encoding: chunked). */
-  chunked?: boolean;
-}
-
-interface RawReply {
-  status: number;
-  headers: IncomingHttpHeaders;
-  text: string;
-}
-
-/** One HTTP request as any client could send it (node:http validates only what HTTP itself forbids). */
-function send(req: RawRequest, timeoutMs = 5000): Promise<RawReply> {
-  return new Promise((resolve, reject) => {
-    let settled = false;
-    const finish = (error: Error | undefined, reply?: RawReply) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      if (error) reject(error);
-      else resolve(reply!);
-    };
-    const fail = (error: Error) => {
-      outgoing.destroy();
-      finish(error);
-    };
-    const timer = setTimeout(
-      () => fail(new Error(`no reply within ${timeoutMs} ms to ${req.method} ${req.path.slice(0, 200)}`)),
-      timeoutMs,
-    );
-    const outgoing = httpRequest(
-      { host: '127.0.0.1', port, method: req.method, path: req.path, headers: req.headers, agent },
-      (response) => {
-        const chunks: Buffer[] = [];
-        response.on('data', (chunk: Buffer) => chunks.push(chunk));
-        response.on('end', () =>
-          finish(undefined, {
-            status: response.statusCode ?? 0,
-            headers: response.headers,
-            text: Buffer.concat(chunks).toString('utf8'),
-          }),
-        );
-        response.on('error', (error) => finish(error));
-      },
-    );
-    // A server that refuses a body may close the connection while it is still being sent: what matters
-    // is the reply, which arrives first.
-    outgoing.on('error', (error) => finish(error));
-    const body = req.body ?? Buffer.alloc(0);
-    if (req.chunked && body.length > 0) {
-      const piece = Math.ceil(body.length / 4);
-      for (let at = 0; at < body.length; at += piece) outgoing.write(body.subarray(at, at + piece));
-      outgoing.end();
-    } else {
-      outgoing.end(body);
-    }
-  });
-}
-
-/** Items in the tokens table (token records and idempotency items), counted in the test only. */
-async function tableItemCount(): Promise<number> {
-  let count = 0;
-  let start: Record<string, unknown> | undefined;
-  do {
-    const page = await broker.db.doc.send(
-      new ScanCommand({ TableName: broker.db.tableName, Select: 'COUNT', ExclusiveStartKey: start }),
-    );
-    count += page.Count ?? 0;
-    start = page.LastEvaluatedKey;
-  } while (start);
-  return count;
-}
-
-/**
- * Sends the request and checks what every reply must satisfy: below 500; an error is JSON
- * `{"error":{"code","message"}}` whose code matches the status; a refused request (4xx) called Logfire
- * zero times and stored nothing.
- */
-async function sendAndCheck(req: RawRequest, timeoutMs?: number): Promise<RawReply> {
-  const upstreamBefore = broker.logfire.requests.length;
-  const itemsBefore = await tableItemCount();
-  const reply = await send(req, timeoutMs);
-  expect(reply.status).toBeGreaterThanOrEqual(200);
-  expect(reply.status).toBeLessThan(500);
-  if (reply.status >= 400) {
-    expect(reply.headers['content-type']).toMatch(/^application\/json/);
-    if (req.method !== 'HEAD') {
-      const body: unknown = JSON.parse(reply.text);
-      expect(body).toEqual({ error: { code: expect.any(String), message: expect.any(String) } });
-      expect((body as { error: { code: string } }).error.code).toBe(CODE_OF_STATUS[reply.status]);
-    }
-    expect(broker.logfire.requests.length).toBe(upstreamBefore);
-    expect(await tableItemCount()).toBe(itemsBefore);
-  }
-  return reply;
-}
+const fuzz = useServedBroker();
+const { served, send, sendAndCheck } = fuzz;
 
 // ---------------------------------------------------------------------------------------------------------
 // Generators
-
-/** Characters a client may put in a header value (node:http refuses the rest before sending). */
-const headerValue = (maxLength = 300) =>
-  fc
-    .array(
-      fc.oneof(fc.constant(9), fc.integer({ min: 0x20, max: 0x7e }), fc.integer({ min: 0x80, max: 0xff })),
-      {
-        maxLength,
-      },
-    )
-    .map((codes) => String.fromCharCode(...codes));
 
 const junkHeaders = fc.record(
   {
@@ -208,6 +52,9 @@ const junkHeaders = fc.record(
         'application/x-www-form-urlencoded',
         'multipart/form-data; boundary=x',
         'application/json; charset=latin1',
+        'Application/JSON; charset="UTF-8"',
+        'application/vnd.api+json',
+        'text/plain; charset=utf-8',
       ),
     ),
     'user-agent': headerValue(2000),
@@ -246,8 +93,6 @@ const wrongValue = fc.oneof(
     '\u202e',
   ),
 );
-
-const json = (value: unknown) => Buffer.from(JSON.stringify(value), 'utf8');
 
 /** A valid body with one field replaced, removed, or joined by an extra one. */
 const mutatedBody = fc.oneof(
@@ -323,16 +168,6 @@ const hugeFieldBody = fc
     else body[field] = big;
     return json(body);
   });
-
-/** Shows a body as text in fast-check's counterexamples, rather than as a list of byte values. */
-function labelled(bytes: Buffer): Buffer {
-  const body = Buffer.from(bytes); // a copy: generators may hand out the same Buffer more than once
-  const text = body.toString('utf8');
-  const shown = text.length > 300 ? `${text.slice(0, 300)}…` : text;
-  return Object.defineProperty(body, fc.toStringMethod, {
-    value: () => `body(${body.length} bytes: ${JSON.stringify(shown)})`,
-  });
-}
 
 /** Any body at all, up to the size limit. */
 const anyBody: fc.Arbitrary<Buffer> = fc
@@ -420,7 +255,7 @@ describe('fuzzing the public routes over HTTP', () => {
   let live: IssuedToken;
 
   beforeAll(async () => {
-    const reply = await broker.handlers.mint(
+    const reply = await fuzz.broker.handlers.mint(
       mintEvent({ ...validBody(), installId: 'fuzz-live-token-owner' }),
     );
     expect(reply.statusCode).toBe(201);
@@ -430,17 +265,25 @@ describe('fuzzing the public routes over HTTP', () => {
   it('answers any mint body and headers below 500, and a refused mint calls Logfire zero times and stores nothing', () =>
     served(async () => {
       await fc.assert(
-        fc.asyncProperty(anyBody, headers, fc.boolean(), async (body, requestHeaders, chunked) => {
-          const reply = await sendAndCheck({
-            method: 'POST',
-            path: '/v1/tokens',
-            headers: requestHeaders,
-            body,
-            chunked,
-          });
-          // A mutation may leave a valid body; then it is a real mint.
-          if (reply.status < 400) expect(reply.status).toBe(201);
-        }),
+        fc.asyncProperty(
+          anyBody,
+          headers,
+          fc.boolean(),
+          fc.boolean(),
+          async (body, junk, chunked, asJson) => {
+            // Half the requests declare JSON, so the body is parsed and not only refused for its type.
+            const requestHeaders = asJson ? { ...junk, 'content-type': 'application/json' } : junk;
+            const reply = await sendAndCheck({
+              method: 'POST',
+              path: '/v1/tokens',
+              headers: requestHeaders,
+              body,
+              chunked,
+            });
+            // A mutation may leave a valid body; then it is a real mint.
+            if (reply.status < 400) expect(reply.status).toBe(201);
+          },
+        ),
         { numRuns: 300 },
       );
     }));
@@ -556,10 +399,6 @@ describe('fuzzing the public routes over HTTP', () => {
       const identifier = (min: number, max: number, chars: string) =>
         fc.string({ unit: fc.constantFrom(...chars), minLength: min, maxLength: max });
       const ALNUM = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
-      const printable = (min: number, max: number) =>
-        fc
-          .string({ unit: 'grapheme', minLength: min, maxLength: max })
-          .filter((text) => text.length >= min && text.length <= max && !/[\p{Cc}\p{Cs}]/u.test(text));
       // The three prototype keys match the metadata key pattern but are refused on purpose (reply.ts).
       const metadataKey = identifier(1, 64, `${ALNUM}._-`).filter((key) => !FORBIDDEN.includes(key));
       const validMint = fc.record(
@@ -569,15 +408,15 @@ describe('fuzzing the public routes over HTTP', () => {
             name: identifier(1, 100, `${ALNUM}@/._-`),
             version: identifier(1, 64, `${ALNUM}.+_-`),
           }),
-          platform: printable(1, 64),
-          metadata: fc.dictionary(metadataKey, printable(0, 256), { maxKeys: 20 }),
+          platform: acceptedText(1, 64),
+          metadata: fc.dictionary(metadataKey, acceptedText(0, 256), { maxKeys: 20 }),
         },
         { requiredKeys: ['installId', 'app'] },
       );
       const idempotencyKey = fc.option(fc.uuid(), { nil: undefined });
       await fc.assert(
         fc.asyncProperty(validMint, idempotencyKey, async (body, key) => {
-          const upstreamBefore = broker.logfire.requests.length;
+          const upstreamBefore = fuzz.broker.logfire.requests.length;
           const reply = await sendAndCheck({
             method: 'POST',
             path: '/v1/tokens',
@@ -588,8 +427,8 @@ describe('fuzzing the public routes over HTTP', () => {
             status: 201,
             body: 'a token',
           });
-          expect(broker.logfire.requests.length).toBe(upstreamBefore + 1);
-          const record = await broker.store.getToken((JSON.parse(reply.text) as IssuedToken).tokenId);
+          expect(fuzz.broker.logfire.requests.length).toBe(upstreamBefore + 1);
+          const record = await fuzz.broker.store.getToken((JSON.parse(reply.text) as IssuedToken).tokenId);
           expect(record).toMatchObject({
             installId: body.installId,
             appName: body.app.name,

@@ -55,7 +55,7 @@ export class PayloadTooLarge extends BrokerError {
 
 export class UnsupportedMediaType extends BrokerError {
   constructor() {
-    super(415, 'unsupported_media_type', 'Send the body as application/json.');
+    super(415, 'unsupported_media_type', 'Send the body as JSON, with Content-Type: application/json.');
   }
 }
 

@@ -36,6 +36,56 @@ describe('Method: parseMintRequest', () => {
     expect(refusal({ ...valid, metadata: { k: 'v\u001b[31m' } })).toMatch(/metadata\.k/);
   });
 
+  it.each([
+    ['a right-to-left override', '\u202e', 'U+202E (a format character)'],
+    ['a left-to-right isolate', '\u2066', 'U+2066 (a format character)'],
+    ['a zero-width space', '\u200b', 'U+200B (a format character)'],
+    ['a zero-width joiner', '\u200d', 'U+200D (a format character)'],
+    ['a line separator', '\u2028', 'U+2028 (a line or paragraph separator)'],
+    ['a paragraph separator', '\u2029', 'U+2029 (a line or paragraph separator)'],
+    ['a C1 control', '\u009b', 'U+009B (a control character)'],
+    ['a noncharacter', '\ufffe', 'U+FFFE (a noncharacter)'],
+    ['a private-use character', '\ue000', 'U+E000 (a private-use character)'],
+  ])('refuses %s in every text field, naming the field and the character', (_what, bad, name) => {
+    expect(refusal({ ...valid, platform: `linux${bad}x64` })).toBe(`platform: must not contain ${name}`);
+    expect(refusal({ ...valid, metadata: { shell: `zsh${bad}` } })).toBe(
+      `metadata.shell: must not contain ${name}`,
+    );
+    // A refused key is not repeated in the message: it may be what hides the problem.
+    expect(refusal({ ...valid, metadata: { [`ci${bad}`]: 'true' } })).toBe(
+      `metadata: a key must not contain ${name}`,
+    );
+    expect(refusal({ ...valid, installId: `${valid.installId}${bad}` })).toBe(
+      `installId: must not contain ${name}`,
+    );
+    expect(refusal({ ...valid, app: { ...valid.app, name: `${bad}cli` } })).toBe(
+      `app.name: must not contain ${name}`,
+    );
+    expect(refusal({ ...valid, app: { ...valid.app, version: `1.0${bad}` } })).toBe(
+      `app.version: must not contain ${name}`,
+    );
+  });
+
+  it('counts lengths in code points, so a 64-character limit holds 64 emoji', () => {
+    expect(parseMintRequest({ ...valid, platform: '🚀'.repeat(64) }).platform).toBe('🚀'.repeat(64));
+    expect(refusal({ ...valid, platform: '🚀'.repeat(65) })).toBe('platform: must be at most 64 characters');
+    const value = 'ü'.repeat(100) + '🚀'.repeat(156);
+    expect(parseMintRequest({ ...valid, metadata: { k: value } }).metadata).toEqual({ k: value });
+    expect(refusal({ ...valid, metadata: { k: `${value}x` } })).toBe(
+      'metadata.k: must be at most 256 characters',
+    );
+  });
+
+  it('keeps spaces, letters of any script and emoji that carry no joiner', () => {
+    const text = { platform: 'darwin arm64 東京', metadata: { time: '3:00\u202fPM', mood: '❤\ufe0f 🚀' } };
+    expect(parseMintRequest({ ...valid, ...text })).toEqual({ ...valid, ...text });
+  });
+
+  it('repeats an unknown field name only short and cleaned of refused characters', () => {
+    expect(refusal({ ...valid, 'x\u202e': 1 })).toBe('body: unknown field "x\ufffd"');
+    expect(refusal({ ...valid, ['y'.repeat(5000)]: 1 })).toBe(`body: unknown field "${'y'.repeat(40)}…"`);
+  });
+
   it('bounds metadata in entries, key shape and value length', () => {
     const many = Object.fromEntries(Array.from({ length: 21 }, (_, i) => [`k${i}`, 'v']));
     expect(refusal({ ...valid, metadata: many })).toMatch(/at most 20 entries/);

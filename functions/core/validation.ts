@@ -1,32 +1,55 @@
 /**
- * Validation of what callers send. Everything here is strict: unknown fields, control characters and
- * oversized values are refused with a message that says which field and why.
+ * Validation of what callers send. Everything here is strict: unknown fields, control, format and separator
+ * characters and oversized values are refused with a message that says which field and why.
  */
 import * as z from 'zod/mini';
 import type { MintRequest } from './contract';
 import { InvalidRequest } from './errors';
+import { codePointLength, recordableText, refusedCharacter } from './text';
 
-/** Printable text: no control characters (NUL, newlines, escapes) that could forge log lines. */
-const PRINTABLE = /^[^\p{Cc}\p{Cs}]*$/u;
-
-function text(min: number, max: number, pattern = PRINTABLE, what = 'printable characters') {
-  return z
-    .string()
-    .check(z.minLength(min), z.maxLength(max), z.regex(pattern, `must be ${min} to ${max} ${what}`));
+/** The characters an identifier may hold, as a pattern and as the error message lists them. */
+interface Alphabet {
+  pattern: RegExp;
+  chars: string;
 }
 
-const IDENTIFIER = /^[A-Za-z0-9._:-]+$/;
+const characters = (count: number) => `${count} character${count === 1 ? '' : 's'}`;
+
+/** What is wrong with a text field's value, or `undefined` when nothing is. */
+function textProblem(value: string, min: number, max: number, alphabet?: Alphabet): string | undefined {
+  const length = codePointLength(value);
+  if (length < min) return `must be at least ${characters(min)}`;
+  if (length > max) return `must be at most ${characters(max)}`;
+  const refused = refusedCharacter(value);
+  if (refused) return `must not contain ${refused}`;
+  if (alphabet && !alphabet.pattern.test(value)) return `may contain only ${alphabet.chars}`;
+  return undefined;
+}
+
+/**
+ * A text field of `min` to `max` characters, counted in code points, with no refused character
+ * (functions/core/text.ts) and, for an identifier, only the characters of its alphabet.
+ */
+function text(min: number, max: number, alphabet?: Alphabet) {
+  return z.string().check(
+    z.superRefine((value, context) => {
+      const problem = textProblem(value, min, max, alphabet);
+      if (problem) context.issues.push({ code: 'custom', input: value, message: problem });
+    }),
+  );
+}
+
 export const MAX_METADATA_ENTRIES = 20;
 
 const mintSchema = z.strictObject({
-  installId: text(8, 128, IDENTIFIER, 'characters of A-Z a-z 0-9 . _ : -'),
+  installId: text(8, 128, { pattern: /^[A-Za-z0-9._:-]+$/, chars: 'A-Z a-z 0-9 . _ : -' }),
   app: z.strictObject({
-    name: text(1, 100, /^[A-Za-z0-9@/._-]+$/, 'characters of A-Z a-z 0-9 @ / . _ -'),
-    version: text(1, 64, /^[A-Za-z0-9.+_-]+$/, 'characters of A-Z a-z 0-9 . + _ -'),
+    name: text(1, 100, { pattern: /^[A-Za-z0-9@/._-]+$/, chars: 'A-Z a-z 0-9 @ / . _ -' }),
+    version: text(1, 64, { pattern: /^[A-Za-z0-9.+_-]+$/, chars: 'A-Z a-z 0-9 . + _ -' }),
   }),
   platform: z.optional(text(1, 64)),
   metadata: z.optional(
-    z.record(text(1, 64, /^[A-Za-z0-9._-]+$/, 'characters of A-Z a-z 0-9 . _ -'), text(0, 256)).check(
+    z.record(text(1, 64, { pattern: /^[A-Za-z0-9._-]+$/, chars: 'A-Z a-z 0-9 . _ -' }), text(0, 256)).check(
       z.refine((value) => Object.keys(value).length <= MAX_METADATA_ENTRIES, {
         message: `must have at most ${MAX_METADATA_ENTRIES} entries`,
       }),
@@ -34,16 +57,24 @@ const mintSchema = z.strictObject({
   ),
 });
 
+/** A name the caller chose, as an error message may repeat it: short, and with no refused character. */
+function shown(name: string): string {
+  const kept = recordableText(name, 40);
+  return JSON.stringify(codePointLength(name) > 40 ? `${kept}…` : kept);
+}
+
 function describe(issue: z.core.$ZodIssue): string {
   const field = issue.path.length ? issue.path.join('.') : 'body';
   switch (issue.code) {
     case 'invalid_type':
       return `${field}: expected ${issue.expected}`;
     case 'unrecognized_keys':
-      return `${field}: unknown field ${issue.keys.map((key) => JSON.stringify(key)).join(', ')}`;
-    case 'too_small':
-    case 'too_big':
-      return `${field}: must be ${issue.code === 'too_small' ? 'at least' : 'at most'} ${String(issue.code === 'too_small' ? issue.minimum : issue.maximum)} characters`;
+      return `${field}: unknown field ${issue.keys.map(shown).join(', ')}`;
+    case 'invalid_key': {
+      // The path ends in the refused key itself: name the record, not the key.
+      const record = issue.path.slice(0, -1).join('.') || 'body';
+      return `${record}: a key ${issue.issues.map((inner) => inner.message).join('; ')}`;
+    }
     default:
       return `${field}: ${issue.message === 'Invalid input' ? 'is not valid' : issue.message}`;
   }

@@ -75,6 +75,41 @@ describe('POST /v1/tokens/{tokenId}/heartbeat', () => {
     }
   });
 
+  it.each([
+    ['a JSON object', '{"status":"active"}'],
+    ['an empty JSON object', '{}'],
+    ['only whitespace', ' \r\n'],
+    ['one byte', 'x'],
+  ])('refuses %s as a body with 400, and records no heartbeat', async (_what, raw) => {
+    // Act
+    broker.clock.advance(DAY);
+    const result = await broker.handlers.heartbeat({
+      ...heartbeatEvent(token.tokenId, token.clientSecret),
+      body: raw,
+    });
+    // Assess
+    expect({ status: result.statusCode, body: JSON.parse(result.body) as unknown }).toEqual({
+      status: 400,
+      body: {
+        error: {
+          code: 'invalid_request',
+          message: 'body: this route takes no body; send the request without one',
+        },
+      },
+    });
+    expect((await broker.store.getToken(token.tokenId))?.lastHeartbeatAt).toBeUndefined();
+  });
+
+  it('accepts an empty body, whatever Content-Type comes with it', async () => {
+    const event = heartbeatEvent(token.tokenId, token.clientSecret);
+    const result = await broker.handlers.heartbeat({
+      ...event,
+      headers: { ...event.headers, 'content-type': 'text/plain' },
+      body: '',
+    });
+    expect(result.statusCode).toBe(200);
+  });
+
   it('does not let a wrong secret keep a token alive', async () => {
     broker.clock.advance(DAY);
     await beat(token.tokenId, 'lfb_cs_wrong');

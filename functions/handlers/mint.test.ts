@@ -169,6 +169,91 @@ describe('POST /v1/tokens', () => {
   });
 });
 
+describe('POST /v1/tokens: the Content-Type it takes', () => {
+  let broker: TestBroker;
+  beforeEach(async () => {
+    broker = await startTestBroker();
+  });
+  afterEach(() => broker.close());
+
+  /** A valid mint whose Content-Type header is `type`, or absent when `type` is undefined. */
+  const mintAs = (type: string | undefined, raw?: string) => {
+    const event = { ...mintEvent(body()), ...(raw === undefined ? {} : { body: raw }) };
+    const { 'content-type': _json, ...headers } = event.headers;
+    return broker.handlers.mint({
+      ...event,
+      headers: type === undefined ? headers : { ...headers, 'content-type': type },
+    });
+  };
+
+  it.each([
+    ['text/plain, what a web page may POST anywhere without asking first', 'text/plain'],
+    ['text/plain with a charset', 'text/plain;charset=UTF-8'],
+    ['a form post', 'application/x-www-form-urlencoded'],
+    ['a multipart form', 'multipart/form-data; boundary=----x'],
+    ['no Content-Type', undefined],
+    ['an empty Content-Type', ''],
+    ['a vendor JSON type', 'application/vnd.api+json'],
+    ['a lookalike', 'application/json5'],
+    ['two types in one header', 'application/json, text/plain'],
+    ['JSON declared in another charset', 'application/json; charset=iso-8859-1'],
+  ])('answers 415 to %s, calling Logfire zero times and storing nothing', async (_what, type) => {
+    // Act
+    const result = await mintAs(type);
+    // Assess
+    expect({ status: result.statusCode, body: JSON.parse(result.body) as unknown }).toEqual({
+      status: 415,
+      body: {
+        error: {
+          code: 'unsupported_media_type',
+          message: 'Send the body as JSON, with Content-Type: application/json.',
+        },
+      },
+    });
+    expect(broker.logfire.requests).toHaveLength(0);
+    expect((await broker.store.listByInstall(INSTALL)).items).toHaveLength(0);
+  });
+
+  it.each([
+    'application/json',
+    'application/json; charset=utf-8',
+    'Application/JSON; Charset="UTF-8"',
+    'application/json;charset=UTF-8',
+    'application/json; charset=utf8',
+    'application/json ; charset=utf-8 ',
+    'application/json; foo=bar',
+  ])('mints for Content-Type %j', async (type) => {
+    expect((await mintAs(type)).statusCode).toBe(201);
+  });
+
+  it('reads the header whatever the case of its name', async () => {
+    const { 'content-type': _json, ...headers } = mintEvent(body()).headers;
+    const result = await broker.handlers.mint({
+      ...mintEvent(body()),
+      headers: { ...headers, 'Content-Type': 'application/json' },
+    });
+    expect(result.statusCode).toBe(201);
+  });
+
+  it('refuses an oversized body with 413 before looking at its type', async () => {
+    const result = await mintAs('text/plain', 'x'.repeat(64 * 1024 + 1));
+    expect(result.statusCode).toBe(413);
+  });
+
+  it('records the User-Agent without escapes or direction overrides, and at most 256 characters of it', async () => {
+    // Prepare: a C1 CSI (an 8-bit terminal escape), a right-to-left override, and more than 256 emoji
+    const agent = `evil/1.0 \u009b31m\u202e${'🚀'.repeat(300)}`;
+    // Act
+    const result = await broker.handlers.mint(mintEvent(body(), { 'user-agent': agent }));
+    // Assess
+    const { tokenId } = JSON.parse(result.body) as IssuedToken;
+    const cleaned = `evil/1.0 \ufffd31m\ufffd`;
+    expect((await broker.store.getToken(tokenId))?.userAgent).toBe(
+      cleaned + '🚀'.repeat(256 - cleaned.length),
+    );
+  });
+});
+
 describe('POST /v1/tokens in user-token mode', () => {
   let broker: TestBroker;
   beforeAll(async () => {

@@ -1,6 +1,7 @@
 import type { IssuedToken } from '../core/contract';
 import { heartbeatEvent, mintEvent, refreshEvent } from '../../test/support/events';
 import { startTestBroker, type TestBroker } from '../../test/support/broker';
+import { keepBusy } from '../../test/support/busy';
 
 describe('POST /v1/tokens/{tokenId}/refresh', () => {
   let broker: TestBroker;
@@ -89,6 +90,41 @@ describe('POST /v1/tokens/{tokenId}/refresh', () => {
     const { status } = await refresh({ ...token, clientSecret: 'lfb_cs_guess' });
     expect(status).toBe(401);
     expect(await heartbeatStatus(token)).toBe('active');
+  });
+
+  it('refuses a body with 400 before it looks at the secret, so the secret is not spent', async () => {
+    // Act
+    const refused = await broker.handlers.refresh({
+      ...refreshEvent(token.tokenId, token.clientSecret),
+      body: '{"installId":"install-0001"}',
+    });
+    // Assess
+    expect(refused.statusCode).toBe(400);
+    expect(broker.logfire.issued).toHaveLength(1);
+    expect(await heartbeatStatus(token)).toBe('active');
+    expect((await refresh(token)).status).toBe(200);
+  });
+
+  it('lets refused requests racing a real refresh neither spend the secret nor count as reuse, on a busy machine', async () => {
+    // Prepare: the machine is kept busy for the whole race
+    const busy = await keepBusy(20_000, 2);
+    try {
+      // Act: 30 refreshes with a body ({} or whitespace) race one without
+      const withBody = Array.from({ length: 30 }, (_, i) =>
+        broker.handlers.refresh({
+          ...refreshEvent(token.tokenId, token.clientSecret),
+          body: i % 2 ? '{}' : ' ',
+        }),
+      );
+      const [refused, real] = await Promise.all([Promise.all(withBody), refresh(token)]);
+      // Assess: only the real one counted; the chain was not revoked as a reuse
+      expect(refused.map((reply) => reply.statusCode)).toEqual(Array(30).fill(400));
+      expect(real.status).toBe(200);
+      expect(await heartbeatStatus(real.body)).toBe('active');
+      expect(broker.logfire.issued).toHaveLength(2);
+    } finally {
+      busy.stop();
+    }
   });
 
   it('keeps the token usable when Logfire fails during the refresh', async () => {

@@ -10,8 +10,10 @@ import {
   PayloadTooLarge,
   retryAfterOf,
   Unauthorized,
+  UnsupportedMediaType,
 } from '../core/errors';
 import type { Log } from '../core/ports';
+import { recordableText } from '../core/text';
 
 /** Bodies above this are refused before they are parsed (DESIGN §3). */
 export const MAX_BODY_BYTES = 64 * 1024;
@@ -65,21 +67,57 @@ export function origin(event: APIGatewayProxyEvent): { sourceIp: string; userAge
   const userAgent = header(event, 'user-agent');
   return {
     sourceIp: event.requestContext?.identity?.sourceIp ?? 'unknown',
-    // Kept for the audit trail; bounded so a huge header cannot bloat a record.
-    userAgent: userAgent ? userAgent.slice(0, 256) : undefined,
+    // Kept for the audit trail, never refused: bounded so a huge header cannot bloat a record, and cleaned
+    // of characters that could hide or forge what an operator reads (C1 escapes arrive as Latin-1 bytes).
+    userAgent: userAgent ? recordableText(userAgent, 256) : undefined,
   };
+}
+
+/** Optional whitespace around `;` and `=` in a header (RFC 9110 OWS), and nothing wider. */
+const trimOws = (text: string) => text.replace(/^[ \t]+|[ \t]+$/g, '');
+
+/** `utf-8` and the `utf8` label browsers also read as UTF-8 (WHATWG Encoding). */
+const UTF8_LABELS = new Set(['utf-8', 'utf8']);
+
+/**
+ * Whether a Content-Type is JSON in UTF-8: `application/json` in any case, with any parameters, where a
+ * `charset` (quoted or not, any case) must name UTF-8. `application/*+json` is refused: the routes take one schema,
+ * and no client of the broker sends a vendor type. Requiring this type is also what keeps a web page out:
+ * a browser sends a cross-origin POST without asking first only as `text/plain`, form-urlencoded or
+ * multipart, and the broker answers no CORS preflight.
+ *
+ * @example isJsonMediaType('Application/JSON; charset="UTF-8"') // true
+ */
+export function isJsonMediaType(value: string | undefined): boolean {
+  if (value === undefined) return false;
+  const [essence, ...parameters] = value.split(';');
+  if (trimOws(essence!).toLowerCase() !== 'application/json') return false;
+  return parameters.every((parameter) => {
+    const equals = parameter.indexOf('=');
+    const name = trimOws(equals < 0 ? parameter : parameter.slice(0, equals)).toLowerCase();
+    if (name !== 'charset') return true;
+    const charset = equals < 0 ? '' : trimOws(parameter.slice(equals + 1)).replace(/^"(.*)"$/, '$1');
+    return UTF8_LABELS.has(charset.toLowerCase());
+  });
+}
+
+/** The request body as bytes, refused with 413 above MAX_BODY_BYTES before anything reads it. */
+function boundedBody(event: APIGatewayProxyEvent): Buffer {
+  const raw = event.body ?? '';
+  const bytes = event.isBase64Encoded ? Buffer.from(raw, 'base64') : Buffer.from(raw, 'utf8');
+  if (bytes.length > MAX_BODY_BYTES) throw new PayloadTooLarge(MAX_BODY_BYTES);
+  return bytes;
 }
 
 const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 
 /**
- * The JSON body, checked for size before it is parsed. Keys that could pollute prototypes are refused
- * outright rather than silently dropped.
+ * The JSON body: checked for size (413), then for its Content-Type (415), before it is parsed. Keys that
+ * could pollute prototypes are refused outright rather than silently dropped.
  */
 export function jsonBody(event: APIGatewayProxyEvent): unknown {
-  const raw = event.body ?? '';
-  const bytes = event.isBase64Encoded ? Buffer.from(raw, 'base64') : Buffer.from(raw, 'utf8');
-  if (bytes.length > MAX_BODY_BYTES) throw new PayloadTooLarge(MAX_BODY_BYTES);
+  const bytes = boundedBody(event);
+  if (!isJsonMediaType(header(event, 'content-type'))) throw new UnsupportedMediaType();
   if (bytes.length === 0) throw new InvalidRequest('body: expected a JSON object');
   let parsed: unknown;
   try {
@@ -97,10 +135,15 @@ export function jsonBody(event: APIGatewayProxyEvent): unknown {
   return parsed;
 }
 
-/** Refuses bodies on routes that take none, without parsing them. */
+/**
+ * Refuses any body on routes that take none (heartbeat, refresh), without reading it: 413 above the size
+ * bound, else 400 for even one byte, `{}` and whitespace included. A client that sends a body expects it
+ * to mean something; saying so beats ignoring it. The Content-Type of an empty request does not matter.
+ */
 export function noBody(event: APIGatewayProxyEvent): void {
-  const raw = event.body ?? '';
-  if (raw.length > MAX_BODY_BYTES) throw new PayloadTooLarge(MAX_BODY_BYTES);
+  if (boundedBody(event).length > 0) {
+    throw new InvalidRequest('body: this route takes no body; send the request without one');
+  }
 }
 
 export type ProxyHandler = (event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult>;

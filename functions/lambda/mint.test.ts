@@ -10,7 +10,7 @@ import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import type { ProxyHandler } from '../http/reply';
 import { startFakeLogfire, type FakeLogfire } from '../../test/fakes/fakeLogfire';
 import { startDynalite, type TestDynamo } from '../../test/support/dynalite';
-import { keepMachineBusy } from '../../test/support/busy';
+import { keepBusy } from '../../test/support/busy';
 import { mintEvent } from '../../test/support/events';
 
 jest.setTimeout(30_000);
@@ -67,7 +67,7 @@ describe('Lambda: mint with a 3 s function timeout', () => {
   let proxy: Awaited<ReturnType<typeof startDynamoProxy>>;
   let logfire: FakeLogfire;
   let handler: ProxyHandler;
-  let busy: ReturnType<typeof keepMachineBusy> | undefined;
+  let busy: Awaited<ReturnType<typeof keepBusy>> | undefined;
   const savedEnv = { ...process.env };
 
   beforeAll(async () => {
@@ -92,8 +92,8 @@ describe('Lambda: mint with a 3 s function timeout', () => {
     ({ handler } = await import('./mint'));
   });
 
-  beforeEach(() => {
-    busy = keepMachineBusy(8000);
+  beforeEach(async () => {
+    busy = await keepBusy(8000);
     proxy.state.refuseTokenWrites = false;
     logfire.clearFaults();
   });

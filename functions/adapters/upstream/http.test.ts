@@ -1,7 +1,7 @@
 import { captureLog } from '../../../test/support/log';
 import { UpstreamUnavailable } from '../../core/errors';
 import { startFakeLogfire, type FakeLogfire } from '../../../test/fakes/fakeLogfire';
-import { keepMachineBusy } from '../../../test/support/busy';
+import { keepBusy } from '../../../test/support/busy';
 import { UpstreamRejected } from './errors';
 import { createLogfireHttp, parseRetryAfter, type LogfireHttpOptions } from './http';
 
@@ -143,7 +143,7 @@ describe('Logfire HTTP helper', () => {
   it('keeps the budget for each of 20 concurrent requests to a stalled Logfire on a busy machine', async () => {
     const { listTokens } = setup({ timeoutMs: 5000, budgetMs: 400, retries: 3 });
     logfire.fault(...Array.from({ length: 20 }, () => ({ delayMs: 10_000 })));
-    const busy = keepMachineBusy(5000);
+    const busy = await keepBusy(5000);
     try {
       const started = performance.now();
 
