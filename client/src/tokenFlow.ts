@@ -84,7 +84,7 @@ export async function renewToken(start: FlowContext): Promise<FlowResult> {
   const unsafe = cacheDirProblem(start.paths.dir, true); // the lock directory goes in it
   if (unsafe) throw new CacheRefusedError(unsafe);
   const deadline = new Deadline(start.budgetMs);
-  const http: BrokerHttp = { brokerUrl: start.brokerUrl, fetch: start.fetch, deadline };
+  const http: BrokerHttp = { brokerUrl: start.brokerUrl, fetch: start.fetch, deadline, log: start.log };
   return withLock(start.paths.tokenFile, deadline, async () => {
     const ctx = { ...start, installId: start.reloadInstallId?.() ?? start.installId };
     const read = readTokenCache(ctx.paths.tokenFile, ctx.brokerUrl, ctx.app.name);
