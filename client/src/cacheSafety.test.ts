@@ -1,4 +1,5 @@
 import * as fs from 'node:fs';
+import * as net from 'node:net';
 import * as path from 'node:path';
 import type { MintRequest } from '../../functions/core/contract';
 import { cachePaths, readPreferences } from './cacheFiles';
@@ -94,6 +95,27 @@ describe('Cache safety (issue #8, point 7)', () => {
       expect(f.broker.count('mint')).toBe(1);
       expect(fs.readFileSync(paths().tokenFile, 'utf8')).toBe(big);
       expect(stderr.text()).toContain(`is a file of ${big.length} bytes, not a small regular file`);
+    });
+
+    it('does not mint at every run when a socket sits at the token cache path', async () => {
+      // Prepare: something listening on a UNIX socket where the token cache belongs
+      fs.mkdirSync(dir(), { mode: 0o700 });
+      const server = net.createServer();
+      await new Promise<void>((resolve) => server.listen(paths().tokenFile, resolve));
+      const stderr = sink();
+      try {
+        // Act: two runs
+        const tokens = [
+          await f.client({ stderr, env: LIVE }).getWriteToken(),
+          await f.client({ stderr, env: LIVE }).getWriteToken(),
+        ];
+        // Assess
+        expect(tokens).toEqual([undefined, undefined]);
+        expect(f.broker.count('mint')).toBe(0);
+        expect(stderr.text()).toContain('is a socket, not a small regular file');
+      } finally {
+        await new Promise((resolve) => server.close(resolve));
+      }
     });
 
     it('refuses a file at the lock path at once, instead of waiting out the budget', async () => {

@@ -50,12 +50,7 @@ export function refusedReason(file: string, entry: string, expected = 'a small r
 
 /** What is at `path` itself (a symlink is not followed), or undefined when nothing is. */
 export function entryAt(path: string): fs.Stats | undefined {
-  try {
-    return fs.lstatSync(path);
-  } catch (error) {
-    if (errorCode(error) === 'ENOENT') return undefined;
-    throw error;
-  }
+  return fs.lstatSync(path, { throwIfNoEntry: false });
 }
 
 function refusalOf(file: string, stat: fs.Stats): string | undefined {
@@ -82,11 +77,16 @@ export function readCacheFile(file: string): FileRead {
   } catch (error) {
     const code = errorCode(error);
     if (code === 'ENOENT') return { kind: 'missing' };
-    // O_NOFOLLOW answers a symlink with ELOOP (EMLINK on FreeBSD); Windows answers a directory with EISDIR.
-    if (code === 'ELOOP' || code === 'EMLINK') {
-      return { kind: 'refused', reason: refusedReason(file, 'a symbolic link') };
+    // open refuses a symlink under O_NOFOLLOW (ELOOP; EMLINK on FreeBSD), a socket (ENXIO), a directory
+    // on Windows (EISDIR): say what is there. A regular file it cannot read (EACCES) is replaceable.
+    try {
+      const entry = entryAt(file);
+      if (entry && !entry.isFile()) {
+        return { kind: 'refused', reason: refusedReason(file, describeEntry(entry)) };
+      }
+    } catch {
+      // cannot even look: unreadable, as open said
     }
-    if (code === 'EISDIR') return { kind: 'refused', reason: refusedReason(file, 'a directory') };
     return { kind: 'unreadable', code };
   }
   try {
