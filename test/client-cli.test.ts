@@ -88,21 +88,6 @@ describe('hello-cli with the broker client, against npm start', () => {
     expect(await batchesReach(before + 2)).toBe(true);
   });
 
-  it('mints exactly once when 8 first runs start at the same time with one empty cache', async () => {
-    // Prepare
-    const home = newHome();
-    proxy.reset();
-    // Act
-    const runs = await Promise.all(Array.from({ length: 8 }, (_, i) => run(home, { args: [`run${i}`] })));
-    // Assess
-    for (const [i, result] of runs.entries()) {
-      expect(result).toMatchObject({ code: 0, stdout: `Hello, run${i}!\n` });
-    }
-    expect(calls(proxy.requests).filter((call) => call === 'POST /v1/tokens')).toHaveLength(1);
-    expect(calls(proxy.requests).every((call) => call === 'POST /v1/tokens')).toBe(true);
-    expect(cachedToken(home)?.tokenId).toMatch(/^tok_/);
-  });
-
   it('sends nothing with DO_NOT_TRACK=1 or HELLO_CLI_TELEMETRY=0: no connection reaches the broker or the ingest', async () => {
     // Prepare: a server that only counts connections, for a first run; and a home with a warm cache
     const silent = await startSilentServer();

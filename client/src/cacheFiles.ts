@@ -4,14 +4,14 @@
  * - `<app>-<hash>.token.json`, one per (broker URL, app): the cached token, its client secret and timestamps;
  * - `<app>-<hash>.preferences.json`, one per app: the install id, the opt-out flag, when the notice was shown.
  *
- * Directory 0700, files 0600, every write atomic (write-file-atomic: temp file, fsync, rename). A file
- * that is corrupt, truncated, of another format or for another broker reads as a `problem`, never as an
- * exception: the caller replaces it.
+ * Directory 0700, files 0600, every write atomic (temp file, fsync, rename). A file that is corrupt,
+ * truncated, of another format or for another broker reads as an `invalid` problem, never as an exception:
+ * the caller replaces it. Anything that is not a small regular file (a symlink, FIFO, directory…) reads as
+ * `refused`: the caller turns telemetry off and leaves it alone (safeFiles.ts).
  */
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { IssuedToken } from '../../functions/core/contract';
-import { loadWriteFileAtomic } from './lazy';
+import { createCacheFile, readCacheFile, writeCacheFile } from './safeFiles';
 
 export const TOKEN_FORMAT = 'logfire-broker-client/token/1';
 export const PREFERENCES_FORMAT = 'logfire-broker-client/preferences/1';
@@ -42,10 +42,15 @@ export interface CachePaths {
   preferencesFile: string;
 }
 
-export type CacheRead<T> = { value: T; problem?: undefined } | { value?: undefined; problem: string };
+/**
+ * A cache file as read: its value, or a problem of one of three kinds: `missing` (nothing there yet),
+ * `invalid` (corrupt, foreign or stale: replace it) or `refused` (not a file the client may use: leave it
+ * alone, telemetry off).
+ */
+export type CacheRead<T> =
+  | { value: T; kind?: undefined; problem?: undefined }
+  | { value?: undefined; kind: 'missing' | 'invalid' | 'refused'; problem: string };
 
-const FILE_MODE = 0o600;
-const DIR_MODE = 0o700;
 const INSTALL_ID = /^[A-Za-z0-9._:-]{8,128}$/;
 
 /**
@@ -84,25 +89,24 @@ export function cachePaths(dir: string, brokerUrl: string, appName: string): Cac
 }
 
 function readJson(file: string, what: string): CacheRead<Record<string, unknown>> {
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    return {
-      problem: code === 'ENOENT' ? `no ${what} yet` : `the ${what} cannot be read (${code ?? 'error'})`,
-    };
+  const read = readCacheFile(file);
+  if (read.kind === 'missing') return { kind: 'missing', problem: `no ${what} yet` };
+  if (read.kind === 'refused') return { kind: 'refused', problem: read.reason };
+  if (read.kind === 'unreadable') {
+    return { kind: 'invalid', problem: `the ${what} cannot be read (${read.code}); replacing it` };
   }
   try {
-    const value: unknown = JSON.parse(text);
+    const value: unknown = JSON.parse(read.text);
     if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
       return { value: value as Record<string, unknown> };
     }
   } catch {
     // falls through: corrupt or truncated
   }
-  return { problem: `the ${what} is corrupt or truncated; replacing it` };
+  return invalid(`the ${what} is corrupt or truncated; replacing it`);
 }
+
+const invalid = (problem: string) => ({ kind: 'invalid', problem }) as const;
 
 const isText = (value: unknown): value is string => typeof value === 'string' && value.length > 0;
 const isTime = (value: unknown): value is string => isText(value) && Number.isFinite(Date.parse(value));
@@ -117,10 +121,9 @@ export function readTokenCache(file: string, brokerUrl: string, appName: string)
   const read = readJson(file, 'token cache');
   if (!read.value) return read;
   const record = read.value;
-  if (record.format !== TOKEN_FORMAT)
-    return { problem: 'the token cache has an unknown format; replacing it' };
+  if (record.format !== TOKEN_FORMAT) return invalid('the token cache has an unknown format; replacing it');
   if (record.brokerUrl !== brokerUrl || record.app !== appName) {
-    return { problem: 'the token cache was written for another broker or app; replacing it' };
+    return invalid('the token cache was written for another broker or app; replacing it');
   }
   const valid =
     isText(record.installId) &&
@@ -135,7 +138,7 @@ export function readTokenCache(file: string, brokerUrl: string, appName: string)
     record.heartbeatIntervalSeconds > 0 &&
     isText(record.ingestBaseUrl) &&
     (record.status === 'active' || record.status === 'paused');
-  if (!valid) return { problem: 'the token cache is incomplete; replacing it' };
+  if (!valid) return invalid('the token cache is incomplete; replacing it');
   return { value: record as unknown as TokenCache };
 }
 
@@ -156,21 +159,8 @@ export function readPreferences(file: string, appName: string): CacheRead<Prefer
     INSTALL_ID.test(prefs.installId) &&
     typeof prefs.disabled === 'boolean' &&
     (prefs.noticeShownAt === undefined || isTime(prefs.noticeShownAt));
-  if (!valid) return { problem: 'the preferences file is not valid; replacing it' };
+  if (!valid) return invalid('the preferences file is not valid; replacing it');
   return { value: prefs as unknown as Preferences };
-}
-
-/**
- * Creates the directory with mode 0700, or tightens an existing one: it holds credentials.
- *
- * @example
- * ensurePrivateDir(paths.dir);
- */
-export function ensurePrivateDir(dir: string): void {
-  fs.mkdirSync(dir, { recursive: true, mode: DIR_MODE });
-  if (process.platform === 'win32') return;
-  const stat = fs.statSync(dir);
-  if ((stat.mode & 0o777) !== DIR_MODE && stat.uid === process.getuid?.()) fs.chmodSync(dir, DIR_MODE);
 }
 
 function serialize(value: object): string {
@@ -178,47 +168,23 @@ function serialize(value: object): string {
 }
 
 /**
- * Replaces a file atomically with mode 0600 (readers see the old or the new content, never a mix).
+ * Replaces a cache file atomically with mode 0600 (readers see the old or the new content, never a mix);
+ * throws `CacheRefusedError` rather than replace anything but a regular file.
  *
  * @example
- * await writePrivateJson(paths.tokenFile, record);
+ * writePrivateJson(paths.tokenFile, record);
  */
-export async function writePrivateJson(file: string, value: object): Promise<void> {
-  ensurePrivateDir(path.dirname(file));
-  await loadWriteFileAtomic()(file, serialize(value), { mode: FILE_MODE });
-}
-
-/** The synchronous twin of {@link writePrivateJson}, for `noticeOnce()`, `disable()` and `enable()`. */
-export function writePrivateJsonSync(file: string, value: object): void {
-  ensurePrivateDir(path.dirname(file));
-  loadWriteFileAtomic().sync(file, serialize(value), { mode: FILE_MODE });
+export function writePrivateJson(file: string, value: object): void {
+  writeCacheFile(file, serialize(value));
 }
 
 /**
- * Creates a file only if it does not exist yet, atomically: the content is written to a temp file that is
- * then hard-linked into place, which fails if another process got there first. Returns false then.
+ * Creates a cache file only if nothing is at its path yet (atomically, complete); false if something is.
  * Two processes starting at once therefore agree on one install id.
  *
  * @example
  * if (!createPrivateJsonExclusive(paths.preferencesFile, prefs)) prefs = readPreferences(...).value;
  */
 export function createPrivateJsonExclusive(file: string, value: object): boolean {
-  ensurePrivateDir(path.dirname(file));
-  const temp = `${file}.${process.pid}.${digest(`${Math.random()}${Date.now()}`, 8)}.tmp`;
-  fs.writeFileSync(temp, serialize(value), { mode: FILE_MODE, flag: 'wx' });
-  try {
-    fs.linkSync(temp, file);
-    return true;
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'EEXIST') return false;
-    // A file system without hard links: fall back to a plain atomic rename (last writer wins).
-    if (code === 'EPERM' || code === 'ENOTSUP' || code === 'EOPNOTSUPP' || code === 'ENOSYS') {
-      fs.renameSync(temp, file);
-      return true;
-    }
-    throw error;
-  } finally {
-    fs.rmSync(temp, { force: true });
-  }
+  return createCacheFile(file, serialize(value));
 }

@@ -3,6 +3,7 @@ import { currentPlatform, defaultNotice, readSettings, type TelemetrySettings } 
 import { loadEnvPaths } from './lazy';
 import { PreferenceStore } from './preferences';
 import { dryRunLines } from './dryRun';
+import { CacheRefusedError } from './errors';
 import { judge, pausedReason, renewToken, type FlowContext } from './tokenFlow';
 import type { BrokerClient, BrokerClientOptions } from './types';
 
@@ -67,6 +68,7 @@ export class BrokerClientImpl implements BrokerClient {
     this.paths = cachePaths(cacheDir ?? '.', this.brokerUrl ?? String(options.brokerUrl), this.app.name);
     this.cacheFile = this.paths.tokenFile;
     this.prefs = new PreferenceStore({
+      dir: this.paths.dir,
       preferencesFile: this.paths.preferencesFile,
       tokenFile: this.paths.tokenFile,
       brokerUrl: this.brokerUrl ?? String(options.brokerUrl),
@@ -83,6 +85,8 @@ export class BrokerClientImpl implements BrokerClient {
   noticeOnce(): boolean {
     try {
       if (this.options.notice === false || !this.enabled || this.prefs.peek()?.noticeShownAt) return false;
+      // A cache the client refuses cannot remember the notice, and telemetry is off anyway.
+      if (this.prefs.refusal()) return false;
       const text = this.options.notice ?? defaultNotice(this.app.name, this.settings.prefix);
       this.stderr().write(text.endsWith('\n') ? text : `${text}\n`);
       this.noticeShownNow = true;
@@ -119,6 +123,7 @@ export class BrokerClientImpl implements BrokerClient {
         this.recordLoaded = true;
         const read = readTokenCache(this.paths.tokenFile, this.brokerUrl!, this.app.name);
         this.record = read.value;
+        if (read.kind === 'refused') return this.turnOff(new CacheRefusedError(read.problem));
         if (read.problem) this.log(read.problem);
       }
       const verdict = judge(this.record, this.now(), installId);
@@ -196,6 +201,8 @@ export class BrokerClientImpl implements BrokerClient {
     if (this.settings.optOut) return `telemetry is off: ${this.settings.optOut}`;
     if (!this.brokerUrl) return 'telemetry is off: brokerUrl is not an http(s) URL';
     if (!this.hasCacheDir) return 'telemetry is off: there is no per-user config directory (pass cacheDir)';
+    const refused = this.prefs.refusal();
+    if (refused) return `telemetry is off: ${refused}`;
     const prefs = this.prefs.peek();
     if (prefs?.disabled) return `telemetry is off: disabled for ${this.app.name} (enable() turns it back on)`;
     if (this.options.notice !== false && !this.noticeShownNow && !prefs?.noticeShownAt) {
@@ -210,6 +217,7 @@ export class BrokerClientImpl implements BrokerClient {
       brokerUrl: this.brokerUrl!,
       app: this.app,
       installId,
+      reloadInstallId: () => this.prefs.reload(),
       platform: this.platform(),
       metadata: this.metadata(),
       now: this.now,

@@ -24,11 +24,14 @@ export class Deadline {
     return Math.max(0, this.end - this.clock());
   }
 
-  /** An abort signal that fires when the budget runs out; throws if it already has. */
-  signal(step: string): AbortSignal {
+  /**
+   * An abort signal that fires when the budget runs out, or after `capMs` if that comes first (an attempt
+   * that leaves room for a retry); throws if the budget is already spent.
+   */
+  signal(step: string, capMs = Infinity): AbortSignal {
     const left = Math.floor(this.remaining());
     if (left < 1) throw new BudgetSpentError(step, this.budgetMs);
-    return AbortSignal.timeout(left);
+    return AbortSignal.timeout(Math.max(1, Math.min(left, Math.floor(capMs))));
   }
 
   /** Waits `ms`, or what is left of the budget if that is less. */

@@ -40,3 +40,14 @@ export class InvalidReplyError extends BrokerClientError {
     this.name = 'InvalidReplyError';
   }
 }
+
+/**
+ * Something at a cache path is not what the client may use: a symlink, FIFO, directory or oversized file
+ * where a cache file belongs, or a cache directory others can write to. Telemetry is off; nothing is changed.
+ */
+export class CacheRefusedError extends BrokerClientError {
+  constructor(reason: string) {
+    super(reason);
+    this.name = 'CacheRefusedError';
+  }
+}

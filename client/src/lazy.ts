@@ -6,19 +6,10 @@
  */
 type EnvPaths = typeof import('env-paths');
 type NodeCrypto = typeof import('node:crypto');
-type WriteFileAtomic = typeof import('write-file-atomic');
 type ProperLockfile = typeof import('proper-lockfile');
 
 let nodeCrypto: NodeCrypto | undefined;
-let writeFileAtomic: WriteFileAtomic | undefined;
 let properLockfile: ProperLockfile | undefined;
-
-/** `write-file-atomic`, loaded on first use. */
-export function loadWriteFileAtomic(): WriteFileAtomic {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded lazily on purpose (see above)
-  writeFileAtomic ??= require('write-file-atomic') as WriteFileAtomic;
-  return writeFileAtomic;
-}
 
 /** `proper-lockfile`, loaded on first use. */
 export function loadProperLockfile(): ProperLockfile {

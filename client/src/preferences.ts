@@ -3,12 +3,15 @@ import {
   PREFERENCES_FORMAT,
   readPreferences,
   readTokenCache,
-  writePrivateJsonSync,
+  writePrivateJson,
   type Preferences,
 } from './cacheFiles';
 import { randomUUID } from './lazy';
+import { cacheDirProblem, errorCode } from './safeFiles';
 
 export interface PreferenceFiles {
+  /** The cache directory, checked once before any file in it is read. */
+  dir: string;
   preferencesFile: string;
   tokenFile: string;
   brokerUrl: string;
@@ -18,15 +21,15 @@ export interface PreferenceFiles {
   log: (line: string) => void;
 }
 
-function errorCode(error: unknown): string {
-  return (error as NodeJS.ErrnoException).code ?? (error instanceof Error ? error.message : String(error));
-}
-
 /**
  * An app's per-user preferences (issue #5, points 2 and 5): the install id (random, generated once per
  * user and app, never derived from the machine or the person), the persistent opt-out and when the
  * notice was shown. Read lazily, kept in memory for the run; a file that cannot be written leaves the
  * in-memory value in force for this run.
+ *
+ * The file on disk is the truth: a valid file is never overwritten with another install id, so
+ * processes starting at once agree on the first one's (issue #8, point 7). A cache that is refused (its
+ * directory, or something other than a regular file at the path) is neither read nor written again.
  *
  * @example
  * const prefs = new PreferenceStore(files);
@@ -35,18 +38,42 @@ function errorCode(error: unknown): string {
 export class PreferenceStore {
   private current: Preferences | undefined;
   private loaded = false;
+  private refusedBecause: string | undefined;
+  private dirChecked = false;
 
   constructor(private readonly files: PreferenceFiles) {}
 
   /** The preferences if they exist, without creating anything. */
   peek(): Preferences | undefined {
-    if (!this.loaded && this.files.persist) {
+    if (!this.loaded) {
       this.loaded = true;
-      const read = readPreferences(this.files.preferencesFile, this.files.appName);
-      this.current = read.value;
-      if (read.problem && !read.problem.startsWith('no ')) this.files.log(read.problem);
+      this.reload();
     }
     return this.current;
+  }
+
+  /** Why the cache must not be used this run (its directory, or what is at the preferences path), if so. */
+  refusal(): string | undefined {
+    this.peek();
+    return this.refusedBecause;
+  }
+
+  /**
+   * Reads the file again and adopts it if it is valid; returns the install id now in force, if any. The
+   * token flow calls it under the lock, so no process mints for an install id another one replaced.
+   */
+  reload(): string | undefined {
+    if (!this.files.persist || this.refusedBecause) return this.current?.installId;
+    if (!this.dirChecked) {
+      this.dirChecked = true;
+      this.refusedBecause = cacheDirProblem(this.files.dir, false);
+      if (this.refusedBecause) return undefined;
+    }
+    const read = readPreferences(this.files.preferencesFile, this.files.appName);
+    if (read.kind === 'refused') this.refusedBecause = read.problem;
+    else if (read.kind === 'invalid') this.files.log(read.problem);
+    if (read.value) this.current = read.value;
+    return this.current?.installId;
   }
 
   /** The preferences, created with a new install id if there are none yet. */
@@ -60,15 +87,20 @@ export class PreferenceStore {
       disabled: false,
     };
     this.current = created;
-    if (!this.files.persist) return created;
+    if (!this.files.persist || this.refusedBecause) return created;
     try {
-      if (readPreferences(this.files.preferencesFile, this.files.appName).problem?.startsWith('no ')) {
+      const read = readPreferences(this.files.preferencesFile, this.files.appName);
+      if (read.kind === 'missing') {
         // Exclusive create: when several processes start at once, the first one's install id wins.
-        if (!createPrivateJsonExclusive(this.files.preferencesFile, created)) {
-          this.current = readPreferences(this.files.preferencesFile, this.files.appName).value ?? created;
-        }
+        if (!createPrivateJsonExclusive(this.files.preferencesFile, created)) this.reload();
+      } else if (read.kind === 'invalid') {
+        // Replaces a corrupt or foreign file, then adopts what is there: a process doing the same at
+        // once may have won (the token flow re-reads it under its lock before it mints).
+        writePrivateJson(this.files.preferencesFile, created);
+        this.reload();
       } else {
-        writePrivateJsonSync(this.files.preferencesFile, created); // replaces an invalid file
+        // Someone wrote it since we looked, or something was planted there: theirs stands.
+        this.reload();
       }
     } catch (error) {
       this.files.log(
@@ -78,13 +110,19 @@ export class PreferenceStore {
     return this.current;
   }
 
-  /** Changes and persists the opt-out flag or the notice time. */
+  /** Changes and persists the opt-out flag or the notice time, on top of what the file holds now. */
   update(change: Partial<Pick<Preferences, 'disabled' | 'noticeShownAt'>>): void {
+    this.get();
+    this.reload(); // another process may have changed the file since this one read it
     const next: Preferences = { ...this.get(), ...change };
     this.current = next;
     if (!this.files.persist) return;
+    if (this.refusedBecause) {
+      this.files.log(`${this.refusedBecause}; the change holds for this run only`);
+      return;
+    }
     try {
-      writePrivateJsonSync(this.files.preferencesFile, next);
+      writePrivateJson(this.files.preferencesFile, next);
     } catch (error) {
       this.files.log(
         `could not write the preferences file (${errorCode(error)}); the change holds for this run only`,
@@ -94,7 +132,7 @@ export class PreferenceStore {
 
   /** A token cache left by an earlier run (its preferences file lost) keeps its install id. */
   private adoptableInstallId(): string | undefined {
-    if (!this.files.persist) return undefined;
+    if (!this.files.persist || this.refusedBecause) return undefined;
     return readTokenCache(this.files.tokenFile, this.files.brokerUrl, this.files.appName).value?.installId;
   }
 }

@@ -14,7 +14,17 @@ export interface BrokerHttp {
   brokerUrl: string;
   fetch: typeof fetch;
   deadline: Deadline;
+  /** A debug line (the caller decides whether it is printed). Never given a secret. */
+  log?: (line: string) => void;
 }
+
+/** The pause before a retry whose failure named no Retry-After. */
+const RETRY_WAIT_MS = 100;
+/**
+ * What a refresh's first attempt leaves of the budget for its retry (at most half of it): a reply that
+ * does not come is then retried in time, and the broker's refresh grace gives the same successor.
+ */
+const REFRESH_RETRY_RESERVE_MS = 500;
 
 /** A reply the caller acts on: 2xx with its body, or one of the statuses the step handles itself. */
 interface Reply {
@@ -46,8 +56,9 @@ function errorMessage(body: unknown): string {
 }
 
 /**
- * POSTs to the broker under the deadline. Statuses listed in `handled` are returned; any other non-2xx
- * status, a network failure or the deadline throws (`BrokerRequestError`, `BudgetSpentError`).
+ * POSTs to the broker under the deadline, or within `attemptMs` if that is shorter. Statuses listed in
+ * `handled` are returned; any other non-2xx status, a network failure or no reply within `attemptMs`
+ * throws `BrokerRequestError`, the deadline `BudgetSpentError`.
  */
 async function post(
   http: BrokerHttp,
@@ -55,8 +66,10 @@ async function post(
   pathname: string,
   init: { body?: unknown; headers?: Record<string, string> },
   handled: readonly number[] = [],
+  attemptMs?: number,
 ): Promise<Reply> {
-  const signal = http.deadline.signal(step);
+  const capped = attemptMs !== undefined && attemptMs < http.deadline.remaining();
+  const signal = http.deadline.signal(step, attemptMs);
   const headers: Record<string, string> = { accept: 'application/json', ...init.headers };
   if (init.body !== undefined) headers['content-type'] = 'application/json';
   try {
@@ -83,6 +96,10 @@ async function post(
     );
   } catch (error) {
     if (error instanceof BrokerRequestError) throw error;
+    if (signal.aborted && capped) {
+      const message = `${step}: no reply within ${Math.floor(attemptMs)} ms`;
+      throw new BrokerRequestError(message, undefined, undefined, { cause: error });
+    }
     if (signal.aborted) throw new BudgetSpentError(step, http.deadline.budgetMs, { cause: error });
     throw new BrokerRequestError(
       `${step}: the broker could not be reached (${networkCause(error)})`,
@@ -112,6 +129,33 @@ function issuedToken(step: string, body: unknown): IssuedToken {
   return reply as IssuedToken;
 }
 
+/** A failure worth one more try: no reply at all, a conflict, a quota, or the broker's own trouble. */
+function retryable(error: unknown): error is BrokerRequestError {
+  if (!(error instanceof BrokerRequestError)) return false;
+  return error.status === undefined || [409, 429].includes(error.status) || error.status >= 500;
+}
+
+/**
+ * Runs `attempt`, and once more after a retryable failure when its Retry-After (or a short pause) still
+ * leaves time in the budget. Both attempts share the run's one deadline; the first may be given less.
+ */
+async function withOneRetry<T>(
+  http: BrokerHttp,
+  attempt: (attemptMs?: number) => Promise<T>,
+  firstAttemptMs?: number,
+): Promise<T> {
+  try {
+    return await attempt(firstAttemptMs);
+  } catch (error) {
+    if (!retryable(error)) throw error;
+    const wait = error.retryAfterMs ?? RETRY_WAIT_MS;
+    if (http.deadline.remaining() < wait + RETRY_WAIT_MS) throw error;
+    http.log?.(`${error.message}; trying once more`);
+    await http.deadline.sleep(wait);
+    return attempt();
+  }
+}
+
 /**
  * `POST /v1/tokens` with a fresh Idempotency-Key. A fast failure (connection reset, 409, 429, 5xx) is
  * retried once with the same key when its Retry-After fits in the budget, so a mint whose reply was lost
@@ -122,22 +166,13 @@ function issuedToken(step: string, body: unknown): IssuedToken {
  */
 export async function mint(http: BrokerHttp, request: MintRequest): Promise<IssuedToken> {
   const idempotencyKey = randomUUID();
-  for (let attempt = 1; ; attempt++) {
-    try {
-      const reply = await post(http, 'mint', '/v1/tokens', {
-        body: request,
-        headers: { 'idempotency-key': idempotencyKey },
-      });
-      return issuedToken('mint', reply.body);
-    } catch (error) {
-      if (attempt > 1 || !(error instanceof BrokerRequestError)) throw error;
-      const retryable =
-        error.status === undefined || [409, 429].includes(error.status) || error.status >= 500;
-      const wait = error.retryAfterMs ?? 100;
-      if (!retryable || http.deadline.remaining() < wait + 100) throw error;
-      await http.deadline.sleep(wait);
-    }
-  }
+  return withOneRetry(http, async () => {
+    const reply = await post(http, 'mint', '/v1/tokens', {
+      body: request,
+      headers: { 'idempotency-key': idempotencyKey },
+    });
+    return issuedToken('mint', reply.body);
+  });
 }
 
 /** What a heartbeat found: the broker's reply, or `unauthorized` (401: unknown, expired or spent credential). */
@@ -172,8 +207,10 @@ export type RefreshOutcome =
   { status: 'issued'; token: IssuedToken } | { status: 'unauthorized' | 'forbidden' };
 
 /**
- * `POST /v1/tokens/{tokenId}/refresh`: a new token and client secret; the old secret stops working. Never
- * retried: presenting a spent secret again revokes the whole chain (reuse detection).
+ * `POST /v1/tokens/{tokenId}/refresh`: a new token and client secret; the old secret stops working. A
+ * refresh whose reply never came (connection lost, no reply in time, 5xx or 429 with a Retry-After that
+ * fits) is sent once more with the same secret: within its refresh grace the broker answers a just-spent
+ * secret with the same successor. Later, reuse revokes the chain and the retry gets 401 (mint anew).
  *
  * @example
  * const outcome = await refresh(http, tokenId, clientSecret);
@@ -183,14 +220,23 @@ export async function refresh(
   tokenId: string,
   clientSecret: string,
 ): Promise<RefreshOutcome> {
-  const reply = await post(
+  const left = http.deadline.remaining();
+  const firstAttemptMs = left - Math.min(REFRESH_RETRY_RESERVE_MS, left / 2);
+  return withOneRetry(
     http,
-    'refresh',
-    `/v1/tokens/${encodeURIComponent(tokenId)}/refresh`,
-    { headers: { authorization: `Bearer ${clientSecret}` } },
-    [401, 403],
+    async (attemptMs) => {
+      const reply = await post(
+        http,
+        'refresh',
+        `/v1/tokens/${encodeURIComponent(tokenId)}/refresh`,
+        { headers: { authorization: `Bearer ${clientSecret}` } },
+        [401, 403],
+        attemptMs,
+      );
+      if (reply.status === 401) return { status: 'unauthorized' } as const;
+      if (reply.status === 403) return { status: 'forbidden' } as const;
+      return { status: 'issued', token: issuedToken('refresh', reply.body) } as const;
+    },
+    firstAttemptMs,
   );
-  if (reply.status === 401) return { status: 'unauthorized' };
-  if (reply.status === 403) return { status: 'forbidden' };
-  return { status: 'issued', token: issuedToken('refresh', reply.body) };
 }

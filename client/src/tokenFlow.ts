@@ -1,12 +1,11 @@
 /**
  * The network side of `getWriteToken()` (issue #5, points 1–4): under the inter-process lock and one
- * deadline, re-read the cache (another process may have done the work), then mint, heartbeat, refresh or
- * re-mint as the cache and the broker say, and write the result. Everything here may throw; the client
- * turns a throw into "telemetry off for this run".
+ * deadline, re-read the install id and the cache (another process may have done the work), then mint,
+ * heartbeat, refresh or re-mint as the cache and the broker say, and write the result. Everything here
+ * may throw; the client turns a throw into "telemetry off for this run".
  */
 import type { AppIdentity } from '../../functions/core/contract';
 import {
-  ensurePrivateDir,
   readTokenCache,
   writePrivateJson,
   TOKEN_FORMAT,
@@ -14,8 +13,10 @@ import {
   type TokenCache,
 } from './cacheFiles';
 import { Deadline } from './deadline';
+import { CacheRefusedError } from './errors';
 import { withLock } from './lock';
 import { mint, refresh, sendHeartbeat, type BrokerHttp, type IssuedToken } from './protocol';
+import { cacheDirProblem, errorCode } from './safeFiles';
 
 /** A token this close to its expiry is treated as expired: it could die in the middle of the run. */
 export const EXPIRY_MARGIN_MS = 60_000;
@@ -27,6 +28,8 @@ export interface FlowContext {
   brokerUrl: string;
   app: AppIdentity;
   installId: string;
+  /** Re-reads the install id from the preferences file (under the lock: another process may have set it). */
+  reloadInstallId?: () => string | undefined;
   platform: string;
   metadata: Record<string, string>;
   now: () => number;
@@ -77,12 +80,15 @@ export function pausedReason(record: TokenCache): string {
  * @example
  * const { record, off } = await renewToken(context);
  */
-export async function renewToken(ctx: FlowContext): Promise<FlowResult> {
-  ensurePrivateDir(ctx.paths.dir); // the lock directory goes in it
-  const deadline = new Deadline(ctx.budgetMs);
-  const http: BrokerHttp = { brokerUrl: ctx.brokerUrl, fetch: ctx.fetch, deadline };
-  return withLock(ctx.paths.tokenFile, deadline, async () => {
+export async function renewToken(start: FlowContext): Promise<FlowResult> {
+  const unsafe = cacheDirProblem(start.paths.dir, true); // the lock directory goes in it
+  if (unsafe) throw new CacheRefusedError(unsafe);
+  const deadline = new Deadline(start.budgetMs);
+  const http: BrokerHttp = { brokerUrl: start.brokerUrl, fetch: start.fetch, deadline, log: start.log };
+  return withLock(start.paths.tokenFile, deadline, async () => {
+    const ctx = { ...start, installId: start.reloadInstallId?.() ?? start.installId };
     const read = readTokenCache(ctx.paths.tokenFile, ctx.brokerUrl, ctx.app.name);
+    if (read.kind === 'refused') return { record: undefined, off: `telemetry is off: ${read.problem}` };
     if (read.problem) ctx.log(read.problem);
     const record = read.value;
     switch (judge(record, ctx.now(), ctx.installId)) {
@@ -121,7 +127,7 @@ async function heartbeat(ctx: FlowContext, http: BrokerHttp, record: TokenCache)
     }
     case 'paused': {
       const paused = checked('paused');
-      return { ...(await store(ctx, paused)), off: pausedReason(paused) };
+      return { ...store(ctx, paused), off: pausedReason(paused) };
     }
     case 'rotate':
       return rotate(ctx, http, record, checked);
@@ -147,7 +153,7 @@ async function rotate(
   if (outcome.status === 'forbidden') {
     // The broker refuses to refresh a paused token: act as a heartbeat that said `paused`.
     const paused = checked('paused');
-    return { ...(await store(ctx, paused)), off: pausedReason(paused) };
+    return { ...store(ctx, paused), off: pausedReason(paused) };
   }
   return mintAndStore(ctx, http, `the broker refused to refresh token ${record.tokenId} (401)`);
 }
@@ -184,12 +190,11 @@ function fromIssued(ctx: FlowContext, issued: IssuedToken): TokenCache {
 }
 
 /** Writes the record; a cache that cannot be written still leaves the token usable for this run. */
-async function store(ctx: FlowContext, record: TokenCache): Promise<FlowResult> {
+function store(ctx: FlowContext, record: TokenCache): FlowResult {
   try {
-    await writePrivateJson(ctx.paths.tokenFile, record);
+    writePrivateJson(ctx.paths.tokenFile, record);
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
-    ctx.log(`could not write the token cache (${code}); the token serves this run only`);
+    ctx.log(`could not write the token cache (${errorCode(error)}); the token serves this run only`);
   }
   return { record };
 }

@@ -20,6 +20,7 @@ import {
 import { createServer as createTcpServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { cachePaths, type CachePaths } from '../../client/src/cacheFiles';
 import { logLines, stopAllLocalBrokers } from './localBroker';
 
 const REPO_ROOT = resolve(__dirname, '..', '..');
@@ -60,6 +61,40 @@ function killGroup(child: ChildProcess): void {
 process.once('exit', () => {
   for (const child of running) killGroup(child);
 });
+
+/** hello-cli's cache directory and files under `home` for `brokerUrl` (as the CLI is given it). */
+export function helloCliPaths(home: string, brokerUrl: string): CachePaths {
+  return cachePaths(join(home, '.config', 'logfire-broker'), brokerUrl, 'hello-cli');
+}
+
+export interface BusyMachine {
+  /** Ends the busy processes (each by its pid). */
+  stop(): void;
+}
+
+/**
+ * Keeps the machine busy: `count` node processes that spin for at most `ms` each (bounded, so a test that
+ * dies cannot leave them behind for long), to show races that only a loaded machine reveals.
+ *
+ * @example
+ * const busy = startBusyProcesses(3, 60_000);
+ * try { … } finally { busy.stop(); }
+ */
+export function startBusyProcesses(count: number, ms: number): BusyMachine {
+  const spin = `const end = Date.now() + ${Math.floor(ms)}; while (Date.now() < end) {}`;
+  const children = Array.from({ length: count }, () =>
+    spawn(process.execPath, ['-e', spin], { stdio: 'ignore', detached: true }),
+  );
+  for (const child of children) running.add(child);
+  return {
+    stop: () => {
+      for (const child of children) {
+        killGroup(child);
+        running.delete(child);
+      }
+    },
+  };
+}
 
 /** A fresh temporary home folder for one test's CLI runs. */
 export function tempHome(label = 'home'): string {

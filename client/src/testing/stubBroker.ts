@@ -1,7 +1,8 @@
 /**
  * Test support (not shipped): a tiny broker on 127.0.0.1 that implements the three client routes of the
  * HTTP contract, records every call and every TCP connection, and can be told to pause, rotate, revoke,
- * refuse, stall or fail. The real broker is exercised by the child-process tests in test/.
+ * refuse, stall or fail, or to lose a reply after doing the work. Refreshes follow the broker's refresh
+ * grace: the just-spent secret gets the same successor for `refreshGraceMs`, reuse after it revokes. The real broker is exercised by the child-process tests in test/.
  */
 import { randomBytes } from 'node:crypto';
 import * as http from 'node:http';
@@ -24,6 +25,19 @@ export interface StubToken {
   installId: string;
   status: HeartbeatStatus | 'refreshed';
   expiresAt: number;
+  /** Set by a refresh: the reply it gave and when, for the refresh grace. */
+  successor?: { reply: IssuedToken; at: number };
+}
+
+/**
+ * One request the stub answers badly, once: `close` and `stall` do the work (a mint, a refresh) and then
+ * close the connection without a reply or never reply (a lost reply); a status answers it instead of
+ * doing the work, with `Retry-After` if given.
+ */
+export interface StubFault {
+  route: StubRoute;
+  fault: 'close' | 'stall' | number;
+  retryAfterSeconds?: number;
 }
 
 export interface StubSettings {
@@ -39,6 +53,13 @@ export interface StubSettings {
   failStatus: number | undefined;
   /** Answer refreshes with 401 (as after reuse detection). */
   refuseRefresh: boolean;
+  /**
+   * For this long after a refresh, the just-spent secret gets the same successor again (the broker's
+   * BROKER_REFRESH_GRACE); after it, presenting it is reuse: 401, and the successor is revoked.
+   */
+  refreshGraceMs: number;
+  /** Requests to answer badly, each once, in order (see {@link StubFault}). */
+  faults: StubFault[];
 }
 
 export interface StubBroker {
@@ -79,6 +100,8 @@ export async function startStubBroker(overrides: Partial<StubSettings> = {}): Pr
     hang: false,
     failStatus: undefined,
     refuseRefresh: false,
+    refreshGraceMs: 30_000,
+    faults: [],
     ...overrides,
   };
   const calls: StubCall[] = [];
@@ -109,11 +132,34 @@ export async function startStubBroker(overrides: Partial<StubSettings> = {}): Pr
     };
   };
 
-  const owned = (tokenId: string | undefined, authorization: string | undefined): StubToken | undefined => {
+  /** The token the request's secret proves, refreshed ones included (the routes decide what they allow). */
+  const presented = (
+    tokenId: string | undefined,
+    authorization: string | undefined,
+  ): StubToken | undefined => {
     const token = tokenId ? tokens.get(tokenId) : undefined;
-    if (!token || authorization !== `Bearer ${token.clientSecret}` || token.status === 'refreshed')
-      return undefined;
-    return token;
+    return token && authorization === `Bearer ${token.clientSecret}` ? token : undefined;
+  };
+
+  const refreshReply = (token: StubToken | undefined): { status: number; payload: unknown } => {
+    const unauthorized = {
+      status: 401,
+      payload: { error: { code: 'unauthorized', message: 'unauthorized' } },
+    };
+    if (!token || settings.refuseRefresh || token.status === 'revoked') return unauthorized;
+    if (token.status === 'paused') {
+      return { status: 403, payload: { error: { code: 'forbidden', message: 'forbidden' } } };
+    }
+    if (token.status === 'refreshed') {
+      const { reply, at } = token.successor!;
+      if (settings.now() - at <= settings.refreshGraceMs) return { status: 200, payload: reply };
+      tokens.get(reply.tokenId)!.status = 'revoked'; // reuse: the chain goes
+      return unauthorized;
+    }
+    const reply = issue(token.installId);
+    token.status = 'refreshed';
+    token.successor = { reply, at: settings.now() };
+    return { status: 200, payload: reply };
   };
 
   const server = http.createServer((request, response) => {
@@ -136,23 +182,39 @@ export async function startStubBroker(overrides: Partial<StubSettings> = {}): Pr
       };
       const error = (status: number, code: string): void => reply(status, { error: { code, message: code } });
       if (settings.failStatus) return error(settings.failStatus, 'stub_failure');
-      const token = owned(match?.[1], request.headers.authorization);
-      if (route === 'mint') return reply(201, issue((body as { installId: string }).installId));
-      if (route === 'heartbeat') {
-        if (!token) return error(401, 'unauthorized');
-        return reply(200, {
-          status: token.status,
-          heartbeatIntervalSeconds: settings.heartbeatIntervalSeconds,
-          expiresAt: new Date(token.expiresAt).toISOString(),
+      const faultAt = settings.faults.findIndex((fault) => fault.route === route);
+      const fault = faultAt >= 0 ? settings.faults.splice(faultAt, 1)[0] : undefined;
+      if (typeof fault?.fault === 'number') {
+        const retryAfter = fault.retryAfterSeconds;
+        response.writeHead(fault.fault, {
+          'content-type': 'application/json',
+          ...(retryAfter === undefined ? {} : { 'retry-after': String(retryAfter) }),
         });
+        return void response.end(JSON.stringify({ error: { code: 'stub_fault', message: 'stub fault' } }));
       }
-      if (route === 'refresh') {
-        if (!token || settings.refuseRefresh || token.status === 'revoked') return error(401, 'unauthorized');
-        if (token.status === 'paused') return error(403, 'forbidden');
-        token.status = 'refreshed';
-        return reply(200, issue(token.installId));
+      const token = presented(match?.[1], request.headers.authorization);
+      let answer: { status: number; payload: unknown };
+      if (route === 'mint') {
+        answer = { status: 201, payload: issue((body as { installId: string }).installId) };
+      } else if (route === 'heartbeat') {
+        if (!token || token.status === 'refreshed') return error(401, 'unauthorized');
+        answer = {
+          status: 200,
+          payload: {
+            status: token.status,
+            heartbeatIntervalSeconds: settings.heartbeatIntervalSeconds,
+            expiresAt: new Date(token.expiresAt).toISOString(),
+          },
+        };
+      } else if (route === 'refresh') {
+        answer = refreshReply(token);
+      } else {
+        return error(404, 'not_found');
       }
-      return error(404, 'not_found');
+      // The work is done; a lost reply never reaches the client.
+      if (fault?.fault === 'close') return void request.socket.destroy();
+      if (fault?.fault === 'stall') return;
+      reply(answer.status, answer.payload);
     })();
   });
   const broker: StubBroker = {
