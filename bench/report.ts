@@ -1,6 +1,8 @@
 /** Renders docs/benchmarks.md from the measurements. Pure: everything it prints is passed in. */
 import type { BundleInfo } from './bundles';
 import type { ClientBenchResult } from './clientLibrary';
+import type { Comparison } from './baseline';
+import { comparisonSection } from './baselineReport';
 import { clientFailures, clientSection } from './clientReport';
 import type { ColdInitResult } from './coldInit';
 import { passes, type OperationCount } from './dynamoCounts';
@@ -31,6 +33,8 @@ export interface Report {
   init: ColdInitResult;
   lifecycle: LifecycleResult;
   client: ClientBenchResult;
+  /** The broker of `BENCH_BASELINE` against this tree's, when that is set. */
+  comparison?: Comparison;
 }
 
 /** What the socket guard of the cold-init runner saw over every sample. */
@@ -273,6 +277,7 @@ export function renderReport(report: Report): string {
     ...bundleSection(report.bundles, report.init),
     ...lifecycleSection(report.lifecycle),
     ...clientSection(report.client, 5),
+    ...comparisonSection(report.comparison, 6),
     ...meaningSection(report),
   ].join('\n');
 }

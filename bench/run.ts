@@ -4,13 +4,15 @@
  *   2. DynamoDB requests per operation;
  *   3. latency and throughput through the local HTTP server;
  *   4. the rotation and sweep jobs over 100,000 tokens, against a full Scan (bench/lifecycle.ts);
- *   5. the client library: bundle, warm-cache getWriteToken(), example CLI startup (bench/clientLibrary.ts).
+ *   5. the client library: bundle, warm-cache getWriteToken(), example CLI startup (bench/clientLibrary.ts);
+ *   6. with BENCH_BASELINE=<git ref>: that commit's broker against this tree's, side by side (bench/baseline.ts).
  * About two minutes on 2 cores, half of it loading the 100,000 tokens. Only loopback addresses are contacted.
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem, platform, arch, release } from 'node:os';
 import { join } from 'node:path';
+import { compareWithBaseline } from './baseline';
 import { startBenchBroker } from './broker';
 import { inspectBundles, ROOT } from './bundles';
 import { measureClient } from './clientLibrary';
@@ -89,7 +91,7 @@ async function main(): Promise<void> {
   const broker = await startBenchBroker();
   const worker = startLoadWorker();
   const load: LoadResult[] = [];
-  let counts, floor;
+  let counts, floor, comparison;
   try {
     counts = await countDynamoRequests(broker.url, broker.requests);
     for (const [scenario, concurrency, count] of WARM_UP)
@@ -100,6 +102,8 @@ async function main(): Promise<void> {
       progress(result);
       load.push(result);
     }
+    if (process.env.BENCH_BASELINE) console.log(`bench: ${process.env.BENCH_BASELINE} against this tree`);
+    comparison = await compareWithBaseline(worker);
   } finally {
     worker.close();
     await broker.close();
@@ -127,7 +131,10 @@ async function main(): Promise<void> {
     durationS: (Date.now() - started) / 1000,
   };
   const out = join(ROOT, 'docs', 'benchmarks.md');
-  writeFileSync(out, renderReport({ env, load, floor, counts, bundles, init, lifecycle, client }));
+  writeFileSync(
+    out,
+    renderReport({ env, load, floor, counts, bundles, init, lifecycle, client, comparison }),
+  );
 
   for (const c of counts)
     if (passes(c) === false) console.log(`FAIL: ${c.operation}: ${c.max} DynamoDB requests`);
