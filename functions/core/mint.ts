@@ -36,7 +36,7 @@ export async function mintToken(
   };
   if (!idempotencyKey) {
     const { record, reply } = await issueToken(deps, identity, origin);
-    logMint(deps, record.tokenId, request, origin, false);
+    logMint(deps, record, request, origin, false);
     return { reply, replayed: false };
   }
 
@@ -44,7 +44,7 @@ export async function mintToken(
   const claimId = randomUUID();
   const replay = await claimOrReplay(deps, key, claimId, request, idempotencyKey);
   if (replay) {
-    logMint(deps, replay.tokenId, request, origin, true);
+    logMint(deps, { tokenId: replay.tokenId }, request, origin, true);
     return { reply: replay, replayed: true };
   }
   let issued;
@@ -68,7 +68,7 @@ export async function mintToken(
     });
     await deps.store.releaseIdempotencyKey(key, claimId).catch(() => undefined);
   }
-  logMint(deps, issued.record.tokenId, request, origin, false);
+  logMint(deps, issued.record, request, origin, false);
   return { reply: issued.reply, replayed: false };
 }
 
@@ -112,13 +112,15 @@ async function claimOrReplay(
 
 function logMint(
   deps: BrokerDeps,
-  tokenId: string,
+  token: { tokenId: string; tokenPrefix?: string },
   request: MintRequest,
   origin: RequestOrigin,
   replayed: boolean,
 ) {
   deps.log.info(replayed ? 'mint replayed' : 'token minted', {
-    tokenId,
+    tokenId: token.tokenId,
+    // What Logfire's UI shows of the write token: how an operator finds this install's token there.
+    tokenPrefix: token.tokenPrefix,
     installId: request.installId,
     app: `${request.app.name}@${request.app.version}`,
     sourceIp: origin.sourceIp,
