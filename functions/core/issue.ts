@@ -80,7 +80,8 @@ export async function issueToken(
           },
         },
       ],
-      { settlesIntent: withIntent },
+      // A retried create may have left an earlier token at Logfire: the intent stays for the sweep.
+      { settlesIntent: withIntent && !upstreamToken.retried },
     );
   } catch (error) {
     await compensate(deps, record, error, withIntent);

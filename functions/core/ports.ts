@@ -26,6 +26,8 @@ export interface UpstreamToken {
    * Logfire token to an install. Absent where Logfire returns none (user-token mode).
    */
   tokenPrefix?: string;
+  /** True when the create was sent more than once: an earlier attempt may have made a token too. */
+  retried?: boolean;
 }
 
 /** A write token as Logfire lists it (the token itself is only shown at creation). */

@@ -107,6 +107,17 @@ describe('Sweep: reconciling mints that a crash cut short (API-key mode)', () =>
     expect(broker.logfire.requests.filter((r) => r.method === 'GET')).toHaveLength(1);
   });
 
+  it('deletes the extra token a create retried after a timeout left behind, and keeps the recorded one', async () => {
+    // Logfire makes the first token but answers after the 2 s attempt timeout; the retry makes a second.
+    broker.logfire.fault({ replyDelayMs: 2_500 });
+    const minted = await mint();
+    const recorded = (await broker.store.getToken(minted.tokenId))!.upstreamId!;
+    expect(broker.logfire.tokens).toHaveLength(2);
+    broker.clock.advance(claimLeaseMs(broker.deps) + 1);
+    expect(await runSweep(broker.deps)).toMatchObject({ intentsSettled: 1, orphansDeleted: 1 });
+    expect(liveIds()).toEqual([recorded]);
+  }, 15_000);
+
   it('leaves an intent alone while its mint may still be running', async () => {
     const orphan = await crashAfterCreate('tok_StillRunning0000000001');
     broker.clock.advance(claimLeaseMs(broker.deps) - 1_000);

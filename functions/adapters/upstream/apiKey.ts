@@ -54,7 +54,8 @@ export class ApiKeyUpstream implements Upstream {
    */
   async createWriteToken(request: { expiresAt: Date }): Promise<UpstreamToken> {
     const { credential, baseUrl } = await this.options.access.resolve();
-    // A POST retried after a timeout may leave an extra token at Logfire; its expires_at bounds its life.
+    // A POST retried after a timeout may leave an extra token at Logfire: `retried` keeps the mint's intent
+    // standing, so the sweep's reconciliation deletes it (it has this expires_at and no record).
     const reply = await this.options.http({
       operation: 'creating a write token',
       method: 'POST',
@@ -72,7 +73,8 @@ export class ApiKeyUpstream implements Upstream {
       tokenPrefix,
       expiresAt: body.expires_at,
     });
-    return { upstreamId: body.id, token: body.token, tokenPrefix };
+    const retried = (reply.attempts ?? 1) > 1;
+    return { upstreamId: body.id, token: body.token, tokenPrefix, ...(retried ? { retried } : {}) };
   }
 
   async deleteWriteToken(upstreamId: string): Promise<void> {

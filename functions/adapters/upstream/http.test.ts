@@ -249,7 +249,7 @@ describe('Logfire HTTP helper', () => {
       accept: [404],
     });
 
-    expect(reply).toEqual({ status: 404, body: { detail: 'Write token not found' } });
+    expect(reply).toEqual({ status: 404, body: { detail: 'Write token not found' }, attempts: 1 });
   });
 });
 

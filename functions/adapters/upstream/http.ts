@@ -57,6 +57,8 @@ export interface LogfireReply {
   status: number;
   /** Parsed JSON, the raw text when it is not JSON, or undefined when empty. */
   body: unknown;
+  /** Requests sent for this reply: above 1, an earlier attempt may have acted too (a POST that timed out). */
+  attempts?: number;
 }
 
 export type LogfireHttp = (request: LogfireRequest) => Promise<LogfireReply>;
@@ -103,7 +105,7 @@ export function createLogfireHttp(options: LogfireHttpOptions): LogfireHttp {
       const timeoutMs = Math.max(1, Math.min(options.timeoutMs, budgetMs - spentMs));
       const outcome = await attemptOnce(request, { ...options, timeoutMs });
       spentMs += performance.now() - startedAt;
-      if (outcome.kind === 'reply') return outcome.reply;
+      if (outcome.kind === 'reply') return { ...outcome.reply, attempts: attempt + 1 };
       if (outcome.kind === 'rejected') {
         options.log.error('Logfire refused a request', {
           operation: request.operation,
