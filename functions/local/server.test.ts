@@ -105,7 +105,9 @@ describe('createLocalServer', () => {
       // Prepare
       const dev = new DevUpstream({ log: captureLog().log, ingestBaseUrl: 'http://127.0.0.1' });
       const { token } = await dev.createWriteToken({ expiresAt: new Date(Date.now() + 60_000) });
+      const { log, lines } = captureLog();
       const port = await startServer({
+        log,
         devIngest: dev,
         limits: { headersTimeoutMs: 300, requestTimeoutMs: 800 },
       });
@@ -119,6 +121,8 @@ describe('createLocalServer', () => {
       expect(reply.body).toMatchObject({ error: { code: 'invalid_request' } });
       expect(reply.ms).toBeGreaterThanOrEqual(700);
       expect(reply.ms).toBeLessThan(3000);
+      // The abandoned request is not mistaken for a server fault
+      expect(lines.filter((line) => line.level === 'error')).toEqual([]);
     });
 
     it('closes with a 408 a connection that never sends a request', async () => {
@@ -128,6 +132,17 @@ describe('createLocalServer', () => {
 
       expect(reply.status).toBe(408);
       expect(reply.ms).toBeLessThan(2000);
+    });
+  });
+
+  describe('malformed requests', () => {
+    it('answers 400 in JSON to a malformed request that follows a served one on the same connection', async () => {
+      // Prepare
+      const port = await startServer();
+      // Act: a keep-alive request, then a request line Node's parser refuses
+      const reply = await exchange(port, [health, 'GET /health HTTP/1.1\r\nno colon here\r\n\r\n'], 200);
+      // Assess: both are answered; the connection is not just dropped
+      expect(reply.text).toMatch(/^HTTP\/1\.1 200 [^]*HTTP\/1\.1 400 Bad Request[^]*"invalid_request"/);
     });
   });
 

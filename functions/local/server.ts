@@ -172,7 +172,7 @@ async function serveIngest(
 export function createLocalServer(options: LocalServerOptions): Server {
   const { handlers, log, devIngest, mode } = options;
   const limits = { ...DEFAULT_LIMITS, ...options.limits };
-  /** The response in progress on each connection, so a timeout never writes into one already started. */
+  /** The latest response on each connection, so an error reply never cuts into one being written. */
   const responses = new WeakMap<Socket, ServerResponse>();
 
   const route = async (request: IncomingMessage): Promise<APIGatewayProxyResult> => {
@@ -214,7 +214,9 @@ export function createLocalServer(options: LocalServerOptions): Server {
 
   // Requests Node's parser refuses (oversized headers, malformed targets, too slow) get a JSON error too.
   server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => {
-    if (!socket.writable || responses.get(socket)?.headersSent) return socket.destroy();
+    // A reply half written cannot be followed by another; a finished one (keep-alive) can.
+    const current = responses.get(socket);
+    if (!socket.writable || (current?.headersSent && !current.writableEnded)) return socket.destroy();
     const [status, code, message] =
       error.code === 'HPE_HEADER_OVERFLOW'
         ? ['431 Request Header Fields Too Large', 'payload_too_large', 'The request headers are too large.']
