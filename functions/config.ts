@@ -51,6 +51,8 @@ export interface LocalConfig {
   port: number;
   host: string;
   dataDir: string;
+  /** Dev upstream: serve ingest on this port of `host` (0: a free one); unset: at the broker's own root. */
+  devIngestPort?: number;
 }
 
 export class ConfigError extends Error {
@@ -220,5 +222,8 @@ export function readLocalConfig(env: Env = process.env): LocalConfig {
     port: integer(env, 'BROKER_PORT', 8787, 0, 65535),
     host: env.BROKER_HOST?.trim() || '127.0.0.1',
     dataDir: env.BROKER_DATA_DIR?.trim() || './.broker-data',
+    devIngestPort: env.BROKER_DEV_INGEST_PORT?.trim()
+      ? integer(env, 'BROKER_DEV_INGEST_PORT', 0, 0, 65535)
+      : undefined,
   };
 }

@@ -97,13 +97,18 @@ const sendTraces = (baseUrl: string, writeToken: string, serviceName = 'e2e-cli'
 
 afterAll(() => stopAllLocalBrokers());
 
+/** Reuse detection at once: a spent secret presented again right after its refresh revokes the chain. */
+const NO_REFRESH_GRACE = { BROKER_REFRESH_GRACE: '0s' };
+
 describe('npm start with the built-in dev upstream', () => {
   let dataDir: string;
   let broker: LocalBroker;
 
   beforeAll(async () => {
     dataDir = mkdtempSync(join(tmpdir(), 'logfire-broker-e2e-dev-'));
-    broker = await startLocalBroker({ dataDir });
+    // No refresh grace: these tests present a spent secret right after its refresh to see reuse detection
+    // (the grace itself is tested in functions/handlers/refresh.test.ts and test/secrets-in-logs.test.ts).
+    broker = await startLocalBroker({ dataDir, env: NO_REFRESH_GRACE });
   });
   afterAll(async () => {
     await stopAllLocalBrokers();
@@ -117,8 +122,10 @@ describe('npm start with the built-in dev upstream', () => {
     expect(broker.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     expect(broker.output()).toContain(`logfire-broker listening on ${broker.url}`);
     expect(broker.output()).toContain(
-      `mode: dev upstream (local write tokens; OTLP accepted at ${broker.url}/dev-logfire)`,
+      `mode: dev upstream (local write tokens; OTLP and /v1/info at ${broker.url})`,
     );
+    // ... and no Node process warning (the AWS SDK's Node-version one is noise for users)
+    expect(broker.output()).not.toMatch(/\(node:\d+\)/);
     expect(health).toMatchObject({ status: 200, body: { status: 'ok', mode: 'dev' } });
   });
 
@@ -134,7 +141,7 @@ describe('npm start with the built-in dev upstream', () => {
       expiresAt: expect.any(String),
       refreshAfter: expect.any(String),
       heartbeatIntervalSeconds: 21_600,
-      ingest: { baseUrl: `${broker.url}/dev-logfire` },
+      ingest: { baseUrl: broker.url },
     });
     const expiresIn = Date.parse(minted.body.expiresAt) - Date.now();
     expect(expiresIn).toBeGreaterThan(14 * 86_400_000 - 60_000);
@@ -227,15 +234,15 @@ describe('npm start with the built-in dev upstream', () => {
     expect(broker.output()).toContain('SIGTERM received, stopping');
 
     // Act
-    broker = await startLocalBroker({ dataDir });
+    broker = await startLocalBroker({ dataDir, env: NO_REFRESH_GRACE });
     // Assess: the live token is still live, its write token still accepted (the port may differ)
     expect(await heartbeat(broker, live.tokenId, live.clientSecret)).toMatchObject({
       status: 200,
       body: { status: 'active', expiresAt: live.expiresAt },
     });
-    expect((await sendTraces(`${broker.url}/dev-logfire`, live.writeToken)).status).toBe(200);
+    expect((await sendTraces(broker.url, live.writeToken)).status).toBe(200);
     // ... and the revoked one is still revoked
-    expect((await sendTraces(`${broker.url}/dev-logfire`, revoked.writeToken)).status).toBe(401);
+    expect((await sendTraces(broker.url, revoked.writeToken)).status).toBe(401);
   });
 
   it('stops cleanly on SIGINT (Ctrl-C) with exit code 0', async () => {
@@ -248,6 +255,22 @@ describe('npm start with the built-in dev upstream', () => {
 });
 
 describe('npm start with an invalid setting', () => {
+  it('exits non-zero on a misspelled BROKER_ variable, naming it and the setting it is closest to', async () => {
+    // Act: a typo that would otherwise leave the token lifetime at its default, unnoticed
+    const error = await startLocalBroker({ env: { BROKER_TOKEN_TTLL: '1h' } }).then(
+      () => undefined,
+      (reason: unknown) => reason,
+    );
+    // Assess
+    expect(error).toBeInstanceOf(LocalBrokerExited);
+    const exited = error as LocalBrokerExited;
+    expect(exited.exitCode).toBe(1);
+    expect(exited.output).toContain(
+      'configuration error: BROKER_TOKEN_TTLL: is not a setting of the broker (did you mean BROKER_TOKEN_TTL?)',
+    );
+    expect(exited.output).not.toContain('listening on');
+  });
+
   it('exits non-zero with a message naming the variable', async () => {
     // Act
     const started = startLocalBroker({ env: { BROKER_TOKEN_TTL: 'forever' } });
@@ -277,6 +300,7 @@ describe('npm start with a Logfire API key (against the fake Logfire)', () => {
         LOGFIRE_API_KEY: E2E_API_KEY,
         LOGFIRE_PROJECT_ID: logfire.projectId,
         LOGFIRE_BASE_URL: logfire.baseUrl,
+        ...NO_REFRESH_GRACE,
       },
     });
   });
@@ -348,6 +372,21 @@ describe('npm start with a Logfire API key (against the fake Logfire)', () => {
     expect((await heartbeat(broker, second.tokenId, second.clientSecret)).body).toMatchObject({
       status: 'revoked',
     });
+  });
+
+  it('serves no dev ingest: a JSON 404 at the root and at the former /dev-logfire path', async () => {
+    // Prepare
+    const { body: token } = await mint(broker);
+    // Act
+    const replies = await Promise.all([
+      sendTraces(broker.url, token.writeToken),
+      sendTraces(`${broker.url}/dev-logfire`, token.writeToken),
+      call(`${broker.url}/v1/info`, { method: 'GET', headers: { authorization: token.writeToken } }),
+    ]);
+    // Assess
+    for (const reply of replies) {
+      expect(reply).toMatchObject({ status: 404, body: { error: { code: 'not_found' } } });
+    }
   });
 
   // Last in this describe: when it fails, the process it shares is gone.

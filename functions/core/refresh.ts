@@ -140,7 +140,7 @@ async function sameSuccessor(
 ): Promise<IssuedToken | undefined> {
   const { refreshedAt, sealedSuccessor, successorId } = record;
   if (refreshedAt === undefined || !sealedSuccessor || !successorId) return undefined;
-  if (deps.clock.now() > refreshedAt + deps.settings.refreshGraceMs) return undefined;
+  if (deps.clock.now() >= refreshedAt + deps.settings.refreshGraceMs) return undefined; // 0s: no grace
   const successor = await deps.store.getToken(successorId);
   // Refreshed again since: this secret is an older one, not the just-spent one.
   if (!successor || !LIVE_STATUSES.includes(successor.status)) return undefined;

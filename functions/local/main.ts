@@ -1,30 +1,39 @@
 /**
  * `npm start`: the broker on 127.0.0.1 with an embedded DynamoDB persisted under BROKER_DATA_DIR, and the
- * real Logfire upstream when a credential is set, else the dev upstream. Same handlers and core as Lambda.
+ * real Logfire upstream when a credential is set, else the dev upstream, whose ingest is served at the
+ * broker's root (or on BROKER_DEV_INGEST_PORT). Same handlers and core as Lambda.
  */
-import { mkdirSync } from 'node:fs';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { ConfigError, formatDuration, readConfig, readLocalConfig } from '../config';
+import { checkKnownSettings } from '../knownSettings';
 import { createLog } from '../adapters/logger';
 import { createDynamoClient, toDocumentClient } from '../adapters/store/dynamoClient';
 import { ensureTables } from '../adapters/store/ensureTables';
 import { wireBroker } from '../adapters/wiring';
 import { createUpstream, DevUpstream } from '../adapters/upstream';
 import type { BrokerDeps } from '../core/deps';
+import { UpstreamUnavailable } from '../core/errors';
 import { HANDLER_FACTORIES } from '../handlers';
 import type { ProxyHandler } from '../http/reply';
 import type { RouteName } from '../http/routes';
+import { prepareDataDir } from './dataDir';
 import { startEmbeddedDynamo } from './embeddedDynamo';
 import { startSchedules } from './scheduler';
-import { createLocalServer } from './server';
-import { UpstreamUnavailable } from '../core/errors';
+import { createLocalServer, type DevIngest } from './server';
+
+/** Past this, a stop that hangs (a stuck job) gives way to an exit. */
+const STOP_TIMEOUT_MS = 10_000;
 
 async function main(): Promise<void> {
+  checkKnownSettings(process.env);
   const config = readConfig();
   const local = readLocalConfig();
-  const dataDir = resolve(local.dataDir);
-  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  // The AWS SDK warns at every start on Node 20 that its releases from 2027 need Node 22. The installed SDK
+  // works, and the README recommends Node 22, so here it is noise; AWS_SDK_JS_..._DISABLED=false shows it.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  const dataDir = prepareDataDir(local.dataDir, config.dynamodbEndpoint ? [] : ['dynamodb']);
   const log = createLog(config.logLevel, 'local');
 
   const dynamo = config.dynamodbEndpoint
@@ -35,62 +44,99 @@ async function main(): Promise<void> {
   const doc = toDocumentClient(client);
 
   // The dev upstream's ingest URL needs the port, known only once listening: requests before then wait.
-  const ready: { deps?: BrokerDeps } = {};
-  const depsSource = () => {
-    if (!ready.deps) throw new UpstreamUnavailable('The broker is starting.', 1);
-    return ready.deps;
+  const ready: { deps?: BrokerDeps; dev?: DevUpstream } = {};
+  const whenReady = <T>(value: T | undefined): T => {
+    if (value === undefined) throw new UpstreamUnavailable('The broker is starting.', 1);
+    return value;
   };
   const handlers = Object.fromEntries(
-    Object.entries(HANDLER_FACTORIES).map(([name, factory]) => [name, factory(depsSource)]),
+    Object.entries(HANDLER_FACTORIES).map(([name, factory]) => [name, factory(() => whenReady(ready.deps))]),
   ) as Record<RouteName, ProxyHandler>;
-  let devIngest: DevUpstream | undefined;
-  const server = createLocalServer({
-    handlers,
-    log,
-    mode: config.upstream.kind,
-    devIngest: { receiveOtlp: (batch) => devIngest!.receiveOtlp(batch) },
-  });
-  await new Promise<void>((done, fail) => {
-    server.once('error', fail);
-    server.listen(local.port, local.host, () => done());
-  });
-  const { port } = server.address() as AddressInfo;
-  const url = `http://${local.host.includes(':') ? `[${local.host}]` : local.host}:${port}`;
+  const devIngest: DevIngest | undefined =
+    config.upstream.kind === 'dev'
+      ? {
+          receiveOtlp: (post) => whenReady(ready.dev).receiveOtlp(post),
+          projectInfo: (authorization) => whenReady(ready.dev).projectInfo(authorization),
+        }
+      : undefined;
+  // Its own port only when asked for one that is not the broker's.
+  const ingestPort =
+    devIngest && local.devIngestPort !== undefined && !(local.devIngestPort === local.port && local.port)
+      ? local.devIngestPort
+      : undefined;
 
-  const upstream = createUpstream(config, { log, dataDir, ingestBaseUrl: `${url}/dev-logfire` });
-  if (upstream instanceof DevUpstream) devIngest = upstream;
+  const mode = config.upstream.kind;
+  const servers = [
+    createLocalServer({ handlers, log, mode, devIngest: ingestPort === undefined ? devIngest : undefined }),
+  ];
+  const url = await listen(servers[0]!, local.port, local.host);
+  let ingestUrl = url;
+  if (ingestPort !== undefined) {
+    servers.push(createLocalServer({ log, mode, devIngest }));
+    ingestUrl = await listen(servers[1]!, ingestPort, local.host);
+  }
+
+  const upstream = createUpstream(config, { log, dataDir, ingestBaseUrl: ingestUrl });
+  if (upstream instanceof DevUpstream) ready.dev = upstream;
   ready.deps = wireBroker({ config, doc, upstream, log });
   const schedules = startSchedules(ready.deps, local.scheduleIntervalMs, log);
 
-  const mode =
+  const upstreamLine =
     config.upstream.kind === 'dev'
-      ? `dev upstream (local write tokens; OTLP accepted at ${url}/dev-logfire)`
+      ? `dev upstream (local write tokens; OTLP and /v1/info at ${ingestUrl})`
       : `Logfire upstream (${config.upstream.kind}${config.upstream.baseUrl ? `, ${config.upstream.baseUrl}` : ''})`;
   // One write, so whoever watches the output sees the whole banner at once.
   console.log(
     [
       `logfire-broker listening on ${url}`,
-      `mode: ${mode}`,
+      `mode: ${upstreamLine}`,
       `jobs: rotation and sweep every ${formatDuration(local.scheduleIntervalMs)}`,
       `data: ${dataDir}${config.dynamodbEndpoint ? ` (DynamoDB at ${config.dynamodbEndpoint})` : ''}`,
     ].join('\n'),
   );
 
   let stopping = false;
-  const stop = (signal: string) => {
+  const stop = (why: string) => {
     if (stopping) return;
     stopping = true;
-    console.log(`${signal} received, stopping`);
-    server.closeAllConnections();
-    server.close(() => {
-      void schedules
-        .stop()
-        .then(() => dynamo?.close())
-        .finally(() => process.exit(0));
-    });
+    console.log(`${why}, stopping`);
+    setTimeout(() => process.exit(1), STOP_TIMEOUT_MS).unref();
+    void Promise.all(servers.map(close))
+      .then(() => schedules.stop())
+      .then(() => dynamo?.close())
+      .finally(() => process.exit(0));
   };
-  process.on('SIGINT', () => stop('SIGINT'));
-  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT received'));
+  process.on('SIGTERM', () => stop('SIGTERM received'));
+  stopWithNpm(() => stop('npm start was stopped'));
+}
+
+/** Listens on `host:port` (0: a free port) and resolves with the server's URL. */
+async function listen(server: Server, port: number, host: string): Promise<string> {
+  await new Promise<void>((done, fail) => {
+    server.once('error', fail);
+    server.listen(port, host, () => done());
+  });
+  const { port: bound } = server.address() as AddressInfo;
+  return `http://${host.includes(':') ? `[${host}]` : host}:${bound}`;
+}
+
+function close(server: Server): Promise<void> {
+  server.closeAllConnections();
+  return new Promise((done) => server.close(() => done()));
+}
+
+/**
+ * npm runs a script through `sh -c` and forwards a SIGTERM it receives to that shell only; dash, Debian's
+ * and Ubuntu's sh, dies of it without passing it on, which left the broker running. Under npm, the shell
+ * going away (the broker is handed to another parent) therefore means npm is stopping: stop too.
+ */
+function stopWithNpm(stop: () => void): void {
+  if (!process.env.npm_lifecycle_event) return;
+  const parent = process.ppid;
+  setInterval(() => {
+    if (process.ppid !== parent) stop();
+  }, 250).unref();
 }
 
 main().catch((error: unknown) => {

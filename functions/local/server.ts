@@ -1,39 +1,69 @@
 /**
  * The local HTTP front: turns each request into the API Gateway REST (v1) proxy event the Lambdas
- * receive, and runs the same handlers. Only this file knows it is not in AWS.
+ * receive, and runs the same handlers; with the dev upstream it also serves Logfire-style ingest at its
+ * root. Only this file knows it is not in AWS.
  */
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import { MethodNotAllowed, NotFound, PayloadTooLarge } from '../core/errors';
 import type { Log } from '../core/ports';
 import { errorReply, json, MAX_BODY_BYTES, type ProxyHandler } from '../http/reply';
 import { matchPath, ROUTES, type RouteName } from '../http/routes';
-import type { OtlpAnswer, OtlpPost, OtlpSignal } from '../adapters/upstream/dev';
+import {
+  MAX_OTLP_BYTES,
+  type OtlpAnswer,
+  type OtlpPost,
+  type OtlpSignal,
+  type ProjectInfo,
+} from '../adapters/upstream/dev';
 
-/** The dev upstream's side of OTLP ingest (functions/adapters/upstream/dev.ts). */
-export interface OtlpReceiver {
-  receiveOtlp(post: OtlpPost): OtlpAnswer | Promise<OtlpAnswer>;
+/** The dev upstream's side of ingest (functions/adapters/upstream/dev.ts); it throws BrokerErrors. */
+export interface DevIngest {
+  receiveOtlp(post: OtlpPost): Promise<OtlpAnswer>;
+  projectInfo(authorization: string | undefined): ProjectInfo;
 }
+
+/** What keeps a slow or greedy client from holding the server. */
+export interface ServerLimits {
+  /** A request's headers must have arrived this long after it began (or after connecting); else 408. */
+  headersTimeoutMs: number;
+  /** The whole request, body included, must have arrived in this time; else 408. */
+  requestTimeoutMs: number;
+  /** Open connections; connections beyond are closed as soon as they are accepted. */
+  maxConnections: number;
+}
+
+export const DEFAULT_LIMITS: ServerLimits = {
+  headersTimeoutMs: 10_000,
+  // 20 MiB of OTLP at well under 1 MB/s still fits.
+  requestTimeoutMs: 60_000,
+  maxConnections: 256,
+};
 
 export interface LocalServerOptions {
-  handlers: Record<RouteName, ProxyHandler>;
+  /** The broker's routes; without them this server only serves dev ingest (its own port). */
+  handlers?: Record<RouteName, ProxyHandler>;
   log: Log;
-  /** The dev upstream's OTLP endpoint, served under /dev-logfire when set. */
-  devIngest?: OtlpReceiver;
+  /** Dev ingest at this server's root: `POST /v1/{traces,logs,metrics}` and `GET /v1/info`. */
+  devIngest?: DevIngest;
   /** Reported by GET /health. */
   mode: string;
+  limits?: Partial<ServerLimits>;
 }
 
-/** OTLP batches may be far larger than API bodies; Logfire takes up to 100 MB, the dev upstream 20 MB. */
-const MAX_OTLP_BYTES = 20 * 1024 * 1024;
-const DEV_INGEST = /^\/dev-logfire\/v1\/(traces|logs|metrics)$/;
+/** `/dev-logfire` was the ingest base before clients that join paths at the root were served (kept for now). */
+const INGEST = /^(?:\/dev-logfire)?\/v1\/(traces|logs|metrics|info)$/;
 
 class BodyTooLarge extends Error {
   constructor(readonly limit: number) {
     super('body too large');
   }
 }
+
+/** The client went away mid-request: there is nobody to answer. */
+class RequestAborted extends Error {}
 
 function readBody(request: IncomingMessage, limit: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
@@ -51,15 +81,19 @@ function readBody(request: IncomingMessage, limit: number): Promise<Buffer> {
       chunks.push(chunk);
     });
     request.on('end', () => resolve(Buffer.concat(chunks)));
-    request.on('error', reject);
+    request.on('error', () => reject(new RequestAborted()));
+    request.on('close', () => reject(new RequestAborted()));
   });
 }
 
 function send(response: ServerResponse, result: APIGatewayProxyResult): void {
+  if (response.destroyed) return;
   const headers: Record<string, string> = {};
   for (const [key, value] of Object.entries(result.headers ?? {})) headers[key] = String(value);
-  // A refused body may still be arriving: close the connection rather than read it.
+  // A refused body may still be arriving: close the connection rather than read it. (A body refused for
+  // its token is drained by Node instead, so the client reliably reads the 401 before the connection ends.)
   if (result.statusCode === 413) headers.connection = 'close';
+  headers['content-length'] = String(Buffer.byteLength(result.body));
   response.writeHead(result.statusCode, headers);
   response.end(result.body);
 }
@@ -109,56 +143,90 @@ function requestPath(target: string | undefined): string {
   }
 }
 
-/** @example const server = createLocalServer({ handlers, log, mode: 'dev' }); server.listen(8787, '127.0.0.1'); */
+async function serveIngest(
+  devIngest: DevIngest,
+  route: string,
+  request: IncomingMessage,
+): Promise<APIGatewayProxyResult> {
+  const authorization = request.headers.authorization;
+  if (route === 'info') {
+    if (request.method !== 'GET') throw new MethodNotAllowed();
+    return json(200, devIngest.projectInfo(authorization));
+  }
+  if (request.method !== 'POST') throw new MethodNotAllowed();
+  const answer = await devIngest.receiveOtlp({
+    signal: route as OtlpSignal,
+    authorization,
+    contentType: request.headers['content-type'],
+    contentEncoding: request.headers['content-encoding'],
+    readBody: () => readBody(request, MAX_OTLP_BYTES),
+  });
+  return { statusCode: 200, headers: { 'content-type': answer.contentType }, body: answer.body };
+}
+
+/**
+ * @example
+ * const server = createLocalServer({ handlers, log, mode: 'dev', devIngest });
+ * server.listen(8787, '127.0.0.1');
+ */
 export function createLocalServer(options: LocalServerOptions): Server {
   const { handlers, log, devIngest, mode } = options;
-  const server = createServer((request, response) => {
-    void (async () => {
-      try {
-        const path = requestPath(request.url);
-        if (path === '/health' && request.method === 'GET')
-          return send(response, json(200, { status: 'ok', mode }));
-        const ingest = DEV_INGEST.exec(path);
-        if (ingest && devIngest) {
-          if (request.method !== 'POST') throw new MethodNotAllowed();
-          const body = await readBody(request, MAX_OTLP_BYTES);
-          const result = await devIngest.receiveOtlp({
-            signal: ingest[1] as OtlpSignal,
-            authorization: request.headers.authorization,
-            contentType: request.headers['content-type'],
-            body,
-          });
-          return send(response, json(result.status, result.body));
-        }
-        const matches = ROUTES.map((spec) => ({ spec, params: matchPath(spec.path, path) })).filter(
-          (m) => m.params,
-        );
-        if (!matches.length) throw new NotFound();
-        const match = matches.find((m) => m.spec.method === request.method);
-        if (!match) throw new MethodNotAllowed();
-        const body = await readBody(request, MAX_BODY_BYTES);
-        const event = toEvent(request, path, match.spec.path, match.params!, body);
-        send(response, await handlers[match.spec.name](event));
-      } catch (error) {
-        send(
-          response,
-          errorReply(error instanceof BodyTooLarge ? new PayloadTooLarge(error.limit) : error, log),
-        );
-      }
-    })();
-  });
-  // Requests Node's parser refuses (oversized headers, malformed targets) get a JSON error too.
-  server.on('clientError', (error: NodeJS.ErrnoException, socket) => {
-    if (!socket.writable) return socket.destroy();
-    const tooLarge = error.code === 'HPE_HEADER_OVERFLOW';
-    const body = JSON.stringify({
-      error: tooLarge
-        ? { code: 'payload_too_large', message: 'The request headers are too large.' }
-        : { code: 'invalid_request', message: 'The request is not valid HTTP.' },
-    });
+  const limits = { ...DEFAULT_LIMITS, ...options.limits };
+  /** The latest response on each connection, so an error reply never cuts into one being written. */
+  const responses = new WeakMap<Socket, ServerResponse>();
+
+  const route = async (request: IncomingMessage): Promise<APIGatewayProxyResult> => {
+    const path = requestPath(request.url);
+    if (path === '/health' && request.method === 'GET') return json(200, { status: 'ok', mode });
+    const ingest = devIngest && INGEST.exec(path);
+    if (ingest) return serveIngest(devIngest, ingest[1]!, request);
+    if (!handlers) throw new NotFound();
+    const matches = ROUTES.map((spec) => ({ spec, params: matchPath(spec.path, path) })).filter(
+      (m) => m.params,
+    );
+    if (!matches.length) throw new NotFound();
+    const match = matches.find((m) => m.spec.method === request.method);
+    if (!match) throw new MethodNotAllowed();
+    const body = await readBody(request, MAX_BODY_BYTES);
+    const event = toEvent(request, path, match.spec.path, match.params!, body);
+    return handlers[match.spec.name](event);
+  };
+
+  const server = createServer(
+    {
+      headersTimeout: limits.headersTimeoutMs,
+      requestTimeout: limits.requestTimeoutMs,
+      // How often Node looks for requests past those timeouts (its default, 30 s, would triple a 10 s one).
+      connectionsCheckingInterval: Math.min(1000, Math.max(50, limits.headersTimeoutMs / 5)),
+    },
+    (request, response) => {
+      responses.set(request.socket, response);
+      void route(request)
+        .catch((error: unknown) => {
+          if (error instanceof RequestAborted) return undefined;
+          return errorReply(error instanceof BodyTooLarge ? new PayloadTooLarge(error.limit) : error, log);
+        })
+        .then((result) => result && send(response, result));
+    },
+  );
+  // Node drops connections beyond this on accept, before any byte is read.
+  server.maxConnections = limits.maxConnections;
+
+  // Requests Node's parser refuses (oversized headers, malformed targets, too slow) get a JSON error too.
+  server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => {
+    // A reply half written cannot be followed by another; a finished one (keep-alive) can.
+    const current = responses.get(socket);
+    if (!socket.writable || (current?.headersSent && !current.writableEnded)) return socket.destroy();
+    const [status, code, message] =
+      error.code === 'HPE_HEADER_OVERFLOW'
+        ? ['431 Request Header Fields Too Large', 'payload_too_large', 'The request headers are too large.']
+        : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+          ? ['408 Request Timeout', 'invalid_request', 'The request did not arrive in time.']
+          : ['400 Bad Request', 'invalid_request', 'The request is not valid HTTP.'];
+    const body = JSON.stringify({ error: { code, message } });
     socket.end(
-      `HTTP/1.1 ${tooLarge ? '431 Request Header Fields Too Large' : '400 Bad Request'}\r\n` +
-        `content-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+      `HTTP/1.1 ${status}\r\ncontent-type: application/json; charset=utf-8\r\n` +
+        `content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
     );
   });
   return server;

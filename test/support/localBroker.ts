@@ -1,6 +1,6 @@
 /**
- * Runs the real local broker (`npm start`, i.e. `tsx functions/local/main.ts`) as a child process for
- * end-to-end tests: on 127.0.0.1 at a free port, with its own data folder, and with every byte it writes
+ * Runs the real local broker (`npm start`, i.e. `node --import tsx functions/local/main.ts`) as a child
+ * process for end-to-end tests: on 127.0.0.1 at a free port, with its own data folder, and with every byte it writes
  * to stdout and stderr kept for the test to read.
  *
  * @example
@@ -14,7 +14,6 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 const REPO_ROOT = resolve(__dirname, '..', '..');
-const TSX = join(REPO_ROOT, 'node_modules', '.bin', 'tsx');
 const ENTRY = join(REPO_ROOT, 'functions', 'local', 'main.ts');
 const LISTENING = /logfire-broker listening on (http:\/\/127\.0\.0\.1:\d+)/;
 
@@ -28,12 +27,18 @@ export interface LocalBrokerOptions {
   dataDir?: string;
   /** How long to wait for the "listening" line; default 20 s. */
   startTimeoutMs?: number;
+  /**
+   * Start it through `npm start` (npm, its shell, then the broker) instead of running the broker's command
+   * directly; `pid` is then npm's.
+   */
+  viaNpm?: boolean;
 }
 
 export interface LocalBroker {
   /** `http://127.0.0.1:<port>`, as the broker printed it. */
   url: string;
   dataDir: string;
+  /** The process started: the broker, or npm with `viaNpm`. */
   pid: number;
   /** Everything written to stdout and stderr so far, interleaved in arrival order. */
   output(): string;
@@ -64,19 +69,23 @@ export class LocalBrokerExited extends Error {
 
 /** Every child still running, with its stop function, so `stopAllLocalBrokers` and the exit hook can end them. */
 const running = new Map<ChildProcess, LocalBroker['stop']>();
+/**
+ * The process group of every child started, which outlives the child when a process it started is left
+ * behind (a broker that npm's shell did not stop): such leftovers must not outlive the tests.
+ */
+const groups = new Set<number>();
 
-function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
-  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
+function killGroup(pid: number, signal: NodeJS.Signals): void {
   try {
-    // Negative pid: the whole group, so tsx's own child (the broker itself) goes too.
-    process.kill(-child.pid, signal);
+    // Negative pid: the whole group, so the broker under npm and its shell go too.
+    process.kill(-pid, signal);
   } catch {
     // Already gone.
   }
 }
 
 process.once('exit', () => {
-  for (const child of running.keys()) killGroup(child, 'SIGKILL');
+  for (const pid of groups) killGroup(pid, 'SIGKILL');
 });
 
 function childEnv(dataDir: string, extra: Record<string, string | undefined>): NodeJS.ProcessEnv {
@@ -99,11 +108,15 @@ function childEnv(dataDir: string, extra: Record<string, string | undefined>): N
 export async function startLocalBroker(options: LocalBrokerOptions = {}): Promise<LocalBroker> {
   const ownDataDir = options.dataDir === undefined;
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'logfire-broker-e2e-'));
-  const child = spawn(TSX, [ENTRY], {
+  // The same command as `npm start`, so what the tests run is what users run.
+  const [command, args] = options.viaNpm
+    ? ['npm', ['start', '--silent']]
+    : [process.execPath, ['--import', 'tsx', ENTRY]];
+  const child = spawn(command, args, {
     cwd: REPO_ROOT,
     env: childEnv(dataDir, options.env ?? {}),
     stdio: ['ignore', 'pipe', 'pipe'],
-    // Its own process group, so a stuck broker can be killed together with tsx's child process.
+    // Its own process group, so a stuck broker can be killed with every process it started.
     detached: true,
   });
 
@@ -134,6 +147,13 @@ export async function startLocalBroker(options: LocalBrokerOptions = {}): Promis
       else child.stdout!.once('close', closed);
       if (child.stderr!.readableEnded) closed();
       else child.stderr!.once('close', closed);
+      // A process left behind holds the pipes open: do not wait for it.
+      setTimeout(() => {
+        if (open > 0) {
+          open = 0;
+          finish();
+        }
+      }, 2000).unref();
     });
     child.once('error', () => {
       running.delete(child);
@@ -160,9 +180,9 @@ export async function startLocalBroker(options: LocalBrokerOptions = {}): Promis
 
   const stop = async (signal: NodeJS.Signals = 'SIGTERM', timeoutMs = 10_000): Promise<number | null> => {
     if (child.exitCode === null && child.signalCode === null) {
-      // To tsx, which relays it to the broker, as a terminal's Ctrl-C or a service manager would.
+      // To the process started (the broker, or npm), as a service manager or `kill <pid>` would.
       child.kill(signal);
-      const timer = setTimeout(() => killGroup(child, 'SIGKILL'), timeoutMs);
+      const timer = setTimeout(() => killGroup(child.pid!, 'SIGKILL'), timeoutMs);
       try {
         return await exited;
       } finally {
@@ -173,12 +193,13 @@ export async function startLocalBroker(options: LocalBrokerOptions = {}): Promis
   };
 
   running.set(child, stop);
+  if (child.pid !== undefined) groups.add(child.pid);
 
   const startTimeoutMs = options.startTimeoutMs ?? 20_000;
   const url = await new Promise<string>((resolveUrl, rejectUrl) => {
     const timer = setTimeout(() => {
       watchers.delete(check);
-      killGroup(child, 'SIGKILL');
+      killGroup(child.pid!, 'SIGKILL');
       rejectUrl(new Error(`the local broker did not print its URL within ${startTimeoutMs} ms:\n${text}`));
     }, startTimeoutMs);
     const check = () => {
@@ -202,9 +223,14 @@ export async function startLocalBroker(options: LocalBrokerOptions = {}): Promis
   return { url, dataDir, pid: child.pid!, output: () => text, waitForOutput, stop, exited };
 }
 
-/** Ends every broker this process started that is still running (for `afterAll`, even after a failure). */
+/**
+ * Ends every broker this process started that is still running, and kills what any of them left behind
+ * (for `afterAll`, even after a failure).
+ */
 export async function stopAllLocalBrokers(): Promise<void> {
   await Promise.all([...running.values()].map((stop) => stop('SIGTERM', 5000)));
+  for (const pid of groups) killGroup(pid, 'SIGKILL');
+  groups.clear();
 }
 
 /** The JSON log lines in a broker's output (Powertools Logger writes one object per line). */

@@ -1,80 +1,105 @@
 /**
  * The built-in upstream of local mode (DESIGN §7), used when no Logfire credential is set: it issues local
- * write tokens and accepts OTLP posted with them, printing one line per batch instead of storing it.
- * It answers like Logfire (401 for an unknown or deleted token), so the same client code works against both.
+ * write tokens and serves ingest the way Logfire does at the root of a base URL (`POST /v1/{signal}`,
+ * `GET /v1/info`), printing one line per batch instead of storing it. It answers like Logfire (401 for an
+ * unknown or deleted token), so the same client code, the Python SDK included, works against both.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync } from 'node:fs';
-import { rename, unlink, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { systemClock, type Clock, type Log, type Upstream, type UpstreamToken } from '../../core/ports';
+import { promisify } from 'node:util';
+import { gunzip, inflate } from 'node:zlib';
+import { BrokerError, InvalidRequest, PayloadTooLarge, Unauthorized } from '../../core/errors';
+import {
+  systemClock,
+  type Clock,
+  type ListedWriteToken,
+  type Log,
+  type Upstream,
+  type UpstreamToken,
+} from '../../core/ports';
+import { DevTokenFile, type DevTokenEntry } from './devTokenFile';
+import { summarizeOtlpJson, summarizeOtlpProtobuf, type OtlpSignal } from './otlpSummary';
 
-export type OtlpSignal = 'traces' | 'logs' | 'metrics';
+export { DEV_TOKENS_FILE } from './devTokenFile';
+export type { OtlpSignal } from './otlpSummary';
 
 export interface OtlpPost {
   signal: OtlpSignal;
   /** The `Authorization` header as received: the raw write token, as Logfire expects. */
   authorization?: string;
   contentType?: string;
-  body: Buffer;
+  /** The `Content-Encoding` header (the Python SDK sends gzip). */
+  contentEncoding?: string;
+  /** Reads the body; called only once the token and the content type are accepted. */
+  readBody(): Promise<Buffer>;
 }
 
+/** An accepted export: OTLP/HTTP answers in the request's content type, and an empty message is a success. */
 export interface OtlpAnswer {
-  status: number;
-  body: Record<string, unknown>;
+  contentType: typeof PROTOBUF | typeof JSON_TYPE;
+  body: string;
+}
+
+/** What `GET /v1/info` answers for a valid write token; the Python SDK calls it at every `configure`. */
+export interface ProjectInfo {
+  project_name: string;
+  project_url: string;
 }
 
 export interface DevUpstreamOptions {
   log: Log;
-  /** Where clients send OTLP, e.g. `http://127.0.0.1:8787/dev-logfire`. */
+  /**
+   * Where clients send OTLP: a base URL without a path, e.g. `http://127.0.0.1:8787`, because the Python SDK
+   * joins `/v1/traces` at the root of it (`urljoin`) and so drops any path.
+   */
   ingestBaseUrl: string;
   /** When given, live tokens survive a restart in `<dataDir>/dev-upstream-tokens.json`. */
   dataDir?: string;
   clock?: Clock;
 }
 
-/** What is remembered per token: its SHA-256, never the token, so the file grants nothing if copied. */
-interface DevTokenEntry {
-  upstreamId: string;
-  tokenHash: string;
-  description: string;
-  createdAt: number;
-  expiresAt: number;
-}
-
-export const DEV_TOKENS_FILE = 'dev-upstream-tokens.json';
-
-const ITEMS: Record<OtlpSignal, [resources: string, scopes: string, items: string]> = {
-  traces: ['resourceSpans', 'scopeSpans', 'spans'],
-  logs: ['resourceLogs', 'scopeLogs', 'logRecords'],
-  metrics: ['resourceMetrics', 'scopeMetrics', 'metrics'],
+/** OTLP batches may be far larger than API bodies; Logfire takes up to 100 MB, the dev upstream 20 MiB. */
+export const MAX_OTLP_BYTES = 20 * 1024 * 1024;
+export const DEV_PROJECT_NAME = 'dev-upstream';
+/** Logfire fixes the description of every token its public API creates (DESIGN §5). */
+const DESCRIPTION = 'Created by Public API';
+/** As long as the prefix Logfire shows for its own tokens. */
+const TOKEN_PREFIX_LENGTH = 15;
+const PROTOBUF = 'application/x-protobuf';
+const JSON_TYPE = 'application/json';
+/** Counting items of OTLP/JSON means parsing it; above this size the summary gives bytes only. */
+const MAX_JSON_TO_COUNT = 5 * 1024 * 1024;
+const DECODERS: Record<string, ((body: Buffer) => Promise<Buffer>) | undefined> = {
+  identity: async (body) => body,
+  gzip: (body) => decompress(promisify(gunzip), body, 'gzip'),
+  deflate: (body) => decompress(promisify(inflate), body, 'deflate'),
 };
 
-/** Counting items means parsing; above this size the summary gives bytes only. */
-const MAX_JSON_TO_COUNT = 5 * 1024 * 1024;
+class UnsupportedOtlpMedia extends BrokerError {
+  constructor(message: string) {
+    super(415, 'unsupported_media_type', message);
+  }
+}
 
 /**
  * @example
- * const dev = new DevUpstream({ log, ingestBaseUrl: 'http://127.0.0.1:8787/dev-logfire', dataDir: '.broker-data' });
- * const { token } = await dev.createWriteToken({ description: 'install 42', expiresAt });
- * dev.receiveOtlp({ signal: 'traces', authorization: token, contentType: 'application/json', body });
+ * const dev = new DevUpstream({ log, ingestBaseUrl: 'http://127.0.0.1:8787', dataDir: '.broker-data' });
+ * const { token } = await dev.createWriteToken({ expiresAt });
+ * await dev.receiveOtlp({ signal: 'traces', authorization: token, contentType: 'application/x-protobuf', readBody });
  */
 export class DevUpstream implements Upstream {
   readonly kind = 'dev' as const;
   readonly canRevoke = true;
   readonly ingestBaseUrl: string;
   private readonly tokens = new Map<string, DevTokenEntry>();
-  private readonly file?: string;
+  private readonly file?: DevTokenFile;
   private readonly clock: Clock;
-  private writes: Promise<void> = Promise.resolve();
 
   constructor(private readonly options: DevUpstreamOptions) {
     this.ingestBaseUrl = options.ingestBaseUrl.replace(/\/+$/, '');
     this.clock = options.clock ?? systemClock;
     if (options.dataDir) {
-      mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
-      this.file = join(options.dataDir, DEV_TOKENS_FILE);
-      this.load(this.file);
+      this.file = new DevTokenFile(options.dataDir, options.log);
+      for (const entry of this.file.load(this.clock.now())) this.tokens.set(entry.tokenHash, entry);
     }
   }
 
@@ -82,22 +107,21 @@ export class DevUpstream implements Upstream {
 
   /** Tokens that would be accepted now. */
   get liveTokenCount(): number {
-    const now = this.clock.now();
-    return [...this.tokens.values()].filter((entry) => entry.expiresAt > now).length;
+    return this.liveEntries().length;
   }
 
-  async createWriteToken(request: { description: string; expiresAt: Date }): Promise<UpstreamToken> {
+  async createWriteToken(request: { expiresAt: Date }): Promise<UpstreamToken> {
     const token = `dev_wt_${randomBytes(32).toString('base64url')}`;
     const entry: DevTokenEntry = {
       upstreamId: `dev_${randomBytes(12).toString('base64url')}`,
       tokenHash: sha256(token),
-      description: request.description,
+      tokenPrefix: token.slice(0, TOKEN_PREFIX_LENGTH),
       createdAt: this.clock.now(),
       expiresAt: request.expiresAt.getTime(),
     };
     this.tokens.set(entry.tokenHash, entry);
     await this.persist();
-    return { upstreamId: entry.upstreamId, token };
+    return { upstreamId: entry.upstreamId, token, tokenPrefix: entry.tokenPrefix };
   }
 
   /** Unknown ids count as deleted, like Logfire's 404. */
@@ -108,109 +132,94 @@ export class DevUpstream implements Upstream {
     await this.persist();
   }
 
-  /** Handles `POST {ingestBaseUrl}/v1/{signal}`; the local server sends the reply as JSON. */
-  receiveOtlp(post: OtlpPost): OtlpAnswer {
-    const token = post.authorization?.trim();
-    const entry = token ? this.tokens.get(sha256(token)) : undefined;
-    if (!entry || entry.expiresAt <= this.clock.now())
-      return { status: 401, body: { detail: 'Invalid token' } };
+  /** The live tokens, as Logfire's list shows them (expired ones are gone at Logfire too). */
+  async listWriteTokens(): Promise<ListedWriteToken[]> {
+    return this.liveEntries().map((entry) => ({
+      upstreamId: entry.upstreamId,
+      description: DESCRIPTION,
+      createdAt: new Date(entry.createdAt).toISOString(),
+      expiresAt: new Date(entry.expiresAt).toISOString(),
+      ...(entry.tokenPrefix ? { tokenPrefix: entry.tokenPrefix } : {}),
+    }));
+  }
 
+  /** `GET {ingestBaseUrl}/v1/info`. Throws `Unauthorized` unless the token is live. */
+  projectInfo(authorization: string | undefined): ProjectInfo {
+    this.liveEntry(authorization);
+    return { project_name: DEV_PROJECT_NAME, project_url: this.ingestBaseUrl };
+  }
+
+  /**
+   * `POST {ingestBaseUrl}/v1/{signal}`: checks the token and the content type before the body is read, so a
+   * client without a valid token is refused without sending its batch. Throws a `BrokerError` (401, 400,
+   * 413, 415) when the export is refused.
+   */
+  async receiveOtlp(post: OtlpPost): Promise<OtlpAnswer> {
+    const entry = this.liveEntry(post.authorization);
     const contentType = (post.contentType ?? '').split(';')[0]!.trim().toLowerCase();
-    if (contentType !== 'application/json' && contentType !== 'application/x-protobuf') {
-      return { status: 415, body: { detail: 'Send OTLP as application/x-protobuf or application/json.' } };
+    if (contentType !== JSON_TYPE && contentType !== PROTOBUF) {
+      throw new UnsupportedOtlpMedia(`Send OTLP as ${PROTOBUF} or ${JSON_TYPE}.`);
     }
+    const encoding = post.contentEncoding?.trim().toLowerCase() || 'identity';
+    const decode = DECODERS[encoding];
+    if (!decode) throw new UnsupportedOtlpMedia('Send OTLP uncompressed, or with gzip or deflate.');
+
+    const sent = await post.readBody();
+    const body = await decode(sent);
     const summary: Record<string, unknown> = {
       signal: post.signal,
-      bytes: post.body.length,
+      bytes: sent.length,
+      ...(encoding === 'identity' ? {} : { encoding, decodedBytes: body.length }),
       contentType,
       upstreamId: entry.upstreamId,
     };
-    if (contentType === 'application/json' && post.body.length <= MAX_JSON_TO_COUNT && !isGzip(post.body)) {
-      let parsed: unknown;
-      try {
-        parsed = JSON.parse(post.body.toString('utf8'));
-      } catch {
-        return { status: 400, body: { detail: 'The body is not valid JSON.' } };
-      }
-      Object.assign(summary, summarize(post.signal, parsed));
-    }
+    if (contentType === PROTOBUF) Object.assign(summary, summarizeOtlpProtobuf(post.signal, body));
+    else if (body.length <= MAX_JSON_TO_COUNT)
+      Object.assign(summary, summarizeOtlpJson(post.signal, parseJson(body)));
     this.options.log.info(`dev upstream received ${post.signal}`, summary);
-    return { status: 200, body: {} };
+    return contentType === PROTOBUF ? { contentType, body: '' } : { contentType, body: '{}' };
   }
 
-  private load(file: string): void {
-    let text: string;
-    try {
-      text = readFileSync(file, 'utf8');
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
-      throw error;
-    }
-    try {
-      const stored = JSON.parse(text) as { tokens?: DevTokenEntry[] };
-      const now = this.clock.now();
-      for (const entry of stored.tokens ?? []) {
-        if (
-          typeof entry.tokenHash === 'string' &&
-          typeof entry.upstreamId === 'string' &&
-          entry.expiresAt > now
-        ) {
-          this.tokens.set(entry.tokenHash, entry);
-        }
-      }
-    } catch {
-      // Dev data only: start empty; clients get 401 and mint again.
-      this.options.log.warn('dev upstream token file is unreadable; starting with no tokens', { file });
-    }
+  private liveEntry(authorization: string | undefined): DevTokenEntry {
+    const token = authorization?.trim();
+    const entry = token ? this.tokens.get(sha256(token)) : undefined;
+    if (!entry || entry.expiresAt <= this.clock.now()) throw new Unauthorized();
+    return entry;
   }
 
-  /** Writes are chained, so the file always ends with the latest state even when calls overlap. */
+  private liveEntries(): DevTokenEntry[] {
+    const now = this.clock.now();
+    return [...this.tokens.values()].filter((entry) => entry.expiresAt > now);
+  }
+
   private persist(): Promise<void> {
-    const file = this.file;
-    if (!file) return Promise.resolve();
-    const snapshot = JSON.stringify({ version: 1, tokens: [...this.tokens.values()] }, null, 2);
-    const write = this.writes.then(() => writeFileAtomically(file, snapshot));
-    this.writes = write.catch(() => undefined);
-    return write;
+    return this.file ? this.file.save([...this.tokens.values()]) : Promise.resolve();
   }
 }
 
-/** Temp file + rename: a crash mid-write leaves the old file, never half a file. */
-async function writeFileAtomically(file: string, data: string): Promise<void> {
-  const temp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+async function decompress(
+  run: (body: Buffer, options: { maxOutputLength: number }) => Promise<Buffer>,
+  body: Buffer,
+  encoding: string,
+): Promise<Buffer> {
   try {
-    await writeFile(temp, data, { mode: 0o600 });
-    await rename(temp, file);
+    return await run(body, { maxOutputLength: MAX_OTLP_BYTES });
   } catch (error) {
-    await unlink(temp).catch(() => undefined);
-    throw error;
+    // A small body that inflates past the limit (a zip bomb) is refused like a large one.
+    if ((error as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE')
+      throw new PayloadTooLarge(MAX_OTLP_BYTES);
+    throw new InvalidRequest(`The body is not valid ${encoding} data.`);
+  }
+}
+
+function parseJson(body: Buffer): unknown {
+  try {
+    return JSON.parse(body.toString('utf8'));
+  } catch {
+    throw new InvalidRequest('The body is not valid JSON.');
   }
 }
 
 function sha256(text: string): string {
   return createHash('sha256').update(text).digest('base64url');
-}
-
-function isGzip(body: Buffer): boolean {
-  return body.length >= 2 && body[0] === 0x1f && body[1] === 0x8b;
-}
-
-/** Counts spans, log records or metrics and finds `service.name` in an OTLP/JSON export request. */
-function summarize(signal: OtlpSignal, parsed: unknown): Record<string, unknown> {
-  const [resourcesKey, scopesKey, itemsKey] = ITEMS[signal];
-  const resources = asArray((parsed as Record<string, unknown> | null)?.[resourcesKey]);
-  let count = 0;
-  let serviceName: string | undefined;
-  for (const resource of resources) {
-    for (const scope of asArray(resource?.[scopesKey])) count += asArray(scope?.[itemsKey]).length;
-    const attributes = asArray((resource?.resource as Record<string, unknown> | undefined)?.attributes);
-    const service = attributes.find((attribute) => attribute?.key === 'service.name');
-    const value = (service?.value as Record<string, unknown> | undefined)?.stringValue;
-    if (!serviceName && typeof value === 'string') serviceName = value;
-  }
-  return { [itemsKey]: count, ...(serviceName ? { serviceName } : {}) };
-}
-
-function asArray(value: unknown): Array<Record<string, unknown> | undefined> {
-  return Array.isArray(value) ? (value as Array<Record<string, unknown> | undefined>) : [];
 }
