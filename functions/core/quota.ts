@@ -52,5 +52,7 @@ export function quotaExceeded(counter: QuotaCounter, what: string, now: number):
 
 function periodName(counter: QuotaCounter): string {
   const length = counter.endsAt - counter.startsAt;
-  return (Object.entries(PERIOD_MS).find(([, ms]) => ms === length)?.[0] as QuotaPeriod | undefined) ?? 'window';
+  return (
+    (Object.entries(PERIOD_MS).find(([, ms]) => ms === length)?.[0] as QuotaPeriod | undefined) ?? 'window'
+  );
 }
