@@ -25,6 +25,8 @@ import { createLocalServer, type DevIngest } from './server';
 
 /** Past this, a stop that hangs (a stuck job) gives way to an exit. */
 const STOP_TIMEOUT_MS = 10_000;
+/** Read first thing: by the time the banner is out, npm's shell may already be gone (see stopWithNpm). */
+const STARTED_BY = process.ppid;
 
 async function main(): Promise<void> {
   checkKnownSettings(process.env);
@@ -81,20 +83,7 @@ async function main(): Promise<void> {
   ready.deps = wireBroker({ config, doc, upstream, log });
   const schedules = startSchedules(ready.deps, local.scheduleIntervalMs, log);
 
-  const upstreamLine =
-    config.upstream.kind === 'dev'
-      ? `dev upstream (local write tokens; OTLP and /v1/info at ${ingestUrl})`
-      : `Logfire upstream (${config.upstream.kind}${config.upstream.baseUrl ? `, ${config.upstream.baseUrl}` : ''})`;
-  // One write, so whoever watches the output sees the whole banner at once.
-  console.log(
-    [
-      `logfire-broker listening on ${url}`,
-      `mode: ${upstreamLine}`,
-      `jobs: rotation and sweep every ${formatDuration(local.scheduleIntervalMs)}`,
-      `data: ${dataDir}${config.dynamodbEndpoint ? ` (DynamoDB at ${config.dynamodbEndpoint})` : ''}`,
-    ].join('\n'),
-  );
-
+  // Stopping is wired before the banner: whoever waits for it may signal at once.
   let stopping = false;
   const stop = (why: string) => {
     if (stopping) return;
@@ -109,6 +98,20 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => stop('SIGINT received'));
   process.on('SIGTERM', () => stop('SIGTERM received'));
   stopWithNpm(() => stop('npm start was stopped'));
+
+  const upstreamLine =
+    config.upstream.kind === 'dev'
+      ? `dev upstream (local write tokens; OTLP and /v1/info at ${ingestUrl})`
+      : `Logfire upstream (${config.upstream.kind}${config.upstream.baseUrl ? `, ${config.upstream.baseUrl}` : ''})`;
+  // One write, so whoever watches the output sees the whole banner at once.
+  console.log(
+    [
+      `logfire-broker listening on ${url}`,
+      `mode: ${upstreamLine}`,
+      `jobs: rotation and sweep every ${formatDuration(local.scheduleIntervalMs)}`,
+      `data: ${dataDir}${config.dynamodbEndpoint ? ` (DynamoDB at ${config.dynamodbEndpoint})` : ''}`,
+    ].join('\n'),
+  );
 }
 
 /** Listens on `host:port` (0: a free port) and resolves with the server's URL. */
@@ -133,9 +136,8 @@ function close(server: Server): Promise<void> {
  */
 function stopWithNpm(stop: () => void): void {
   if (!process.env.npm_lifecycle_event) return;
-  const parent = process.ppid;
   setInterval(() => {
-    if (process.ppid !== parent) stop();
+    if (process.ppid !== STARTED_BY) stop();
   }, 250).unref();
 }
 
