@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import type { IssuedToken } from '../functions/core/contract';
 import { DEV_TOKENS_FILE } from '../functions/adapters/upstream/dev';
-import { keepMachineBusy } from './support/busyMachine';
+import { keepBusy } from './support/busy';
 import { startLocalBroker, stopAllLocalBrokers, type LocalBroker } from './support/localBroker';
 
 jest.setTimeout(60_000);
@@ -61,7 +61,7 @@ const filesUnder = (dir: string): string[] =>
 describe('npm start as a process', () => {
   it('stops, port closed and every process gone, on a SIGTERM sent to the npm process itself', async () => {
     // Prepare: npm, its shell and the broker, on a busy machine
-    const busy = keepMachineBusy();
+    const busy = await keepBusy(20_000, 2);
     let broker: LocalBroker | undefined;
     try {
       broker = await startLocalBroker({ viaNpm: true });
@@ -82,7 +82,7 @@ describe('npm start as a process', () => {
   it('after being killed amid concurrent mints, restarts with no temp file left and every answered mint intact', async () => {
     // Prepare: a data folder as an older version left it (LevelDB's folder 0755) and a crashed write's temp file
     const dataDir = mkdtempSync(join(tmpdir(), 'logfire-broker-crash-'));
-    const busy = keepMachineBusy();
+    const busy = await keepBusy(20_000, 2);
     try {
       mkdirSync(join(dataDir, 'dynamodb'));
       chmodSync(join(dataDir, 'dynamodb'), 0o755);

@@ -6,7 +6,7 @@ import { connect } from 'node:net';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { captureLog } from '../../test/support/log';
-import { keepMachineBusy } from '../../test/support/busyMachine';
+import { keepBusy } from '../../test/support/busy';
 import { DevUpstream, MAX_OTLP_BYTES } from '../adapters/upstream/dev';
 import { createLocalServer, type LocalServerOptions } from './server';
 
@@ -149,7 +149,7 @@ describe('createLocalServer', () => {
   describe('connection cap', () => {
     it('serves up to maxConnections connections at once and drops the rest unread, under load', async () => {
       // Prepare: 20 clients at once, each holding its connection with an unfinished request
-      const busy = keepMachineBusy();
+      const busy = await keepBusy(20_000, 2);
       try {
         const port = await startServer({ limits: { maxConnections: 8 } });
         const sockets = Array.from({ length: 20 }, () => connect(port, '127.0.0.1'));
