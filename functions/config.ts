@@ -4,7 +4,8 @@
  * keep their names. Invalid values fail at start with a message that names the variable.
  */
 import { upstreamBudgetMs } from './adapters/upstream/budget';
-import type { TokenSettings } from './core/deps';
+import { parseCidr } from './core/cidr';
+import type { QuotaLimits, TokenSettings } from './core/deps';
 import type { UpstreamKind } from './core/model';
 
 export type Env = Record<string, string | undefined>;
@@ -173,6 +174,43 @@ function readUpstream(env: Env): UpstreamConfig {
 
 const LOG_LEVELS = ['DEBUG', 'INFO', 'WARN', 'ERROR'] as const;
 
+/** Each quota's variable and default (0 = no limit); README's Configuration table says why these. */
+export const QUOTA_VARIABLES: Record<keyof QuotaLimits, { env: string; fallback: number }> = {
+  mintsPerInstallPerDay: { env: 'BROKER_QUOTA_MINTS_PER_INSTALL_PER_DAY', fallback: 20 },
+  mintsPerIpPerHour: { env: 'BROKER_QUOTA_MINTS_PER_IP_PER_HOUR', fallback: 60 },
+  mintsPerNetworkPerHour: { env: 'BROKER_QUOTA_MINTS_PER_NETWORK_PER_HOUR', fallback: 600 },
+  mintsPerDay: { env: 'BROKER_QUOTA_MINTS_PER_DAY', fallback: 20_000 },
+  heartbeatsPerTokenPerHour: { env: 'BROKER_QUOTA_HEARTBEATS_PER_TOKEN_PER_HOUR', fallback: 30 },
+  refreshesPerTokenPerHour: { env: 'BROKER_QUOTA_REFRESHES_PER_TOKEN_PER_HOUR', fallback: 10 },
+};
+
+function readQuotas(env: Env): QuotaLimits {
+  const entries = Object.entries(QUOTA_VARIABLES).map(([name, { env: key, fallback }]) => [
+    name,
+    integer(env, key, fallback, 0, 1_000_000_000),
+  ]);
+  return Object.fromEntries(entries) as unknown as QuotaLimits;
+}
+
+/** A comma-separated list of IPv4/IPv6 CIDRs, each checked (a bare address is one host). */
+function cidrList(env: Env, key: string): string[] {
+  const text = env[key]?.trim();
+  if (!text) return [];
+  return text.split(',').map((entry) => {
+    const cidr = parseCidr(entry);
+    if (!cidr)
+      throw new ConfigError(key, `"${entry.trim()}" is not an IPv4 or IPv6 CIDR like 203.0.113.0/24`);
+    return cidr.cidr;
+  });
+}
+
+function flag(env: Env, key: string): boolean {
+  const text = env[key]?.trim().toLowerCase();
+  if (!text || text === '0' || text === 'false') return false;
+  if (text === '1' || text === 'true') return true;
+  throw new ConfigError(key, `expected 1 or 0, got "${env[key]}"`);
+}
+
 /** Reads and validates every broker setting. Throws `ConfigError` naming the first bad variable. */
 export function readConfig(env: Env = process.env): BrokerConfig {
   const tokenTtlMs = duration(env, 'BROKER_TOKEN_TTL', '14d', 60_000);
@@ -201,6 +239,10 @@ export function readConfig(env: Env = process.env): BrokerConfig {
     idempotencyWindowMs: duration(env, 'BROKER_IDEMPOTENCY_WINDOW', '10m'),
     rotationGraceMs: duration(env, 'BROKER_ROTATION_GRACE', '24h', 0),
     refreshGraceMs: duration(env, 'BROKER_REFRESH_GRACE', '30s', 0),
+    quotas: readQuotas(env),
+    mintAllowCidrs: cidrList(env, 'BROKER_MINT_ALLOW_CIDRS'),
+    bindTokensToNetwork: flag(env, 'BROKER_BIND_TOKENS_TO_NETWORK'),
+    trustedProxies: cidrList(env, 'BROKER_TRUSTED_PROXIES'),
     staleAfterMs: duration(env, 'BROKER_STALE_AFTER', '30d'),
     auditRetentionMs: duration(env, 'BROKER_AUDIT_RETENTION', '365d', 86_400_000),
     tableName,

@@ -2,7 +2,7 @@
  * The Lambdas' environment: the stack side of functions/config.ts. Names, ARNs and settings only; the
  * Logfire credential stays in Secrets Manager and the functions get the secret's ARN. No Pulumi import.
  */
-import { ConfigError, formatDuration, readConfig } from '../functions/config';
+import { ConfigError, formatDuration, QUOTA_VARIABLES, readConfig } from '../functions/config';
 import type { SettingKey, StackSettings } from './settings';
 import { SettingsError } from './validation';
 
@@ -36,6 +36,15 @@ export function lambdaEnvironment<Ref>(
     BROKER_UPSTREAM_TIMEOUT: formatDuration(settings.upstreamTimeoutMs),
     BROKER_UPSTREAM_RETRIES: String(settings.upstreamRetries),
     BROKER_LOG_LEVEL: settings.logLevel,
+    ...Object.fromEntries(
+      Object.entries(QUOTA_VARIABLES).map(([name, { env }]) => [
+        env,
+        String(settings.quotas[name as keyof typeof settings.quotas]),
+      ]),
+    ),
+    ...(settings.mintAllowCidrs.length ? { BROKER_MINT_ALLOW_CIDRS: settings.mintAllowCidrs.join(',') } : {}),
+    BROKER_BIND_TOKENS_TO_NETWORK: settings.bindTokensToNetwork ? '1' : '0',
+    ...(settings.trustedProxies.length ? { BROKER_TRUSTED_PROXIES: settings.trustedProxies.join(',') } : {}),
   };
 }
 
@@ -53,6 +62,10 @@ const SETTING_OF_ENV: Record<string, SettingKey> = {
   BROKER_UPSTREAM_TIMEOUT: 'upstreamTimeout',
   BROKER_UPSTREAM_RETRIES: 'upstreamRetries',
   BROKER_LOG_LEVEL: 'logLevel',
+  ...Object.fromEntries(Object.values(QUOTA_VARIABLES).map(({ env }) => [env, 'quotas' as const])),
+  BROKER_MINT_ALLOW_CIDRS: 'mintAllowlist',
+  BROKER_BIND_TOKENS_TO_NETWORK: 'bindTokensToNetwork',
+  BROKER_TRUSTED_PROXIES: 'trustedProxies',
   LOGFIRE_PROJECT_ID: 'logfireProjectId',
   LOGFIRE_ORG: 'logfireOrg',
   LOGFIRE_PROJECT: 'logfireProject',

@@ -86,8 +86,9 @@ export const HANDLERS: readonly HandlerSpec[] = [
     name: 'heartbeat',
     description: 'POST /v1/tokens/{tokenId}/heartbeat: a client checks in',
     routes: ['heartbeat'],
-    // UpdateItem: the heartbeat itself; GetItem: only when its condition failed, to tell why.
-    tokens: { actions: ['dynamodb:UpdateItem', 'dynamodb:GetItem'] },
+    // UpdateItem: the heartbeat itself, its hourly quota counted in the same write; nothing else, refused
+    // or not (a failed condition is always a wrong or dead credential).
+    tokens: { actions: ['dynamodb:UpdateItem'] },
     readsUpstreamSecret: false,
   },
   {
@@ -98,8 +99,16 @@ export const HANDLERS: readonly HandlerSpec[] = [
     // walks; BatchWriteItem: the successor with its audit entry and its intent's removal; PutItem: the
     // successor's mint intent, the note of a chain revocation, which the sweep finishes.
     // Reuse detection walks the chain by successorId/parentId with GetItem, so no index is needed.
+    // UpdateItem also takes the chain's refresh quota; GetItem reads the quota overrides; DeleteItem drops the
+    // mint intent of a successor refused by policy (quota, bound network) before Logfire was asked.
     tokens: {
-      actions: ['dynamodb:UpdateItem', 'dynamodb:GetItem', 'dynamodb:BatchWriteItem', 'dynamodb:PutItem'],
+      actions: [
+        'dynamodb:UpdateItem',
+        'dynamodb:GetItem',
+        'dynamodb:BatchWriteItem',
+        'dynamodb:PutItem',
+        'dynamodb:DeleteItem',
+      ],
     },
     // BatchWriteItem: the successor's entry, and reuse detection's entries.
     audit: { actions: ['dynamodb:BatchWriteItem'] },

@@ -22,10 +22,9 @@ const resources = (policy: PolicyDocument) => policy.Statement.flatMap((s) => s.
 const statement = (policy: PolicyDocument, sid: string) => policy.Statement.find((s) => s.Sid === sid);
 
 describe('Method: functionPolicy', () => {
-  it('grants the heartbeat function its two DynamoDB actions and its logs, nothing else', () => {
+  it('grants the heartbeat function its one DynamoDB action and its logs, nothing else', () => {
     const policy = functionPolicy(handlerNamed('heartbeat'), ARNS);
     expect(actions(policy).sort()).toEqual([
-      'dynamodb:GetItem',
       'dynamodb:UpdateItem',
       'logs:CreateLogStream',
       'logs:PutLogEvents',

@@ -4,8 +4,8 @@
  * `parseSettings` directly. Durations use the Lambdas' own parser, and the environment the stack writes is
  * checked with the Lambdas' own `readConfig`, so a stack that deploys is a stack whose functions start.
  */
-import { formatDuration } from '../functions/config';
-import type { TokenSettings } from '../functions/core/deps';
+import { formatDuration, QUOTA_VARIABLES } from '../functions/config';
+import type { QuotaLimits, TokenSettings } from '../functions/core/deps';
 import { defaultAuditTableName } from '../functions/adapters/store/tables';
 import { LOGFIRE_REGIONS } from '../functions/adapters/upstream/region';
 import { assertLambdasAccept } from './environment';
@@ -37,6 +37,9 @@ export const SETTING_KEYS = [
   'idempotencyWindow',
   'rotationGrace',
   'refreshGrace',
+  'quotas',
+  'bindTokensToNetwork',
+  'trustedProxies',
   'staleAfter',
   'auditRetention',
   'upstreamTimeout',
@@ -161,6 +164,11 @@ export function parseSettings(raw: Partial<Record<string, string>>, context: Set
     heartbeatIntervalMs,
     idempotencyWindowMs: read.duration('idempotencyWindow', '10m'),
     ...lifecycle,
+    // The broker's own quotas and IP policy (issue #9): the same names and defaults as the Lambdas' variables.
+    quotas: readQuotaSettings(read),
+    mintAllowCidrs: read.list('mintAllowlist', cidrCheck),
+    bindTokensToNetwork: read.boolean('bindTokensToNetwork', false),
+    trustedProxies: read.list('trustedProxies', cidrCheck),
     upstreamTimeoutMs,
     upstreamRetries: read.integer('upstreamRetries', 3, 0, 10),
     logLevel: read.choice('logLevel', ['DEBUG', 'INFO', 'WARN', 'ERROR'] as const, 'INFO'),
@@ -200,6 +208,18 @@ export function parseSettings(raw: Partial<Record<string, string>>, context: Set
   };
   assertLambdasAccept(settings);
   return settings;
+}
+
+/**
+ * `quotas`, a map like `{"mintsPerIpPerHour": 50}`: each limit given replaces the default of
+ * functions/config.ts (0 = no limit).
+ */
+function readQuotaSettings(read: SettingsReader): QuotaLimits {
+  const names = Object.keys(QUOTA_VARIABLES) as (keyof QuotaLimits)[];
+  const given = read.integerMap('quotas', names, 0, 1_000_000_000);
+  return Object.fromEntries(
+    names.map((name) => [name, given[name] ?? QUOTA_VARIABLES[name].fallback]),
+  ) as unknown as QuotaLimits;
 }
 
 /**

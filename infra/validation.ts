@@ -4,7 +4,7 @@
  * `pulumi up` (schedule expressions, log retention, CIDR ranges, e-mail). No Pulumi import.
  */
 import { formatDuration, parseDuration } from '../functions/config';
-import { parseCidr } from './cidr';
+import { parseCidr } from '../functions/core/cidr';
 
 export const NAMESPACE = 'logfire-broker';
 

@@ -1,5 +1,5 @@
 import { MAX_BODY_BYTES } from '../functions/http/reply';
-import { parseCidr } from './cidr';
+import { parseCidr } from '../functions/core/cidr';
 import {
   ADMIN_PATH_REGEX,
   buildWafRules,

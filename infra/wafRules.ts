@@ -3,7 +3,7 @@
  * in tests, Outputs in infra/waf.ts), so the tests read the rules without mocks.
  */
 import { MAX_BODY_BYTES } from '../functions/http/reply';
-import { parseCidr } from './cidr';
+import { parseCidr } from '../functions/core/cidr';
 
 export type RateWindowSeconds = 60 | 120 | 300 | 600;
 

@@ -15,6 +15,7 @@ import { runSweep, type SweepReport } from '../functions/core/sweep';
 import { JOB_RUN_MESSAGES, UPSTREAM_DELETE_FAILED_MESSAGES } from '../infra/alarms';
 import { HANDLERS, type HandlerSpec } from '../infra/handlers';
 import { startTestBroker, type TestBroker } from './support/broker';
+import { forgetQuotaOverrides } from '../functions/core/quotas';
 import { heartbeatEvent, mintEvent, refreshEvent } from './support/events';
 
 const DAY = 86_400_000;
@@ -135,6 +136,22 @@ describe('IAM actions declared in infra/handlers.ts', () => {
       broker.handlers.refresh(refreshEvent(second.tokenId, second.clientSecret)),
     );
     await api('refresh', 401, () => broker.handlers.refresh(refreshEvent(first.tokenId, first.clientSecret)));
+    // refresh refused by its chain's hourly quota: the successor's mint intent is dropped again.
+    await broker.store.putQuotaOverrides({ refreshesPerTokenPerHour: 1 }, t0);
+    forgetQuotaOverrides(broker.store);
+    const limited = await mint();
+    const limitedNext = JSON.parse(
+      (
+        await path('refresh', () =>
+          broker.handlers.refresh(refreshEvent(limited.tokenId, limited.clientSecret)),
+        )
+      ).body,
+    ) as IssuedToken;
+    await api('refresh', 429, () =>
+      broker.handlers.refresh(refreshEvent(limitedNext.tokenId, limitedNext.clientSecret)),
+    );
+    await broker.store.putQuotaOverrides({}, t0);
+    forgetQuotaOverrides(broker.store);
     const crashed = await mint();
     const crashedRecord = (await broker.store.getToken(crashed.tokenId))!;
     await broker.store.claimForRefresh(crashed.tokenId, crashedRecord.secretHash, t0, {

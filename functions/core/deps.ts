@@ -1,8 +1,35 @@
 import type { AuditLog } from './audit';
 import type { Clock, Log, TokenStore, Upstream } from './ports';
 
+/**
+ * Quota limits (R9); 0 means no limit. The defaults are configuration (`BROKER_QUOTA_*`); an operator can
+ * override any of them at run time (stored in DynamoDB, `TokenStore.getQuotaOverrides`).
+ */
+export interface QuotaLimits {
+  mintsPerInstallPerDay: number;
+  mintsPerIpPerHour: number;
+  /** Per /24 (IPv4) or /48 (IPv6). */
+  mintsPerNetworkPerHour: number;
+  /** Across the broker: a circuit breaker for the Logfire project. */
+  mintsPerDay: number;
+  heartbeatsPerTokenPerHour: number;
+  /** Per token chain (a refresh makes a new token, so per chain is what bounds one client). */
+  refreshesPerTokenPerHour: number;
+}
+
+/** Where requests may come from (R10), beside WAF's allowlists. */
+export interface IpPolicy {
+  /** CIDRs allowed to mint; empty allows every address. */
+  mintAllowCidrs: readonly string[];
+  /** Bind each token to the network (/24, /48) it was minted from: elsewhere its requests get 403. */
+  bindTokensToNetwork: boolean;
+  /** Proxies whose `X-Forwarded-For` is believed; without any, the header is ignored. */
+  trustedProxies: readonly string[];
+}
+
 /** The token settings the core needs (a slice of BrokerConfig, so tests can state just these). */
-export interface TokenSettings {
+export interface TokenSettings extends IpPolicy {
+  quotas: QuotaLimits;
   tokenTtlMs: number;
   rotateAfterMs: number;
   heartbeatIntervalMs: number;

@@ -2,11 +2,14 @@ import type { HeartbeatReply, HeartbeatStatus } from './contract';
 import { hashSecret, isTokenId, secretMatches } from './credentials';
 import type { BrokerDeps } from './deps';
 import { Unauthorized } from './errors';
+import { checkBoundNetwork } from './network';
+import { quotaCounter, quotaExceeded } from './quota';
 import type { TokenRecord } from './model';
 
 /**
- * A client checks in (R7): records the heartbeat and tells the client what to do next. One conditional
- * write on the happy path; a second read only when the write's condition failed, to tell why.
+ * A client checks in (R7): records the heartbeat and tells the client what to do next. Exactly one
+ * conditional write, refused or not: it counts the heartbeat against the hourly quota (R9) and answers a
+ * revoked token's owner as well, so a flood of wrong secrets costs no more than good traffic.
  *
  * @example
  * const { status } = await heartbeat(deps, tokenId, clientSecret); // 'active' | 'paused' | 'rotate' | 'revoked'
@@ -15,18 +18,28 @@ export async function heartbeat(
   deps: BrokerDeps,
   tokenId: string,
   clientSecret: string,
+  sourceIp?: string,
 ): Promise<HeartbeatReply> {
   if (!isTokenId(tokenId)) throw new Unauthorized();
   const now = deps.clock.now();
-  const updated = await deps.store.recordHeartbeat(tokenId, hashSecret(clientSecret), now);
-  if (updated && secretMatches(clientSecret, updated.secretHash)) {
-    return reply(deps, updated, liveStatus(updated, now));
-  }
-  const record = await deps.store.getToken(tokenId);
-  if (!record || !secretMatches(clientSecret, record.secretHash)) throw new Unauthorized();
-  // Only an explicit revocation is worth telling a proven owner; expired or replaced credentials are just invalid.
+  // The configured limit: reading the operator's overrides would cost the hot path a request per process.
+  const limit = deps.settings.quotas.heartbeatsPerTokenPerHour;
+  const updated = await deps.store.recordHeartbeat(tokenId, hashSecret(clientSecret), now, {
+    countHour: limit > 0,
+  });
+  // Expired or replaced credentials are just invalid; only an explicit revocation is told its owner.
+  if (!updated || !secretMatches(clientSecret, updated.record.secretHash)) throw new Unauthorized();
+  const { record, beatsThisHour } = updated;
   if (record.status === 'revoked') return reply(deps, record, 'revoked');
-  throw new Unauthorized();
+  if (sourceIp !== undefined) checkBoundNetwork(record, sourceIp);
+  if (beatsThisHour !== undefined && beatsThisHour > limit) {
+    throw quotaExceeded(
+      quotaCounter('heartbeat:token', tokenId, 'hour', limit, now),
+      'heartbeats of this token',
+      now,
+    );
+  }
+  return reply(deps, record, liveStatus(record, now));
 }
 
 /** A live token's status as the client should act on it; rotation is due once refreshAfter has passed. */

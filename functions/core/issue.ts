@@ -7,7 +7,7 @@ import type { TokenRecord } from './model';
 /** Who the token is for; carried from a token to its successor at refresh. */
 export type TokenIdentity = Pick<
   TokenRecord,
-  'installId' | 'appName' | 'appVersion' | 'platform' | 'metadata'
+  'installId' | 'appName' | 'appVersion' | 'platform' | 'metadata' | 'boundNetwork'
 >;
 
 /** Where a token comes from: a mint starts a chain, a refresh continues one with a successor chosen at claim time. */
@@ -30,6 +30,8 @@ export async function issueToken(
   identity: TokenIdentity,
   origin: RequestOrigin,
   lineage: TokenLineage = {},
+  /** Must hold before Logfire is asked (the mint's quotas); checked alongside the intent's write. */
+  gate?: Promise<void>,
 ): Promise<{ record: TokenRecord; reply: IssuedToken }> {
   const { store, upstream, clock, settings } = deps;
   const tokenId = lineage.tokenId ?? newTokenId();
@@ -37,7 +39,17 @@ export async function issueToken(
   const now = clock.now();
   const expiresAt = now + settings.tokenTtlMs;
   const withIntent = upstream.listWriteTokens !== undefined;
-  if (withIntent) await store.recordMintIntent({ tokenId, startedAt: now, expiresAt });
+  const [intent, allowed] = await Promise.allSettled([
+    withIntent ? store.recordMintIntent({ tokenId, startedAt: now, expiresAt }) : undefined,
+    gate,
+  ]);
+  if (allowed.status === 'rejected') {
+    // Refused before Logfire was asked: nothing for the sweep to look for.
+    if (withIntent && intent.status === 'fulfilled')
+      await store.dropMintIntent(tokenId).catch(() => undefined);
+    throw allowed.reason;
+  }
+  if (intent.status === 'rejected') throw intent.reason;
   // A create that fails may still have made a token (a timeout after Logfire acted): the intent stays, and
   // the sweep looks at Logfire's list. So does every other failure below; a look that finds nothing only
   // removes the intent.

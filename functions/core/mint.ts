@@ -2,7 +2,9 @@ import type { IssuedToken, MintRequest } from './contract';
 import { randomUUID } from 'node:crypto';
 import { idempotencyRecordKey, openReply, requestHash, sealReply } from './credentials';
 import { claimLeaseMs, type BrokerDeps, type RequestOrigin } from './deps';
-import { Conflict, errorName, IdempotencyKeyReused } from './errors';
+import { Conflict, errorName, Forbidden, IdempotencyKeyReused } from './errors';
+import { mintAllowlist, networkOf } from './network';
+import { takeMintQuota } from './quotas';
 import { issueToken } from './issue';
 
 /** How long a request waits for a concurrent mint with the same Idempotency-Key before answering 409. */
@@ -27,15 +29,21 @@ export async function mintToken(
   origin: RequestOrigin,
   idempotencyKey?: string,
 ): Promise<MintResult> {
+  if (!mintAllowlist(deps.settings.mintAllowCidrs)(origin.sourceIp)) {
+    throw new Forbidden('Minting is not allowed from this address.');
+  }
   const identity = {
     installId: request.installId,
     appName: request.app.name,
     appVersion: request.app.version,
     platform: request.platform,
     metadata: request.metadata && Object.keys(request.metadata).length ? request.metadata : undefined,
+    boundNetwork: deps.settings.bindTokensToNetwork ? networkOf(origin.sourceIp) : undefined,
   };
+  // Quotas count mints that reach Logfire: a replay of an earlier reply takes none.
+  const quota = () => takeMintQuota(deps, request.installId, origin.sourceIp);
   if (!idempotencyKey) {
-    const { record, reply } = await issueToken(deps, identity, origin);
+    const { record, reply } = await issueToken(deps, identity, origin, {}, quota());
     logMint(deps, record, request, origin, false);
     return { reply, replayed: false };
   }
@@ -49,7 +57,7 @@ export async function mintToken(
   }
   let issued;
   try {
-    issued = await issueToken(deps, identity, origin);
+    issued = await issueToken(deps, identity, origin, {}, quota());
   } catch (error) {
     await deps.store.releaseIdempotencyKey(key, claimId).catch(() => undefined);
     throw error;

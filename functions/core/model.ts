@@ -50,6 +50,11 @@ export interface TokenRecord {
   platform?: string;
   metadata?: Record<string, string>;
   sourceIp: string;
+  /**
+   * Set when `BROKER_BIND_TOKENS_TO_NETWORK` is on: the network (`networkOf(sourceIp)`, /24 or /48) the token
+   * was minted from; heartbeat, refresh and the relay refuse requests from elsewhere (403).
+   */
+  boundNetwork?: string;
   userAgent?: string;
   createdAt: number;
   expiresAt: number;

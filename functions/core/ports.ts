@@ -1,4 +1,6 @@
 import type { AuditEntry } from './audit';
+import type { QuotaLimits } from './deps';
+import type { QuotaCounter } from './quota';
 import type { TokenRecord, TokenStatus, UpstreamKind } from './model';
 
 /** Epoch milliseconds; injected so tests can move time. */
@@ -171,6 +173,8 @@ export interface TokenLifecycleStore {
   markUpstreamDeleted(tokenId: string, now: number): Promise<boolean>;
   listDueForRotation(now: number, limit: number, cursor?: string): Promise<Page<DueToken>>;
   listStale(before: number, limit: number, cursor?: string): Promise<Page<DueToken>>;
+  /** Takes a token no longer live out of the stale index (a heartbeat from its revoked owner put it back). */
+  leaveStaleIndex(tokenId: string): Promise<void>;
   listExpired(now: number, limit: number, cursor?: string): Promise<Page<DueToken>>;
   listPendingUpstreamDeletions(
     now: number,
@@ -192,11 +196,21 @@ export interface TokenLifecycleStore {
   isUpstreamTokenRecorded(upstreamId: string): Promise<boolean>;
 }
 
+/** Quota counters and the operator's run-time overrides of the limits (core/quotas.ts). */
+export interface QuotaStore {
+  /** Takes `amount` if the counter is under its limit (one conditional write); false when used up. */
+  takeQuota(counter: QuotaCounter, amount?: number): Promise<boolean>;
+  /** Gives back what `takeQuota` took, for a request another counter refused. */
+  refundQuota(counter: QuotaCounter, amount?: number): Promise<void>;
+  getQuotaOverrides(): Promise<Partial<QuotaLimits>>;
+  putQuotaOverrides(limits: Partial<QuotaLimits>, now: number): Promise<void>;
+}
+
 /**
  * Persistence of token records (the port; DynamoDB is the adapter). Every state change is one
  * conditional write, so concurrent requests cannot both win.
  */
-export interface TokenStore extends TokenLifecycleStore {
+export interface TokenStore extends TokenLifecycleStore, QuotaStore {
   /**
    * Stores a new record together with its audit entries, in one request (a mint stays within three
    * DynamoDB requests). Token ids carry 128 random bits, so the write needs no existence condition.
@@ -212,10 +226,16 @@ export interface TokenStore extends TokenLifecycleStore {
   dropMintIntent(tokenId: string): Promise<void>;
   getToken(tokenId: string): Promise<TokenRecord | undefined>;
   /**
-   * Records a heartbeat in one write, only if `secretHash` matches and the status is live
-   * (active, paused, rotate). Returns the updated record, or undefined when the condition failed.
+   * Records a heartbeat in one write, only if `secretHash` matches, it has not expired and the status is
+   * live (active, paused, rotate) or revoked; with `countHour`, counts it in its hour (the heartbeat quota).
+   * Returns the updated record, or undefined when the condition failed (a wrong or dead credential).
    */
-  recordHeartbeat(tokenId: string, secretHash: string, now: number): Promise<TokenRecord | undefined>;
+  recordHeartbeat(
+    tokenId: string,
+    secretHash: string,
+    now: number,
+    options?: { countHour?: boolean },
+  ): Promise<{ record: TokenRecord; beatsThisHour?: number } | undefined>;
   /**
    * Moves the record from a refreshable status, or from a `refreshing` whose lease is over (a crashed
    * refresh), to `refreshing` for `claim.successorId` under a lease of `claim.leaseMs`; only if `secretHash`

@@ -5,6 +5,8 @@ import { hashSecret, isTokenId, newTokenId, openReply, sealReply, secretMatches 
 import { claimLeaseMs, type BrokerDeps, type RequestOrigin } from './deps';
 import { Conflict, errorName, Forbidden, Unauthorized } from './errors';
 import { issueToken } from './issue';
+import { checkBoundNetwork } from './network';
+import { takeRefreshQuota } from './quotas';
 import { LIVE_STATUSES, type TokenRecord } from './model';
 
 /** Statuses that mean the presented secret was already spent on a refresh. */
@@ -48,6 +50,7 @@ export async function refreshToken(
     const record = await store.getToken(tokenId);
     if (!record || !secretMatches(clientSecret, record.secretHash)) throw new Unauthorized();
     if (record.status === 'refreshed') {
+      checkBoundNetwork(record, origin.sourceIp);
       const again = await sameSuccessor(deps, record, clientSecret);
       if (again) {
         deps.log.info('refresh repeated within the grace: same successor', {
@@ -88,11 +91,18 @@ async function issueSuccessor(
   const from = claimed.status === 'refreshing' ? (claimed.refreshFrom ?? 'active') : claimed.status;
   let issued;
   try {
-    issued = await issueToken(deps, identityOf(claimed), origin, {
-      chainId: claimed.chainId,
-      parentId: tokenId,
-      tokenId: successorId,
-    });
+    // Policy before Logfire is asked (alongside the intent's write); a refusal gives the claim back below.
+    const allowed = (async () => {
+      checkBoundNetwork(claimed, origin.sourceIp);
+      await takeRefreshQuota(deps, claimed.chainId);
+    })();
+    issued = await issueToken(
+      deps,
+      identityOf(claimed),
+      origin,
+      { chainId: claimed.chainId, parentId: tokenId, tokenId: successorId },
+      allowed,
+    );
   } catch (error) {
     await store
       .releaseRefreshClaim(tokenId, { successorId, from }, clock.now())
@@ -183,6 +193,6 @@ async function refuse(deps: BrokerDeps, record: TokenRecord, origin: RequestOrig
 }
 
 function identityOf(record: TokenRecord) {
-  const { installId, appName, appVersion, platform, metadata } = record;
-  return { installId, appName, appVersion, platform, metadata };
+  const { installId, appName, appVersion, platform, metadata, boundNetwork } = record;
+  return { installId, appName, appVersion, platform, metadata, boundNetwork };
 }

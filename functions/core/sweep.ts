@@ -156,7 +156,8 @@ async function reclaimStale(sweep: Sweep): Promise<boolean> {
     async ({ tokenId }, entries) => {
       // The condition re-checks the silence: a heartbeat since the listing keeps the token.
       const before = await deps.store.reclaimToken(tokenId, seenBefore, reason, run.now);
-      if (!before) return;
+      // Not live any more: a heartbeat from its revoked owner put it back in the index; take it out.
+      if (!before) return deps.store.leaveStaleIndex(tokenId);
       report.reclaimed += 1;
       const entry = withdrawnEntry(
         before,

@@ -1,5 +1,5 @@
 import { heartbeat } from '../core/heartbeat';
-import { bearerSecret, json, noBody, route, type ProxyHandler } from '../http/reply';
+import { bearerSecret, json, noBody, origin, route, type ProxyHandler } from '../http/reply';
 import { tokenIdOf, type DepsSource } from './shared';
 
 /** `POST /v1/tokens/{tokenId}/heartbeat`: 200 with what the client should do next. */
@@ -9,7 +9,15 @@ export function heartbeatHandler(deps: DepsSource): ProxyHandler {
     async (event) => {
       noBody(event);
       const secret = bearerSecret(event);
-      return json(200, await heartbeat(deps(), tokenIdOf(event), secret));
+      return json(
+        200,
+        await heartbeat(
+          deps(),
+          tokenIdOf(event),
+          secret,
+          origin(event, deps().settings.trustedProxies).sourceIp,
+        ),
+      );
     },
   );
 }

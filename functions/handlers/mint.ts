@@ -10,7 +10,12 @@ export function mintHandler(deps: DepsSource): ProxyHandler {
     async (event) => {
       const request = parseMintRequest(jsonBody(event));
       const idempotencyKey = parseIdempotencyKey(header(event, 'idempotency-key'));
-      const { reply, replayed } = await mintToken(deps(), request, origin(event), idempotencyKey);
+      const { reply, replayed } = await mintToken(
+        deps(),
+        request,
+        origin(event, deps().settings.trustedProxies),
+        idempotencyKey,
+      );
       return json(201, reply, replayed ? { 'idempotent-replayed': 'true' } : {});
     },
   );

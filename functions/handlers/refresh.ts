@@ -9,7 +9,10 @@ export function refreshHandler(deps: DepsSource): ProxyHandler {
     async (event) => {
       noBody(event);
       const secret = bearerSecret(event);
-      return json(200, await refreshToken(deps(), tokenIdOf(event), secret, origin(event)));
+      return json(
+        200,
+        await refreshToken(deps(), tokenIdOf(event), secret, origin(event, deps().settings.trustedProxies)),
+      );
     },
   );
 }

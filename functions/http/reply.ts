@@ -14,6 +14,8 @@ import {
 } from '../core/errors';
 import type { Log } from '../core/ports';
 import { recordableText } from '../core/text';
+import { isIP } from 'node:net';
+import { cidrMatcher } from '../core/tokenFilter';
 
 /** Bodies above this are refused before they are parsed (DESIGN §3). */
 export const MAX_BODY_BYTES = 64 * 1024;
@@ -63,14 +65,35 @@ export function bearerSecret(event: APIGatewayProxyEvent): string {
   return match[1]!;
 }
 
-export function origin(event: APIGatewayProxyEvent): { sourceIp: string; userAgent?: string } {
+export function origin(
+  event: APIGatewayProxyEvent,
+  trustedProxies: readonly string[] = [],
+): { sourceIp: string; userAgent?: string } {
   const userAgent = header(event, 'user-agent');
   return {
-    sourceIp: event.requestContext?.identity?.sourceIp ?? 'unknown',
+    sourceIp: clientAddress(event.requestContext?.identity?.sourceIp ?? 'unknown', event, trustedProxies),
     // Kept for the audit trail, never refused: bounded so a huge header cannot bloat a record, and cleaned
     // of characters that could hide or forge what an operator reads (C1 escapes arrive as Latin-1 bytes).
     userAgent: userAgent ? recordableText(userAgent, 256) : undefined,
   };
+}
+
+/**
+ * The client's address: the peer's (the socket locally, API Gateway's `sourceIp` on AWS), unless the peer is
+ * a proxy the operator trusts (`BROKER_TRUSTED_PROXIES`); then the right-most `X-Forwarded-For` entry that is
+ * not itself a trusted proxy. Without trusted proxies the header is ignored: any client can write it.
+ */
+function clientAddress(peer: string, event: APIGatewayProxyEvent, trustedProxies: readonly string[]): string {
+  if (trustedProxies.length === 0) return peer;
+  const trusted = cidrMatcher(trustedProxies);
+  if (!isIP(peer) || !trusted(peer)) return peer;
+  const hops = (header(event, 'x-forwarded-for') ?? '').split(',').map((hop) => hop.trim());
+  for (let i = hops.length - 1; i >= 0; i--) {
+    const hop = hops[i]!;
+    if (!isIP(hop)) return peer; // a malformed chain tells nothing: keep the proxy's own address
+    if (!trusted(hop)) return hop;
+  }
+  return peer;
 }
 
 /** Optional whitespace around `;` and `=` in a header (RFC 9110 OWS), and nothing wider. */

@@ -3,6 +3,7 @@
  * adapter against the fake Logfire server, a clock the test moves, and a log that keeps every line.
  */
 import { readConfig } from '../../functions/config';
+import { NO_QUOTAS } from './localBroker';
 import type { DynamoTokenStore } from '../../functions/adapters/store/dynamoTokenStore';
 import type { DynamoAuditLog } from '../../functions/adapters/store/auditLog';
 import { wireBroker, type WiredBroker } from '../../functions/adapters/wiring';
@@ -66,6 +67,7 @@ export async function startTestBroker(
     BROKER_UPSTREAM_RETRIES: '2',
     BROKER_TABLE_NAME: db.tableName,
     BROKER_AUDIT_TABLE_NAME: db.auditTableName,
+    ...NO_QUOTAS,
     ...options.env,
   });
   const clock = new TestClock();

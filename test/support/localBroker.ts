@@ -12,6 +12,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { QUOTA_VARIABLES } from '../../functions/config';
 
 const REPO_ROOT = resolve(__dirname, '..', '..');
 const ENTRY = join(REPO_ROOT, 'functions', 'local', 'main.ts');
@@ -67,6 +68,14 @@ export class LocalBrokerExited extends Error {
   }
 }
 
+/**
+ * Every quota off (0), unless a test sets one: the suites mint hundreds of times from 127.0.0.1, which the
+ * production defaults would refuse. Quota behaviour has its own tests (test/quotas.test.ts).
+ */
+export const NO_QUOTAS: Record<string, string> = Object.fromEntries(
+  Object.values(QUOTA_VARIABLES).map(({ env }) => [env, '0']),
+);
+
 /** Every child still running, with its stop function, so `stopAllLocalBrokers` and the exit hook can end them. */
 const running = new Map<ChildProcess, LocalBroker['stop']>();
 /**
@@ -93,7 +102,7 @@ function childEnv(dataDir: string, extra: Record<string, string | undefined>): N
   for (const [key, value] of Object.entries(process.env)) {
     if (!key.startsWith('BROKER_') && !key.startsWith('LOGFIRE_')) env[key] = value;
   }
-  Object.assign(env, { BROKER_PORT: '0', BROKER_HOST: '127.0.0.1', BROKER_DATA_DIR: dataDir });
+  Object.assign(env, { BROKER_PORT: '0', BROKER_HOST: '127.0.0.1', BROKER_DATA_DIR: dataDir }, NO_QUOTAS);
   for (const [key, value] of Object.entries(extra)) {
     if (value === undefined) delete env[key];
     else env[key] = value;

@@ -78,7 +78,7 @@ describe('Concurrency: one conditional write per transition', () => {
     const results = await times(PARALLEL, (i) =>
       fixture.store.recordHeartbeat(record.tokenId, record.secretHash, T0 + i),
     );
-    expect(results.every((r) => r?.status === 'active')).toBe(true);
+    expect(results.every((r) => r?.record.status === 'active')).toBe(true);
     expect((await fixture.store.getToken(record.tokenId))?.lastHeartbeatAt).toBeGreaterThanOrEqual(T0);
   });
 

@@ -57,16 +57,35 @@ describe('Method: recordHeartbeat', () => {
     const requests = countRequests(fixture.db.client);
     const updated = await fixture.store.recordHeartbeat(record.tokenId, record.secretHash, T0 + DAY);
     expect(requests.counts).toEqual({ UpdateItem: 1 });
-    expect(updated).toEqual({ ...record, lastHeartbeatAt: T0 + DAY });
+    expect(updated).toEqual({ record: { ...record, lastHeartbeatAt: T0 + DAY } });
     expect((await rawItem(record.tokenId))?.[ATTR.seenAt]).toBe(T0 + DAY);
   });
 
-  it.each(['paused', 'rotate'] as const)('accepts a %s token and reports its status', async (status) => {
-    const record = await created({ status });
-    expect((await fixture.store.recordHeartbeat(record.tokenId, record.secretHash, T0 + 1))?.status).toBe(
-      status,
-    );
+  it('counts heartbeats per hour in the same request, and forgets the hours before', async () => {
+    const record = await created();
+    const hour = Math.floor(T0 / 3_600_000) * 3_600_000;
+    const beat = (at: number) =>
+      fixture.store.recordHeartbeat(record.tokenId, record.secretHash, at, { countHour: true });
+    const requests = countRequests(fixture.db.client);
+    expect((await beat(hour + 1))?.beatsThisHour).toBe(1);
+    expect((await beat(hour + 2))?.beatsThisHour).toBe(2);
+    expect(requests.counts).toEqual({ UpdateItem: 2 });
+    expect((await beat(hour + 3_600_000))?.beatsThisHour).toBe(1);
+    const item = await rawItem(record.tokenId);
+    expect(Object.keys(item!).filter((name) => name.startsWith('hq'))).toEqual([`hq${hour / 3_600_000 + 1}`]);
+    // The counters stay the store's own: the record has none.
+    expect(await fixture.store.getToken(record.tokenId)).not.toHaveProperty(`hq${hour / 3_600_000 + 1}`);
   });
+
+  it.each(['paused', 'rotate', 'revoked'] as const)(
+    'accepts a %s token and reports its status',
+    async (status) => {
+      const record = await created({ status });
+      expect(
+        (await fixture.store.recordHeartbeat(record.tokenId, record.secretHash, T0 + 1))?.record.status,
+      ).toBe(status);
+    },
+  );
 
   it('returns undefined and changes nothing for a wrong secret hash', async () => {
     const record = await created();
@@ -82,7 +101,7 @@ describe('Method: recordHeartbeat', () => {
     ).toBeUndefined();
   });
 
-  it.each(['refreshing', 'refreshed', 'revoked', 'superseded', 'expired'] as const)(
+  it.each(['refreshing', 'refreshed', 'superseded', 'expired'] as const)(
     'returns undefined for a token in status %s',
     async (status) => {
       const record = await created({ status });

@@ -37,6 +37,9 @@ import { batchWrite, type DynamoAuditLog } from './auditLog';
 import type { AuditEntry } from '../../core/audit';
 import { claimIdempotencyKey, completeIdempotencyKey, releaseIdempotencyKey } from './idempotencyItems';
 import { dropMintIntent, isUpstreamTokenRecorded, listMintIntents, recordMintIntent } from './mintIntents';
+import { getQuotaOverrides, putQuotaOverrides, refundQuota, takeQuota } from './quotaItems';
+import type { QuotaLimits } from '../../core/deps';
+import type { QuotaCounter } from '../../core/quota';
 import { finishChainRevocation, listChainRevocations, queueChainRevocation } from './chainRevocations';
 
 export interface DynamoTokenStoreOptions {
@@ -63,6 +66,22 @@ const NON_TERMINAL = inList('nt', ['active', 'paused', 'rotate', 'refreshing', '
 const LIVE = inList('live', LIVE_STATUSES);
 const REFRESHABLE = inList('rf', REFRESHABLE_STATUSES);
 const TERMINAL = inList('term', TERMINAL_STATUSES);
+/** Statuses whose owner a heartbeat answers: the live ones, and `revoked` (so the client stops). */
+const HEARTBEAT = inList('hb', [...LIVE_STATUSES, 'revoked']);
+const HOUR_MS = 3_600_000;
+/** Hour counters older than this are removed by the next heartbeat (a 6 h interval with jitter fits). */
+const HEARTBEAT_HOURS_KEPT = 12;
+
+/**
+ * The attribute counting heartbeats in `hour` (`hq<hour>`), and the recent ones to remove in the same write:
+ * an update expression cannot reset a counter whose hour is over, so each hour counts in its own attribute.
+ */
+export function heartbeatCounter(hour: number): { current: string; previous: string[] } {
+  return {
+    current: `hq${hour}`,
+    previous: Array.from({ length: HEARTBEAT_HOURS_KEPT }, (_, i) => `hq${hour - 1 - i}`),
+  };
+}
 
 /**
  * @example
@@ -135,15 +154,51 @@ export class DynamoTokenStore extends DynamoTokenQueries implements TokenStore {
     return reply.Item ? fromTokenItem(reply.Item) : undefined;
   }
 
-  /** The hot path: exactly one UpdateItem, which also moves the token in the stale index. */
-  async recordHeartbeat(tokenId: string, secretHash: string, now: number): Promise<TokenRecord | undefined> {
+  /**
+   * The hot path: exactly one UpdateItem, which also moves the token in the stale index and, with
+   * `countHour`, counts the heartbeat in its hour (the quota folded into the same write). A revoked token's
+   * owner is answered too (the write succeeds), so a failed condition always means a wrong or dead
+   * credential and no second read is ever needed to tell why.
+   */
+  async recordHeartbeat(
+    tokenId: string,
+    secretHash: string,
+    now: number,
+    options: { countHour?: boolean } = {},
+  ): Promise<{ record: TokenRecord; beatsThisHour?: number } | undefined> {
+    const hour = Math.floor(now / HOUR_MS);
+    const counted = options.countHour ? heartbeatCounter(hour) : undefined;
+    const count = counted
+      ? `, #${counted.current} = if_not_exists(#${counted.current}, :zero) + :one REMOVE ${counted.previous.map((name) => `#${name}`).join(', ')}`
+      : '';
     const item = await this.updateToken(tokenId, {
-      update: 'SET #lastHeartbeatAt = :now, #gsiSeenAt = :now',
-      condition: `#secretHash = :hash AND #status IN (${LIVE.text}) AND #expiresAt > :now`,
-      values: { ':now': now, ':hash': secretHash, ...LIVE.values },
+      update: `SET #lastHeartbeatAt = :now, #gsiSeenAt = :now${count}`,
+      condition: `#secretHash = :hash AND #status IN (${HEARTBEAT.text}) AND #expiresAt > :now`,
+      values: {
+        ':now': now,
+        ':hash': secretHash,
+        ...HEARTBEAT.values,
+        ...(counted ? { ':zero': 0, ':one': 1 } : {}),
+      },
       returnValues: 'ALL_NEW',
     });
-    return item && fromTokenItem(item);
+    if (!item) return undefined;
+    return {
+      record: fromTokenItem(item),
+      beatsThisHour: counted ? (item[counted.current] as number) : undefined,
+    };
+  }
+
+  /**
+   * Takes a terminal token out of the stale index, where a heartbeat from its revoked owner put it back:
+   * the sweep calls it when a reclaim finds the token no longer live.
+   */
+  async leaveStaleIndex(tokenId: string): Promise<void> {
+    await this.updateToken(tokenId, {
+      update: 'REMOVE #gsiSeenAt',
+      condition: `attribute_exists(#gsiSeenAt) AND NOT (#status IN (${LIVE.text}))`,
+      values: { ...LIVE.values },
+    });
   }
 
   /**
@@ -401,6 +456,22 @@ export class DynamoTokenStore extends DynamoTokenQueries implements TokenStore {
 
   isUpstreamTokenRecorded(upstreamId: string): Promise<boolean> {
     return isUpstreamTokenRecorded(this.target, upstreamId);
+  }
+
+  takeQuota(counter: QuotaCounter, amount?: number): Promise<boolean> {
+    return takeQuota(this.target, counter, amount);
+  }
+
+  refundQuota(counter: QuotaCounter, amount?: number): Promise<void> {
+    return refundQuota(this.target, counter, amount);
+  }
+
+  getQuotaOverrides(): Promise<Partial<QuotaLimits>> {
+    return getQuotaOverrides(this.target);
+  }
+
+  putQuotaOverrides(limits: Partial<QuotaLimits>, now: number): Promise<void> {
+    return putQuotaOverrides(this.target, limits, now);
   }
 
   /**

@@ -68,13 +68,15 @@ export const KEY = {
   token: (tokenId: string) => ({ pk: `token#${tokenId}`, sk: 'token' }),
   idempotency: (keyHash: string) => ({ pk: `idem#${keyHash}`, sk: 'idem' }),
   /**
-   * A quota counter: one item per subject and window, incremented with a conditional ADD.
-   * @example KEY.quota('install', 'abc', '2024-06-01') // { pk: 'quota#install#abc', sk: '2024-06-01' }
+   * A quota counter: one item per subject and window (its start, epoch ms), incremented with a conditional ADD.
+   * @example KEY.quota('mint:ip', '203.0.113.7', 1764583200000) // { pk: 'quota#mint:ip#203.0.113.7', sk: '1764583200000' }
    */
-  quota: (scope: 'install' | 'ip' | 'global' | 'token', subject: string, window: string) => ({
+  quota: (scope: string, subject: string, windowStart: number) => ({
     pk: `quota#${scope}#${subject}`,
-    sk: window,
+    sk: String(windowStart),
   }),
+  /** The operator's run-time overrides of the quota limits (the admin surface writes them). */
+  quotaOverrides: () => ({ pk: 'settings#quotas', sk: 'settings' }),
 } as const;
 
 export const TOKEN_PK_PREFIX = 'token#';

@@ -47,7 +47,8 @@ export function toTokenItem(record: TokenRecord, options: { shards: number; rete
 export function fromTokenItem(item: Item): TokenRecord {
   const record: Item = {};
   for (const [name, value] of Object.entries(item)) {
-    if (!INTERNAL.has(name)) record[name] = value;
+    // `hq<hour>`: the heartbeat quota's counters (dynamoTokenStore.heartbeatCounter).
+    if (!INTERNAL.has(name) && !/^hq\d+$/.test(name)) record[name] = value;
   }
   return record as unknown as TokenRecord;
 }

@@ -1,5 +1,5 @@
 /**
- * CIDR parsing for the WAF allowlists, with no dependencies. An entry is checked and rewritten to its
+ * CIDR parsing for the WAF allowlists and the broker's own IP policy, with no dependencies. An entry is checked and rewritten to its
  * network address in canonical form (`203.0.113.7/24` → `203.0.113.0/24`): WAF refuses a CIDR with host
  * bits set, and a canonical form does not show up as a diff on every `pulumi up`.
  */
