@@ -58,6 +58,7 @@ export const SETTING_KEYS = [
   'mintAllowlist',
   'adminAllowlist',
   'rateLimit',
+  'mintRateLimit',
   'rateWindowSeconds',
   'alarmEmail',
   'mintAlarmPerMinute',
@@ -100,6 +101,8 @@ export interface StackSettings extends TokenSettings {
     mintAllowlist: string[];
     adminAllowlist: string[];
     rateLimit: number;
+    /** Mints per IP per window (WAF, POST /v1/tokens only). */
+    mintRateLimit: number;
     rateWindowSeconds: RateWindowSeconds;
   };
   alarms: { email?: string; mintPerMinute: number };
@@ -190,6 +193,7 @@ export function parseSettings(raw: Partial<Record<string, string>>, context: Set
       mintAllowlist: read.list('mintAllowlist', cidrCheck),
       adminAllowlist: read.list('adminAllowlist', cidrCheck),
       rateLimit,
+      mintRateLimit: read.integer('mintRateLimit', 100, 10, 2_000_000_000, 'WAF minimum'),
       rateWindowSeconds: read.oneOf(
         'rateWindowSeconds',
         [60, 120, 300, 600] as const,

@@ -125,6 +125,7 @@ export class TokenBroker extends pulumi.ComponentResource {
         mintAllowlist: settings.waf.mintAllowlist,
         adminAllowlist: settings.waf.adminAllowlist,
         rateLimit: settings.waf.rateLimit,
+        mintRateLimit: settings.waf.mintRateLimit,
         rateWindowSeconds: settings.waf.rateWindowSeconds,
       },
       parent,

@@ -13,6 +13,7 @@ const defaults: WafArgs = {
   mintAllowlist: [],
   adminAllowlist: [],
   rateLimit: 100,
+  mintRateLimit: 20,
   rateWindowSeconds: 300,
 };
 

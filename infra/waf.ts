@@ -22,6 +22,8 @@ export interface WafArgs {
   adminAllowlist: string[];
   /** Requests per IP per window before WAF blocks with 429 (WAF minimum 10). */
   rateLimit: number;
+  /** Mints (POST /v1/tokens) per IP per window, a tighter rule beside `rateLimit`. */
+  mintRateLimit: number;
   rateWindowSeconds: 60 | 120 | 300 | 600;
 }
 
@@ -30,8 +32,9 @@ export class Waf extends pulumi.ComponentResource {
 
   constructor(name: string, args: WafArgs, opts?: pulumi.ComponentResourceOptions) {
     super('logfire-broker:index:Waf', name, {}, opts);
-    const { stageArn, mintAllowlist, adminAllowlist, rateLimit, rateWindowSeconds } = args;
+    const { stageArn, mintAllowlist, adminAllowlist, rateLimit, mintRateLimit, rateWindowSeconds } = args;
     validateRate(rateLimit, rateWindowSeconds);
+    validateRate(mintRateLimit, rateWindowSeconds);
     const clientIpSets = this.ipSets(`${name}-client`, splitAllowlist(mintAllowlist, 'mintAllowlist'));
     const adminIpSets = this.ipSets(`${name}-admin`, splitAllowlist(adminAllowlist, 'adminAllowlist'));
     const metricPrefix = metricSafe(name);
@@ -42,7 +45,14 @@ export class Waf extends pulumi.ComponentResource {
         description: 'logfire-broker: allowlists, per-IP rate limit, body size, AWS managed rules',
         scope: 'REGIONAL',
         defaultAction: { allow: {} },
-        rules: buildWafRules({ clientIpSets, adminIpSets, rateLimit, rateWindowSeconds, metricPrefix }),
+        rules: buildWafRules({
+          clientIpSets,
+          adminIpSets,
+          rateLimit,
+          mintRateLimit,
+          rateWindowSeconds,
+          metricPrefix,
+        }),
         customResponseBodies: customResponseBodies(),
         // API Gateway forwards only the first 16 KB of a body to WAF by default; 64 KB lets the body-size
         // rule see all of MAX_BODY_BYTES, so anything larger is "oversize" and blocked (billed per 16 KB).

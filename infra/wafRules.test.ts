@@ -13,6 +13,7 @@ const base: WafRuleOptions<string> = {
   clientIpSets: {},
   adminIpSets: {},
   rateLimit: 100,
+  mintRateLimit: 20,
   rateWindowSeconds: 300,
   metricPrefix: 'broker',
 };
@@ -104,6 +105,26 @@ describe('Function: buildWafRules', () => {
     ['/prod/v1/administrators', false],
   ])('treats %s as an admin path: %s', (path, admin) => {
     expect(new RegExp(ADMIN_PATH_REGEX).test(path)).toBe(admin);
+  });
+
+  it('limits mints (POST /v1/tokens, with or without the stage) per IP more tightly than other routes', () => {
+    const rule = byName(buildWafRules({ ...base, mintRateLimit: 30, rateWindowSeconds: 60 }))[
+      'mint-rate-per-ip'
+    ]!;
+    const rate = rule.statement.rateBasedStatement!;
+    expect(rate).toMatchObject({ aggregateKeyType: 'IP', limit: 30, evaluationWindowSec: 60 });
+    const [method, path] = rate.scopeDownStatement!.andStatement!.statements;
+    expect(method!.byteMatchStatement).toMatchObject({
+      searchString: 'POST',
+      positionalConstraint: 'EXACTLY',
+    });
+    const mintPath = new RegExp(path!.regexMatchStatement!.regexString);
+    for (const p of ['/v1/tokens', '/prod/v1/tokens', '/v1/tokens/']) expect(mintPath.test(p)).toBe(true);
+    for (const p of ['/v1/tokens/tok_x/heartbeat', '/v1/tokens/tok_x/refresh', '/v1/admin/tokens']) {
+      expect(mintPath.test(p)).toBe(false);
+    }
+    expect(rule.action?.block.customResponse.responseCode).toBe(429);
+    expect(() => buildWafRules({ ...base, mintRateLimit: 5 })).toThrow(/rateLimit/);
   });
 
   it('limits each IP to the configured requests per window, with 429 and Retry-After', () => {

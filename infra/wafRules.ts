@@ -23,6 +23,8 @@ if (BODY_INSPECTION_BYTES < MAX_BODY_BYTES) throw new Error('WAF body inspection
 
 /** Admin routes, whether the path carries the stage (`/prod/v1/admin/...`) or not (a custom domain). */
 export const ADMIN_PATH_REGEX = '^(/[^/]+)?/v1/admin(/|$)';
+/** The mint route, with or without the stage. */
+export const MINT_PATH_REGEX = '^(/[^/]+)?/v1/tokens/?$';
 
 /** JSON bodies of WAF's own block responses, in the broker's error shape. */
 export const CUSTOM_RESPONSE_BODIES = {
@@ -46,6 +48,8 @@ export interface WafRuleOptions<A> {
   adminIpSets: IpSets<A>;
   rateLimit: number;
   rateWindowSeconds: RateWindowSeconds;
+  /** Mints (POST /v1/tokens) per IP per rate window: tighter than `rateLimit`, which covers every route. */
+  mintRateLimit: number;
   metricPrefix: string;
 }
 
@@ -62,7 +66,18 @@ export interface WafStatement<A> {
     fieldToMatch: { uriPath: Empty };
     textTransformations: TextTransformation[];
   };
-  rateBasedStatement?: { aggregateKeyType: 'IP'; limit: number; evaluationWindowSec: number };
+  rateBasedStatement?: {
+    aggregateKeyType: 'IP';
+    limit: number;
+    evaluationWindowSec: number;
+    scopeDownStatement?: WafStatement<A>;
+  };
+  byteMatchStatement?: {
+    searchString: string;
+    positionalConstraint: 'EXACTLY';
+    fieldToMatch: { method: Empty };
+    textTransformations: TextTransformation[];
+  };
   sizeConstraintStatement?: {
     comparisonOperator: string;
     size: number;
@@ -103,6 +118,7 @@ export const PRIORITY = {
   adminAllowlist: 0,
   clientAllowlist: 1,
   ratePerIp: 2,
+  mintRatePerIp: 4,
   // Before the managed groups, so an oversized body gets 413 rather than a managed rule's 403.
   bodySize: 3,
   ipReputation: 10,
@@ -150,8 +166,9 @@ export function validateRate(rateLimit: number, rateWindowSeconds: number): void
  * allows (and → not → leaf).
  */
 export function buildWafRules<A>(options: WafRuleOptions<A>): WafRule<A>[] {
-  const { clientIpSets, adminIpSets, rateLimit, rateWindowSeconds, metricPrefix } = options;
+  const { clientIpSets, adminIpSets, rateLimit, rateWindowSeconds, mintRateLimit, metricPrefix } = options;
   validateRate(rateLimit, rateWindowSeconds);
+  validateRate(mintRateLimit, rateWindowSeconds);
   const visibility = (rule: string) => ({
     cloudwatchMetricsEnabled: true,
     metricName: `${metricPrefix}-${rule}`,
@@ -218,6 +235,44 @@ export function buildWafRules<A>(options: WafRuleOptions<A>): WafRule<A>[] {
         },
       },
       visibilityConfig: visibility('rate-per-ip'),
+    },
+    {
+      // Minting is what drains the Logfire project: its own, tighter limit, beside the global one (R9, R10).
+      name: 'mint-rate-per-ip',
+      priority: PRIORITY.mintRatePerIp,
+      action: block(429, 'rate-limited', [{ name: 'Retry-After', value: String(rateWindowSeconds) }]),
+      statement: {
+        rateBasedStatement: {
+          aggregateKeyType: 'IP',
+          limit: mintRateLimit,
+          evaluationWindowSec: rateWindowSeconds,
+          scopeDownStatement: {
+            andStatement: {
+              statements: [
+                {
+                  byteMatchStatement: {
+                    searchString: 'POST',
+                    positionalConstraint: 'EXACTLY',
+                    fieldToMatch: { method: {} },
+                    textTransformations: [{ priority: 0, type: 'NONE' }],
+                  },
+                },
+                {
+                  regexMatchStatement: {
+                    regexString: MINT_PATH_REGEX,
+                    fieldToMatch: { uriPath: {} },
+                    textTransformations: [
+                      { priority: 0, type: 'URL_DECODE' },
+                      { priority: 1, type: 'NORMALIZE_PATH' },
+                    ],
+                  },
+                },
+              ],
+            },
+          },
+        },
+      },
+      visibilityConfig: visibility('mint-rate-per-ip'),
     },
     {
       name: 'body-size',
