@@ -4,7 +4,7 @@
  * counts requests, so the bench can report requests per operation.
  */
 import type { AddressInfo } from 'node:net';
-import { readConfig } from '../functions/config';
+import { QUOTA_VARIABLES, readConfig } from '../functions/config';
 import { createLog } from '../functions/adapters/logger';
 import { createDynamoClient, toDocumentClient } from '../functions/adapters/store/dynamoClient';
 import type { DynamoTokenStore } from '../functions/adapters/store/dynamoTokenStore';
@@ -27,12 +27,18 @@ export interface BenchBroker {
   close(): Promise<void>;
 }
 
-export async function startBenchBroker(): Promise<BenchBroker> {
+/**
+ * Quotas `on` (the default): every quota enforced, with limits far above what the bench sends, so each
+ * request pays for its counters and none is refused; `off`: every limit 0 (no counter written).
+ */
+export async function startBenchBroker(options: { quotas?: 'on' | 'off' } = {}): Promise<BenchBroker> {
+  const limit = options.quotas === 'off' ? '0' : '1000000000';
   // An explicit environment, never process.env: a LOGFIRE_API_KEY in the shell must not send the bench to Logfire.
   const config = readConfig({
     BROKER_UPSTREAM: 'dev',
     BROKER_TABLE_NAME: 'bench-tokens',
     BROKER_LOG_LEVEL: 'WARN',
+    ...Object.fromEntries(Object.values(QUOTA_VARIABLES).map(({ env }) => [env, limit])),
   });
   // WARN: the real logger, but without one INFO line per mint on the terminal (thousands of them).
   const log = createLog(config.logLevel, 'bench');

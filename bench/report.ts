@@ -2,7 +2,7 @@
 import type { BundleInfo } from './bundles';
 import type { ClientBenchResult } from './clientLibrary';
 import type { Comparison } from './baseline';
-import { comparisonSection } from './baselineReport';
+import { comparisonSection, quotaCostSection, type QuotaCost } from './baselineReport';
 import { clientFailures, clientSection } from './clientReport';
 import type { ColdInitResult } from './coldInit';
 import { passes, type OperationCount } from './dynamoCounts';
@@ -35,6 +35,8 @@ export interface Report {
   client: ClientBenchResult;
   /** The broker of `BENCH_BASELINE` against this tree's, when that is set. */
   comparison?: Comparison;
+  /** Mint latency with quotas on and off (bench/run.ts). */
+  quotaCost?: QuotaCost;
 }
 
 /** What the socket guard of the cold-init runner saw over every sample. */
@@ -278,6 +280,7 @@ export function renderReport(report: Report): string {
     ...lifecycleSection(report.lifecycle),
     ...clientSection(report.client, 5),
     ...comparisonSection(report.comparison, 6),
+    ...quotaCostSection(report.quotaCost, 7),
     ...meaningSection(report),
   ].join('\n');
 }

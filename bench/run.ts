@@ -13,6 +13,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem, platform, arch, release } from 'node:os';
 import { join } from 'node:path';
 import { compareWithBaseline } from './baseline';
+import type { QuotaCost } from './baselineReport';
 import { startBenchBroker } from './broker';
 import { inspectBundles, ROOT } from './bundles';
 import { measureClient } from './clientLibrary';
@@ -45,6 +46,29 @@ const WARM_UP: [LoadJob['scenario'], number, number][] = [
   ['mint-idempotent', 16, 150],
   ['refresh', 4, 100],
 ];
+
+/**
+ * Mint latency with every quota enforced (the main broker) against a second broker with quotas off, the
+ * same requests alternately, so drift in the machine hits both alike.
+ */
+async function measureQuotaCost(
+  onUrl: string,
+  worker: ReturnType<typeof startLoadWorker>,
+): Promise<QuotaCost> {
+  const off = await startBenchBroker({ quotas: 'off' });
+  const cost: QuotaCost = { on: [], off: [] };
+  try {
+    for (const concurrency of [1, 16]) {
+      for (let round = 0; round < 2; round++) {
+        cost.on.push(await worker.run({ url: onUrl, scenario: 'mint', concurrency, count: 500 }));
+        cost.off.push(await worker.run({ url: off.url, scenario: 'mint', concurrency, count: 500 }));
+      }
+    }
+  } finally {
+    await off.close();
+  }
+  return cost;
+}
 
 function versionOf(pkg: string): string {
   const manifest = JSON.parse(readFileSync(join(ROOT, 'node_modules', pkg, 'package.json'), 'utf8')) as {
@@ -91,7 +115,7 @@ async function main(): Promise<void> {
   const broker = await startBenchBroker();
   const worker = startLoadWorker();
   const load: LoadResult[] = [];
-  let counts, floor, comparison;
+  let counts, floor, comparison, quotaCost;
   try {
     counts = await countDynamoRequests(broker.url, broker.requests);
     for (const [scenario, concurrency, count] of WARM_UP)
@@ -102,6 +126,8 @@ async function main(): Promise<void> {
       progress(result);
       load.push(result);
     }
+    console.log('bench: mint with quotas on against quotas off');
+    quotaCost = await measureQuotaCost(broker.url, worker);
     if (process.env.BENCH_BASELINE) console.log(`bench: ${process.env.BENCH_BASELINE} against this tree`);
     comparison = await compareWithBaseline(worker);
   } finally {
@@ -133,7 +159,7 @@ async function main(): Promise<void> {
   const out = join(ROOT, 'docs', 'benchmarks.md');
   writeFileSync(
     out,
-    renderReport({ env, load, floor, counts, bundles, init, lifecycle, client, comparison }),
+    renderReport({ env, load, floor, counts, bundles, init, lifecycle, client, comparison, quotaCost }),
   );
 
   for (const c of counts)
