@@ -176,7 +176,7 @@ export async function mint(http: BrokerHttp, request: MintRequest): Promise<Issu
 }
 
 /** What a heartbeat found: the broker's reply, or `unauthorized` (401: unknown, expired or spent credential). */
-export type HeartbeatOutcome = HeartbeatReply | { status: 'unauthorized' };
+export type HeartbeatOutcome = HeartbeatReply | { status: 'unauthorized' | 'throttled' };
 
 /**
  * `POST /v1/tokens/{tokenId}/heartbeat` with the client secret.
@@ -194,9 +194,11 @@ export async function sendHeartbeat(
     'heartbeat',
     `/v1/tokens/${encodeURIComponent(tokenId)}/heartbeat`,
     { headers: { authorization: `Bearer ${clientSecret}` } },
-    [401],
+    [401, 429],
   );
   if (reply.status === 401) return { status: 'unauthorized' };
+  // Over the token's hourly heartbeat quota: the token itself is fine, check in again on a later run.
+  if (reply.status === 429) return { status: 'throttled' };
   const body = reply.body as Partial<HeartbeatReply> | undefined;
   if (!STATUSES.has(String(body?.status))) throw new InvalidReplyError('heartbeat', 'unknown status');
   return body as HeartbeatReply;

@@ -108,3 +108,20 @@ describe('Method: getWriteToken, when the reply to a refresh is lost (issue #8, 
     expect(cached()?.tokenId).toBe('tok_3');
   });
 });
+
+describe('Method: getWriteToken, when the broker rate-limits heartbeats (issue #9)', () => {
+  const f = useFixture();
+
+  it('keeps using the cached token and checks in again on the next run, without minting', async () => {
+    const first = await f.client().getWriteToken();
+    f.clock.now = START + 7 * HOUR; // the heartbeat is due
+    f.broker.settings.faults.push({ route: 'heartbeat', fault: 429, retryAfterSeconds: 60 });
+    const stderr = sink();
+    expect(await f.client({ stderr, env: { HELLO_CLI_TELEMETRY_DEBUG: 'live' } }).getWriteToken()).toBe(
+      first,
+    );
+    expect(stderr.text()).toMatch(/rate-limiting heartbeats/);
+    expect(await f.client().getWriteToken()).toBe(first);
+    expect(f.broker.calls.map((call) => call.route)).toEqual(['mint', 'heartbeat', 'heartbeat']);
+  });
+});

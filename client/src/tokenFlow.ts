@@ -133,6 +133,10 @@ async function heartbeat(ctx: FlowContext, http: BrokerHttp, record: TokenCache)
       return rotate(ctx, http, record, checked);
     case 'revoked':
       return mintAndStore(ctx, http, `the broker revoked token ${record.tokenId}`);
+    case 'throttled':
+      // Not recorded as a heartbeat, so the next run checks in again; the token was good when last seen.
+      ctx.log(`the broker is rate-limiting heartbeats of token ${record.tokenId}; using the cached token`);
+      return { record };
     case 'unauthorized':
       return mintAndStore(ctx, http, `the broker no longer accepts token ${record.tokenId} (401)`);
   }
