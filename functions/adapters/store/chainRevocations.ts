@@ -52,7 +52,7 @@ export async function listChainRevocations(
   );
   return {
     items: (reply.Items ?? []).map((item) => ({
-      chainId: CHAIN_REVOCATIONS.chainIdOf(item.pk),
+      chainId: CHAIN_REVOCATIONS.idOf(item.pk),
       queuedAt: item[ATTR.createdAt] as number,
     })),
     scannedCount: reply.ScannedCount ?? 0,

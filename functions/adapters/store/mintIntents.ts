@@ -60,7 +60,7 @@ export async function listMintIntents(
   const keys = (reply.Items ?? []).map((entry) => ({ pk: entry.pk, sk: entry.sk }));
   const found = keys.length ? await batchGet(target, keys) : new Map<string, Item>();
   const items: MintIntent[] = [...found.values()].map((item) => ({
-    tokenId: MINT_INTENTS.tokenIdOf(item.pk),
+    tokenId: MINT_INTENTS.idOf(item.pk),
     startedAt: item[ATTR.createdAt] as number,
     expiresAt: item.expiresAt as number,
   }));

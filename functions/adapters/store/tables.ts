@@ -82,37 +82,35 @@ export const KEY = {
 export const TOKEN_PK_PREFIX = 'token#';
 
 /**
- * A chain revocation in progress (reuse detection): `pk = chainrevoke#<chainId>`, written before the chain
- * walk and deleted by the sweep once every member is revoked. Its `chainId` attribute is the reserved
- * `partition` (no token id starts with `#`), so the byChain index lists all pending ones with one Query
- * and no new index is needed.
+ * A kind of note kept in the tokens table beside the records: `pk = <prefix>#<id>`, `sk = <prefix>`, with
+ * its `chainId` attribute set to a reserved `partition` (no token id starts with `#`), so the byChain index
+ * lists every pending note of the kind, oldest first, with one Query and no new index.
  */
-export const CHAIN_REVOCATIONS = {
-  partition: '#chain-revocations',
-  key: (chainId: string) => ({ pk: `chainrevoke#${chainId}`, sk: 'chainrevoke' }),
-  chainIdOf: (pk: unknown): string => {
-    if (typeof pk !== 'string' || !pk.startsWith('chainrevoke#'))
-      throw new Error(`not a chain revocation key: ${String(pk)}`);
-    return pk.slice('chainrevoke#'.length);
-  },
-} as const;
+function noteKind(prefix: string, partition: string, what: string) {
+  return {
+    partition,
+    key: (id: string) => ({ pk: `${prefix}#${id}`, sk: prefix }),
+    idOf: (pk: unknown): string => {
+      if (typeof pk !== 'string' || !pk.startsWith(`${prefix}#`))
+        throw new Error(`not a ${what} key: ${String(pk)}`);
+      return pk.slice(prefix.length + 1);
+    },
+  } as const;
+}
 
 /**
- * A mint's write-ahead intent (docs/lifecycle.md, "Crash-consistent minting"): `pk = intent#<tokenId>`,
- * written before Logfire is asked for a token and removed in the same batch that stores the record. One
- * left behind means the process died (or Logfire timed out) in between; the sweep's reconciliation then
- * looks for the token at Logfire by the exact `expires_at` the intent asked for. Like chain revocations, its
- * `chainId` is a reserved partition, so byChain lists the intents oldest first with no new index.
+ * A chain revocation in progress (reuse detection): written before the chain walk and deleted by the sweep
+ * once every member is revoked.
  */
-export const MINT_INTENTS = {
-  partition: '#mint-intents',
-  key: (tokenId: string) => ({ pk: `intent#${tokenId}`, sk: 'intent' }),
-  tokenIdOf: (pk: unknown): string => {
-    if (typeof pk !== 'string' || !pk.startsWith('intent#'))
-      throw new Error(`not a mint intent key: ${String(pk)}`);
-    return pk.slice('intent#'.length);
-  },
-} as const;
+export const CHAIN_REVOCATIONS = noteKind('chainrevoke', '#chain-revocations', 'chain revocation');
+
+/**
+ * A mint's write-ahead intent (docs/lifecycle.md, "Crash-consistent minting"), keyed by the token id it will
+ * have: written before Logfire is asked for a token and removed in the same batch that stores the record.
+ * One left behind means the process died (or Logfire timed out) in between; the sweep's reconciliation
+ * then looks for the token at Logfire by the exact `expires_at` the intent asked for.
+ */
+export const MINT_INTENTS = noteKind('intent', '#mint-intents', 'mint intent');
 
 /** CreateTable-shaped description, without SDK types so the infra program can read it too. */
 export interface TableDefinition {
