@@ -6,11 +6,11 @@
  * A note is an item of the tokens table whose `chainId` is the reserved `CHAIN_REVOCATIONS.partition`, so
  * the existing byChain index lists every pending note with one Query: no new index, no Scan.
  */
-import { DeleteCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { Page, PendingChainRevocation } from '../../core/ports';
-import { ATTR, CHAIN_REVOCATIONS, INDEX } from './tables';
-import { isConditionFailure, type Item } from './tokenItems';
-import { decodeCursor, encodeCursor, pageSize, type Target } from './tokenQueries';
+import { ATTR, CHAIN_REVOCATIONS } from './tables';
+import { isConditionFailure } from './tokenItems';
+import { queryNotes, type Target } from './tokenQueries';
 
 /**
  * Writes (or re-writes, with a newer time) the note for `chainId`. No TTL: a note must never vanish
@@ -39,24 +39,14 @@ export async function listChainRevocations(
   limit: number,
   cursor?: string,
 ): Promise<Page<PendingChainRevocation>> {
-  const reply = await target.doc.send(
-    new QueryCommand({
-      TableName: target.tableName,
-      IndexName: INDEX.byChain,
-      KeyConditionExpression: '#h = :h',
-      ExpressionAttributeNames: { '#h': ATTR.chainId },
-      ExpressionAttributeValues: { ':h': CHAIN_REVOCATIONS.partition },
-      Limit: pageSize(limit),
-      ExclusiveStartKey: decodeCursor<Item>(cursor),
-    }),
-  );
+  const page = await queryNotes(target, CHAIN_REVOCATIONS.partition, { limit, cursor });
   return {
-    items: (reply.Items ?? []).map((item) => ({
+    items: page.keys.map((item) => ({
       chainId: CHAIN_REVOCATIONS.idOf(item.pk),
       queuedAt: item[ATTR.createdAt] as number,
     })),
-    scannedCount: reply.ScannedCount ?? 0,
-    cursor: reply.LastEvaluatedKey && encodeCursor(reply.LastEvaluatedKey),
+    scannedCount: page.scannedCount,
+    cursor: page.cursor,
   };
 }
 

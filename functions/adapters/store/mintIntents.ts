@@ -9,7 +9,7 @@ import { DeleteCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { MintIntent, Page } from '../../core/ports';
 import { ATTR, INDEX, MINT_INTENTS } from './tables';
 import { ttlSeconds, type Item } from './tokenItems';
-import { batchGet, decodeCursor, encodeCursor, pageSize, type Target } from './tokenQueries';
+import { batchGet, queryNotes, type Target } from './tokenQueries';
 
 /**
  * The item of an intent. Its TTL is the token's own expiry: by then Logfire has expired the token anyway.
@@ -45,19 +45,9 @@ export async function listMintIntents(
   limit: number,
   cursor?: string,
 ): Promise<Page<MintIntent>> {
-  const reply = await target.doc.send(
-    new QueryCommand({
-      TableName: target.tableName,
-      IndexName: INDEX.byChain,
-      KeyConditionExpression: '#h = :h AND #at < :before',
-      ExpressionAttributeNames: { '#h': ATTR.chainId, '#at': ATTR.createdAt },
-      ExpressionAttributeValues: { ':h': MINT_INTENTS.partition, ':before': startedBefore },
-      Limit: pageSize(limit),
-      ExclusiveStartKey: decodeCursor<Item>(cursor),
-    }),
-  );
+  const page = await queryNotes(target, MINT_INTENTS.partition, { before: startedBefore, limit, cursor });
   // byChain projects keys only: the expiresAt needs the items (intents are few: each one is a crash).
-  const keys = (reply.Items ?? []).map((entry) => ({ pk: entry.pk, sk: entry.sk }));
+  const keys = page.keys.map((entry) => ({ pk: entry.pk, sk: entry.sk }));
   const found = keys.length ? await batchGet(target, keys) : new Map<string, Item>();
   const items: MintIntent[] = [...found.values()].map((item) => ({
     tokenId: MINT_INTENTS.idOf(item.pk),
@@ -65,11 +55,7 @@ export async function listMintIntents(
     expiresAt: item.expiresAt as number,
   }));
   items.sort((a, b) => a.startedAt - b.startedAt);
-  return {
-    items,
-    scannedCount: reply.ScannedCount ?? 0,
-    cursor: reply.LastEvaluatedKey && encodeCursor(reply.LastEvaluatedKey),
-  };
+  return { items, scannedCount: page.scannedCount, cursor: page.cursor };
 }
 
 /** @example if (!(await isUpstreamTokenRecorded(target, listed.upstreamId))) await upstream.deleteWriteToken(id); */

@@ -258,6 +258,40 @@ export async function queryRecords(
   };
 }
 
+/**
+ * One page of the notes under a reserved byChain partition (tables.ts `noteKind`), oldest first; with
+ * `before`, only those created earlier. Keys only: byChain projects nothing else.
+ * @example const page = await queryNotes(target, MINT_INTENTS.partition, { before: now - lease, limit: 25 });
+ */
+export async function queryNotes(
+  target: Target,
+  partition: string,
+  options: { before?: number; limit: number; cursor?: string },
+): Promise<{ keys: Item[]; scannedCount: number; cursor?: string }> {
+  const reply = await target.doc.send(
+    new QueryCommand({
+      TableName: target.tableName,
+      IndexName: INDEX.byChain,
+      KeyConditionExpression: options.before === undefined ? '#h = :h' : '#h = :h AND #at < :before',
+      ExpressionAttributeNames: {
+        '#h': ATTR.chainId,
+        ...(options.before === undefined ? {} : { '#at': ATTR.createdAt }),
+      },
+      ExpressionAttributeValues: {
+        ':h': partition,
+        ...(options.before === undefined ? {} : { ':before': options.before }),
+      },
+      Limit: pageSize(options.limit),
+      ExclusiveStartKey: decodeCursor<Item>(options.cursor),
+    }),
+  );
+  return {
+    keys: reply.Items ?? [],
+    scannedCount: reply.ScannedCount ?? 0,
+    cursor: reply.LastEvaluatedKey && encodeCursor(reply.LastEvaluatedKey),
+  };
+}
+
 /** Consistent BatchGetItem of `keys` (at most 100), unprocessed keys retried; found items by `pk`. */
 export async function batchGet(target: Target, keys: Item[]): Promise<Map<string, Item>> {
   const found = new Map<string, Item>();
