@@ -13,7 +13,7 @@ export const OTLP_SIGNALS: OtlpSignal[] = ['traces', 'logs', 'metrics'];
 
 const ID_FIELDS = new Set(['traceId', 'spanId', 'parentSpanId']);
 
-/** One request per signal, as the SDK's serializers write it (for metrics, a cumulative collection). */
+/** One request per signal as the SDK's serializers write it, each with two resource groups. */
 export interface OtlpExamples {
   /** A fresh copy of the OTLP/JSON request, to change at will. */
   json(signal: OtlpSignal): Json;
@@ -21,14 +21,24 @@ export interface OtlpExamples {
   protobuf(signal: OtlpSignal): Buffer;
 }
 
-/** Records the SDK's telemetry once (metrics collection is asynchronous: call it in `beforeAll`). */
+/**
+ * Records the SDK's telemetry once (metrics are collected asynchronously: call it in `beforeAll`). The
+ * metrics come from two collections, one per resource, made one request: their resource groups in one
+ * JSON array, and their protobuf concatenated, which any protobuf parser reads as one message.
+ */
 export async function loadOtlpExamples(): Promise<OtlpExamples> {
   const telemetry = await recordTelemetry();
   const json = Object.fromEntries(
-    OTLP_SIGNALS.map((signal) => [signal, serialize(telemetry, signal, 'json')[0]!.toString('utf8')]),
+    OTLP_SIGNALS.map((signal) => {
+      const requests = serialize(telemetry, signal, 'json').map(
+        (bytes) => JSON.parse(bytes.toString()) as Json,
+      );
+      const field = SIGNALS[signal].resourceGroups;
+      return [signal, JSON.stringify({ [field]: requests.flatMap((request) => request[field] as Json[]) })];
+    }),
   ) as Record<OtlpSignal, string>;
   const protobuf = Object.fromEntries(
-    OTLP_SIGNALS.map((signal) => [signal, serialize(telemetry, signal, 'protobuf')[0]!]),
+    OTLP_SIGNALS.map((signal) => [signal, Buffer.concat(serialize(telemetry, signal, 'protobuf'))]),
   ) as Record<OtlpSignal, Buffer>;
   return {
     json: (signal) => JSON.parse(json[signal]) as Json,
