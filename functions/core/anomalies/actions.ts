@@ -9,12 +9,13 @@
  * action with `undoAnomalyAction`: paused tokens resume; revoked ones cannot come back.
  */
 import { createHash } from 'node:crypto';
-import { changeToken, checkContext, resumeToken, type AdminContext, type AdminResult } from '../admin';
+import { changeToken, checkContext, resumeToken, type AdminContext } from '../admin';
 import type { AuditActor, AuditAction } from '../audit';
 import type { BrokerDeps } from '../deps';
 import { Conflict, NotFound } from '../errors';
 import { appendAudit, forEachLimited, type JobRun } from '../jobs';
-import { TERMINAL_STATUSES, type TokenStatus } from '../model';
+import { TERMINAL_STATUSES, type TokenRecord, type TokenStatus } from '../model';
+import type { Page } from '../ports';
 import type { AnomalyActionRecord } from './ports';
 import type { Detection } from './rules';
 import type { AnomalyRuleName, AnomalyRuleSetting } from './settings';
@@ -134,9 +135,10 @@ function auditActionOf(record: AnomalyActionRecord): AuditAction {
 }
 
 /**
- * Pauses or revokes the target's tokens through the admin operations (a paused token refreshed meanwhile is
- * followed to its successor). Installs and chains are listed and each token changed on its own, rather than
- * through `changeInstall`, so a retry after a crash also counts the tokens the first attempt already paused.
+ * Pauses or revokes every live token of the target's chains (or install) through the admin operations, so a
+ * client that refreshed since is reached too (a pause alone would follow successors; a revoke would not).
+ * The tokens are listed (byChain, byInstall) and changed one at a time rather than through `changeInstall`,
+ * so a run that takes over a crashed one also records the tokens the first attempt had already changed.
  */
 async function applyAction(
   deps: BrokerDeps,
@@ -146,33 +148,36 @@ async function applyAction(
   const action = record.action === 'revoke' ? 'revoke' : 'pause';
   const context: AdminContext = { actor: anomalyActor(record.rule), reason: record.reason };
   const acted = new Set<string>();
-  const note = (result: AdminResult) => {
-    if (result.outcome === 'changed' || result.outcome === 'unchanged') acted.add(result.tokenId);
-  };
-  const change = async (tokenIds: readonly string[]) => {
-    const items = tokenIds.map((tokenId) => ({ tokenId }));
-    const failed = await forEachLimited(deps, `anomaly ${record.rule}`, items, 4, async ({ tokenId }) =>
-      note(await changeToken(deps, action, tokenId, context)),
-    );
-    return failed === 0;
+  let complete = true;
+  const changeListed = async (list: (cursor?: string) => Promise<Page<TokenRecord>>) => {
+    let cursor: string | undefined;
+    do {
+      if (run.overBudget()) {
+        complete = false;
+        return;
+      }
+      const page = await list(cursor);
+      for (const token of page.items.filter((t) => !TERMINAL_STATUSES.includes(t.status))) {
+        const result = await changeToken(deps, action, token.tokenId, context);
+        if (result.outcome === 'changed' || result.outcome === 'unchanged') acted.add(result.tokenId);
+      }
+      cursor = page.cursor;
+    } while (cursor);
   };
   const { target } = record;
-  if (target.kind === 'token' || target.kind === 'tokens') {
-    const complete = await change(target.kind === 'token' ? [target.tokenId] : target.tokenIds);
+  if (target.kind === 'install') {
+    await changeListed((cursor) => deps.store.listByInstall(target.installId, run.pageSize, cursor));
     return { tokenIds: [...acted], complete };
   }
-  let cursor: string | undefined;
-  do {
-    if (run.overBudget()) return { tokenIds: [...acted], complete: false };
-    const page =
-      target.kind === 'install'
-        ? await deps.store.listByInstall(target.installId, run.pageSize, cursor)
-        : await deps.store.listByChain(target.chainId, run.pageSize, cursor);
-    const live = page.items.filter((token) => !TERMINAL_STATUSES.includes(token.status));
-    if (!(await change(live.map((token) => token.tokenId)))) return { tokenIds: [...acted], complete: false };
-    cursor = page.cursor;
-  } while (cursor);
-  return { tokenIds: [...acted], complete: true };
+  const chainIds =
+    target.kind === 'chains'
+      ? target.chainIds
+      : [(await deps.store.getToken(target.tokenId))?.chainId].filter((id): id is string => !!id);
+  const items = chainIds.map((chainId) => ({ chainId }));
+  const failed = await forEachLimited(deps, `anomaly ${record.rule}`, items, 4, ({ chainId }) =>
+    changeListed((cursor) => deps.store.listByChain(chainId, run.pageSize, cursor)),
+  );
+  return { tokenIds: [...acted], complete: complete && failed === 0 };
 }
 
 export interface UndoResult {

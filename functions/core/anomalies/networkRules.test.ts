@@ -73,6 +73,17 @@ describe('rule: mints-per-network', () => {
     );
   });
 
+  it('revokes a farmed client that refreshed since, its successor included', async () => {
+    const { kit, fromNetwork } = await mintFromOneNetwork('3:revoke', 4);
+    const successor = (await kit.refresh(fromNetwork[0]!)).token!;
+
+    expect(await runSweep(broker.deps)).toMatchObject({ anomalyActions: 1, done: true });
+
+    expect(await kit.heartbeat(successor)).toBe('revoked');
+    for (const token of fromNetwork.slice(1)) expect(await kit.heartbeat(token)).toBe('revoked');
+    expect((await anomalyEntries(broker))[0]).toMatchObject({ details: { tokensActedOn: 5 } });
+  });
+
   it('does nothing at the threshold', async () => {
     const { fromNetwork } = await mintFromOneNetwork('3:pause', 3);
 

@@ -6,11 +6,13 @@
 import type { Page } from '../ports';
 import type { AnomalyAction, AnomalyRuleName } from './settings';
 
-/** Whom an action applies to. */
+/**
+ * Whom an action applies to: every live token of some refresh chains (a client, however often it refreshed
+ * since), of the chain a token belongs to, or of an install.
+ */
 export type AnomalyTarget =
-  | { kind: 'tokens'; tokenIds: string[] }
+  | { kind: 'chains'; chainIds: string[] }
   | { kind: 'token'; tokenId: string }
-  | { kind: 'chain'; chainId: string }
   | { kind: 'install'; installId: string };
 
 /**

@@ -43,8 +43,8 @@ export interface AuditRule {
   detect(entries: readonly AuditEntry[], threshold: number, window: AnomalyWindow): Detection[];
 }
 
-/** At most this many tokens are acted on per detection (the action's record lists them). */
-export const MAX_TARGET_TOKENS = 1000;
+/** At most this many chains (clients) are acted on per detection (the action's record lists their tokens). */
+export const MAX_TARGET_CHAINS = 1000;
 /** How many examples (addresses, networks, chains) the evidence names. */
 const EXAMPLES = 5;
 
@@ -74,8 +74,10 @@ const networkOfEntry = (entry: AuditEntry) =>
 const distinct = (values: (string | undefined)[]) =>
   new Set(values.filter((value): value is string => value !== undefined));
 
-/** Entries' token ids, newest last, without repeats. */
-const tokenIdsOf = (entries: readonly AuditEntry[]) => [...distinct(entries.map((entry) => entry.tokenId))];
+/** The chains of entries (a mint starts one), oldest first, without repeats. */
+const chainIdsOf = (entries: readonly AuditEntry[]) => [
+  ...distinct(entries.map((entry) => entry.chainId ?? entry.tokenId)),
+];
 
 /** One address or network minting for many installs: a script farming tokens, or one credential shared. */
 const mintsPerNetwork: AuditRule = {
@@ -89,13 +91,13 @@ const mintsPerNetwork: AuditRule = {
       const perAddress = new Map<string, number>();
       for (const entry of minted) perAddress.set(entry.sourceIp!, (perAddress.get(entry.sourceIp!) ?? 0) + 1);
       const addresses = [...perAddress].sort((a, b) => b[1] - a[1]).map(([ip, n]) => `${ip} (${n})`);
-      const tokenIds = tokenIdsOf(minted);
+      const chainIds = chainIdsOf(minted);
       found.push({
         rule: 'mints-per-network',
         subjectKey: `network:${network}`,
         subject: `network ${network}`,
         period: window,
-        target: { kind: 'tokens', tokenIds: tokenIds.slice(0, MAX_TARGET_TOKENS) },
+        target: { kind: 'chains', chainIds: chainIds.slice(0, MAX_TARGET_CHAINS) },
         count: installs.size,
         threshold,
         summary: `${installs.size} installs minted from ${network}`,
@@ -146,7 +148,7 @@ const refreshStorm: AuditRule = {
         subjectKey: `chain:${chainId}`,
         subject: `chain ${chainId}`,
         period: window,
-        target: { kind: 'chain', chainId },
+        target: { kind: 'chains', chainIds: [chainId] },
         count: refreshed.length,
         threshold,
         summary: `${refreshed.length} refreshes of one chain`,
