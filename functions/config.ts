@@ -5,6 +5,15 @@
  */
 import { upstreamBudgetMs } from './adapters/upstream/budget';
 import { parseCidr } from './core/cidr';
+import {
+  ANOMALY_RULE_DEFAULTS,
+  ANOMALY_RULES,
+  ANOMALY_WINDOW_DEFAULT,
+  MAX_ANOMALY_WINDOW_MS,
+  MIN_ANOMALY_WINDOW_MS,
+  parseAnomalyRule,
+  type AnomalySettings,
+} from './core/anomalies/settings';
 import type { QuotaLimits, TokenSettings } from './core/deps';
 import type { UpstreamKind } from './core/model';
 
@@ -192,6 +201,22 @@ function readQuotas(env: Env): QuotaLimits {
   return Object.fromEntries(entries) as unknown as QuotaLimits;
 }
 
+/** `BROKER_ANOMALY_WINDOW` and one `BROKER_ANOMALY_<RULE>` per rule (`<threshold>:<action>[:dry-run]` or `off`). */
+function readAnomalies(env: Env): AnomalySettings {
+  const windowMs = duration(env, 'BROKER_ANOMALY_WINDOW', ANOMALY_WINDOW_DEFAULT, MIN_ANOMALY_WINDOW_MS);
+  if (windowMs > MAX_ANOMALY_WINDOW_MS) {
+    throw new ConfigError('BROKER_ANOMALY_WINDOW', `must be at most 1h, got "${env.BROKER_ANOMALY_WINDOW}"`);
+  }
+  const rules: AnomalySettings['rules'] = {};
+  for (const rule of ANOMALY_RULES) {
+    const { env: key, fallback } = ANOMALY_RULE_DEFAULTS[rule];
+    const parsed = parseAnomalyRule(rule, env[key]?.trim() || fallback);
+    if ('problem' in parsed) throw new ConfigError(key, parsed.problem);
+    if (parsed.setting) rules[rule] = parsed.setting;
+  }
+  return { windowMs, rules };
+}
+
 /** A comma-separated list of IPv4/IPv6 CIDRs, each checked (a bare address is one host). */
 function cidrList(env: Env, key: string): string[] {
   const text = env[key]?.trim();
@@ -244,6 +269,7 @@ export function readConfig(env: Env = process.env): BrokerConfig {
     bindTokensToNetwork: flag(env, 'BROKER_BIND_TOKENS_TO_NETWORK'),
     trustedProxies: cidrList(env, 'BROKER_TRUSTED_PROXIES'),
     staleAfterMs: duration(env, 'BROKER_STALE_AFTER', '30d'),
+    anomalies: readAnomalies(env),
     auditRetentionMs: duration(env, 'BROKER_AUDIT_RETENTION', '365d', 86_400_000),
     tableName,
     auditTableName: env.BROKER_AUDIT_TABLE_NAME?.trim() || `${tableName}-audit`,

@@ -19,6 +19,8 @@ describe('Function: logMetrics', () => {
       Errors: '{ $.level = "ERROR" }',
       UpstreamDeleteFailures: '{ $.message = "upstream delete failed; queued for retry" }',
       IncompleteJobRuns: '{ ($.message = "rotation run" || $.message = "sweep run") && $.done IS FALSE }',
+      AnomalyActions: '{ $.message = "anomaly action taken" }',
+      AnomalyDryRuns: '{ $.message = "anomaly detected (dry run)" }',
     });
   });
 
@@ -79,6 +81,17 @@ describe('Function: alarmSpecs', () => {
       evaluationPeriods: 3,
       metric: { namespace: 'LogfireBroker', metricName: 'IncompleteJobRuns', period: 3600 },
     });
+  });
+
+  it('alarms on any anomaly action within 15 minutes, only when there are scheduled jobs', () => {
+    expect(byKey(alarmSpecs(inputs))['anomaly-actions']).toBeUndefined();
+    const alarm = byKey(alarmSpecs({ ...inputs, deadLetterQueue: { name: 'dlq' } }))['anomaly-actions'];
+    expect(alarm).toMatchObject({
+      threshold: 0,
+      evaluationPeriods: 1,
+      metric: { namespace: 'LogfireBroker', metricName: 'AnomalyActions', stat: 'Sum', period: 900 },
+    });
+    expect(alarm?.description).toMatch(/undo/);
   });
 
   it('alarms on dead-letter queue depth only when there is a queue', () => {

@@ -21,6 +21,13 @@ export const UPSTREAM_DELETE_FAILED_MESSAGES: readonly string[] = [
   'upstream delete failed; queued for retry',
 ];
 
+/**
+ * What the sweep's anomaly rules log for each action they take (flag, pause or revoke), and for each
+ * detection in dry-run mode (functions/core/anomalies/actions.ts).
+ */
+export const ANOMALY_ACTION_MESSAGES: readonly string[] = ['anomaly action taken'];
+export const ANOMALY_DRY_RUN_MESSAGES: readonly string[] = ['anomaly detected (dry run)'];
+
 /** The summary line each rotation and sweep run logs (functions/core/rotation.ts, sweep.ts), with `done`. */
 export const JOB_RUN_MESSAGES: readonly string[] = ['rotation run', 'sweep run'];
 
@@ -33,8 +40,8 @@ export interface LogMetric {
 
 /**
  * Mints, refreshes, revocations and errors, counted from the lines functions/core logs; and for the
- * scheduled jobs, failed upstream deletions and runs that ended with work left (`done: false`: budget
- * spent, an item failed, or Logfire kept refusing deletions).
+ * scheduled jobs, failed upstream deletions, runs that ended with work left (`done: false`: budget
+ * spent, an item failed, or Logfire kept refusing deletions), and the anomaly rules' actions and dry runs.
  */
 export function logMetrics(revocationMessages: readonly string[] = REVOCATION_MESSAGES): LogMetric[] {
   const jobRuns = JOB_RUN_MESSAGES.map((message) => `$.message = "${message}"`).join(' || ');
@@ -45,6 +52,8 @@ export function logMetrics(revocationMessages: readonly string[] = REVOCATION_ME
     { metricName: 'Errors', pattern: '{ $.level = "ERROR" }' },
     { metricName: 'UpstreamDeleteFailures', pattern: messagePattern(UPSTREAM_DELETE_FAILED_MESSAGES) },
     { metricName: 'IncompleteJobRuns', pattern: `{ (${jobRuns}) && $.done IS FALSE }` },
+    { metricName: 'AnomalyActions', pattern: messagePattern(ANOMALY_ACTION_MESSAGES) },
+    { metricName: 'AnomalyDryRuns', pattern: messagePattern(ANOMALY_DRY_RUN_MESSAGES) },
   ];
 }
 
@@ -199,6 +208,14 @@ function jobAlarms<N>(): AlarmSpec<N>[] {
       threshold: 0,
       evaluationPeriods: 2,
       metric: hourly('UpstreamDeleteFailures'),
+    },
+    {
+      key: 'anomaly-actions',
+      description:
+        "An anomaly rule flagged, paused or revoked tokens in the last 15 minutes. The audit trail's anomaly.* entries name the rule, the evidence and the action id; an admin can undo a pause (docs/anomalies.md)",
+      threshold: 0,
+      evaluationPeriods: 1,
+      metric: { ...hourly('AnomalyActions'), period: 900 },
     },
     {
       key: 'jobs-incomplete',

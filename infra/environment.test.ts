@@ -62,6 +62,20 @@ describe('Method: lambdaEnvironment', () => {
     expect(readConfig(lambdaEnvironment(settings, refs)).rotationGraceMs).toBe(0);
   });
 
+  it('writes the anomaly rules as BROKER_ANOMALY_* that the Lambdas read back the same', () => {
+    const settings = parse({
+      anomalies: '{"window": "30m", "install-networks": "4:revoke:dry-run", "relay-volume": "off"}',
+    });
+    const env = lambdaEnvironment(settings, refs);
+    expect(env).toMatchObject({
+      BROKER_ANOMALY_WINDOW: '30m',
+      BROKER_ANOMALY_INSTALL_NETWORKS: '4:revoke:dry-run',
+      BROKER_ANOMALY_RELAY_VOLUME: 'off',
+      BROKER_ANOMALY_MINTS_PER_NETWORK: '50:flag',
+    });
+    expect(readConfig(env).anomalies).toEqual(settings.anomalies);
+  });
+
   it('holds names and settings only: no credential variable', () => {
     const env = lambdaEnvironment(parse({}), refs);
     expect(Object.keys(env)).not.toContain('LOGFIRE_API_KEY');

@@ -3,6 +3,11 @@
  * Logfire credential stays in Secrets Manager and the functions get the secret's ARN. No Pulumi import.
  */
 import { ConfigError, formatDuration, QUOTA_VARIABLES, readConfig } from '../functions/config';
+import {
+  ANOMALY_RULE_DEFAULTS,
+  ANOMALY_RULES,
+  formatAnomalyRule,
+} from '../functions/core/anomalies/settings';
 import type { SettingKey, StackSettings } from './settings';
 import { SettingsError } from './validation';
 
@@ -45,6 +50,13 @@ export function lambdaEnvironment<Ref>(
     ...(settings.mintAllowCidrs.length ? { BROKER_MINT_ALLOW_CIDRS: settings.mintAllowCidrs.join(',') } : {}),
     BROKER_BIND_TOKENS_TO_NETWORK: settings.bindTokensToNetwork ? '1' : '0',
     ...(settings.trustedProxies.length ? { BROKER_TRUSTED_PROXIES: settings.trustedProxies.join(',') } : {}),
+    BROKER_ANOMALY_WINDOW: formatDuration(settings.anomalies.windowMs),
+    ...Object.fromEntries(
+      ANOMALY_RULES.map((rule) => [
+        ANOMALY_RULE_DEFAULTS[rule].env,
+        formatAnomalyRule(settings.anomalies.rules[rule]),
+      ]),
+    ),
   };
 }
 
@@ -66,6 +78,8 @@ const SETTING_OF_ENV: Record<string, SettingKey> = {
   BROKER_MINT_ALLOW_CIDRS: 'mintAllowlist',
   BROKER_BIND_TOKENS_TO_NETWORK: 'bindTokensToNetwork',
   BROKER_TRUSTED_PROXIES: 'trustedProxies',
+  BROKER_ANOMALY_WINDOW: 'anomalies',
+  ...Object.fromEntries(Object.values(ANOMALY_RULE_DEFAULTS).map(({ env }) => [env, 'anomalies' as const])),
   LOGFIRE_PROJECT_ID: 'logfireProjectId',
   LOGFIRE_ORG: 'logfireOrg',
   LOGFIRE_PROJECT: 'logfireProject',

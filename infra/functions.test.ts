@@ -138,7 +138,12 @@ describe('Functions', () => {
           Resource: [TABLE, ...(spec.tokens.indexes ?? []).map((index) => `${TABLE}/index/${index}`)],
         }),
         ...(spec.audit
-          ? [expect.objectContaining({ Action: [...spec.audit.actions].sort(), Resource: [AUDIT] })]
+          ? [
+              expect.objectContaining({
+                Action: [...spec.audit.actions].sort(),
+                Resource: [AUDIT, ...(spec.audit.indexes ?? []).map((index) => `${AUDIT}/index/${index}`)],
+              }),
+            ]
           : []),
       ]);
       expect(byService('logs:')).toEqual([
@@ -160,7 +165,9 @@ describe('Functions', () => {
       expect(policy.Statement.flatMap((s) => s.Resource)).toEqual([
         TABLE,
         ...(spec.tokens.indexes ?? []).map((index) => `${TABLE}/index/${index}`),
-        ...(spec.audit ? [AUDIT] : []),
+        ...(spec.audit
+          ? [AUDIT, ...(spec.audit.indexes ?? []).map((index) => `${AUDIT}/index/${index}`)]
+          : []),
         ...(spec.readsUpstreamSecret ? [SECRET] : []),
         `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:/aws/lambda/p-${name}:*`,
       ]);

@@ -54,9 +54,11 @@ describe('HANDLERS', () => {
       'byChain',
       'byDeleteAt',
       'byExpireAt',
+      'byInstall', // the anomaly rules pause or revoke an install's tokens
       'bySeenAt',
       'byUpstreamId',
     ]);
+    expect(handlerNamed('sweep').audit?.indexes).toEqual(['byTime']);
   });
 
   it('lets only the handlers that call Logfire read the upstream secret: rotation is lazy, the sweep deletes', () => {

@@ -89,6 +89,8 @@ export const HANDLERS: readonly HandlerSpec[] = [
     // UpdateItem: the heartbeat itself, its hourly quota counted in the same write; nothing else, refused
     // or not (a failed condition is always a wrong or dead credential).
     tokens: { actions: ['dynamodb:UpdateItem'] },
+    // BatchWriteItem: the heartbeat-storm signal, once per token and hour at its first refusal (anomalies).
+    audit: { actions: ['dynamodb:BatchWriteItem'] },
     readsUpstreamSecret: false,
   },
   {
@@ -129,17 +131,27 @@ export const HANDLERS: readonly HandlerSpec[] = [
   {
     name: 'sweep',
     description:
-      'scheduled: finishes chain revocations, reclaims and expires tokens, deletes upstream tokens',
+      'scheduled: finishes chain revocations, reclaims and expires tokens, deletes upstream tokens, runs the anomaly rules',
     routes: [],
     // Query: chain-revocation notes, mint intents and chain members (byChain), silent (bySeenAt), expired
     // (byExpireAt) and queued-for-deletion (byDeleteAt) tokens, and whether a record holds a Logfire token
     // (byUpstreamId); BatchGetItem: the records of a chain's members and the intents; UpdateItem: revoke,
     // reclaim, expire, defer or dequeue one token; DeleteItem: a finished chain note, a settled intent.
+    // Anomaly rules: GetItem/UpdateItem the cursor and an action's record, PutItem claims an action, Query
+    // byInstall/byChain the tokens an action pauses or revokes, GetItem a token an admin operation re-reads.
     tokens: {
-      actions: ['dynamodb:Query', 'dynamodb:BatchGetItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
-      indexes: ['byChain', 'bySeenAt', 'byExpireAt', 'byDeleteAt', 'byUpstreamId'],
+      actions: [
+        'dynamodb:Query',
+        'dynamodb:BatchGetItem',
+        'dynamodb:UpdateItem',
+        'dynamodb:DeleteItem',
+        'dynamodb:GetItem',
+        'dynamodb:PutItem',
+      ],
+      indexes: ['byChain', 'bySeenAt', 'byExpireAt', 'byDeleteAt', 'byUpstreamId', 'byInstall'],
     },
-    audit: { actions: ['dynamodb:BatchWriteItem'] },
+    // Query byTime: the anomaly rules read each closed window of the audit trail once.
+    audit: { actions: ['dynamodb:BatchWriteItem', 'dynamodb:Query'], indexes: ['byTime'] },
     // Deletes upstream tokens at Logfire.
     readsUpstreamSecret: true,
     ...JOB_RESOURCES.sweep,

@@ -101,8 +101,9 @@ describe('Component: Monitoring', () => {
   it('sends every alarm, and its recovery, to the topic', async () => {
     const { alarms, mine } = await build('actions', { deadLetterQueue: new aws.sqs.Queue('actions-q', {}) });
     const topicArn = ofType(mine, 'aws:sns/topic:Topic')[0]!.state.arn;
-    // API 5xx, errors and throttles per function, mint spike, and with the queue: its depth and two job alarms.
-    expect(alarms.length).toBe(1 + 2 * KEYS.length + 1 + 3);
+    // API 5xx, errors and throttles per function, mint spike, and with the queue: its depth, two job alarms
+    // and the anomaly actions.
+    expect(alarms.length).toBe(1 + 2 * KEYS.length + 1 + 4);
     for (const alarm of alarms) {
       expect(alarm.inputs.alarmActions).toEqual([topicArn]);
       expect(alarm.inputs.okActions).toEqual([topicArn]);
@@ -130,6 +131,8 @@ describe('Component: Monitoring', () => {
       expect(
         mineOnly.map((filter) => (filter.inputs.metricTransformation as { name: string }).name).sort(),
       ).toEqual([
+        'AnomalyActions',
+        'AnomalyDryRuns',
         'Errors',
         'IncompleteJobRuns',
         'Mints',
@@ -144,6 +147,30 @@ describe('Component: Monitoring', () => {
     expect(mints?.inputs).toMatchObject({
       pattern: '{ $.message = "token minted" }',
       metricTransformation: { namespace: 'LogfireBroker', value: '1' },
+    });
+  });
+
+  it("counts the anomaly rules' actions and dry runs on the sweep's log group, and alarms on an action", async () => {
+    const queue = new aws.sqs.Queue('anomaly-q', {});
+    const { mine, alarm } = await build('anomaly', { deadLetterQueue: queue });
+    const filters = ofType(mine, 'aws:cloudwatch/logMetricFilter:LogMetricFilter');
+    const named = (metric: string) =>
+      filters.filter((f) => (f.inputs.metricTransformation as { name: string }).name === metric);
+    expect(named('AnomalyActions').map((f) => f.inputs)).toContainEqual(
+      expect.objectContaining({
+        pattern: '{ $.message = "anomaly action taken" }',
+        metricTransformation: expect.objectContaining({ namespace: 'LogfireBroker', value: '1' }),
+      }),
+    );
+    expect(named('AnomalyDryRuns')[0]?.inputs.pattern).toBe('{ $.message = "anomaly detected (dry run)" }');
+    expect(named('AnomalyActions')).toHaveLength(KEYS.length);
+    expect(alarm('anomaly-actions')?.inputs).toMatchObject({
+      namespace: 'LogfireBroker',
+      metricName: 'AnomalyActions',
+      period: 900,
+      threshold: 0,
+      comparisonOperator: 'GreaterThanThreshold',
+      treatMissingData: 'notBreaching',
     });
   });
 

@@ -22,14 +22,20 @@ const resources = (policy: PolicyDocument) => policy.Statement.flatMap((s) => s.
 const statement = (policy: PolicyDocument, sid: string) => policy.Statement.find((s) => s.Sid === sid);
 
 describe('Method: functionPolicy', () => {
-  it('grants the heartbeat function its one DynamoDB action and its logs, nothing else', () => {
+  it('grants the heartbeat function its one token write, appends to the audit trail and its logs, nothing else', () => {
     const policy = functionPolicy(handlerNamed('heartbeat'), ARNS);
     expect(actions(policy).sort()).toEqual([
+      'dynamodb:BatchWriteItem', // the heartbeat-storm signal, on the audit table only
       'dynamodb:UpdateItem',
       'logs:CreateLogStream',
       'logs:PutLogEvents',
     ]);
-    expect(resources(policy)).toEqual([ARNS.tokensTable, `${ARNS.logGroup}:*`]);
+    expect(statement(policy, 'TokensTable')).toMatchObject({ Action: ['dynamodb:UpdateItem'] });
+    expect(statement(policy, 'AuditTable')).toMatchObject({
+      Action: ['dynamodb:BatchWriteItem'],
+      Resource: [ARNS.auditTable],
+    });
+    expect(resources(policy)).toEqual([ARNS.tokensTable, ARNS.auditTable, `${ARNS.logGroup}:*`]);
   });
 
   it('grants the heartbeat function no secretsmanager access', () => {
@@ -73,7 +79,8 @@ describe('Method: functionPolicy', () => {
       Action: ['dynamodb:PutItem'],
       Resource: [ARNS.auditTable],
     });
-    expect(resources(functionPolicy(handlerNamed('heartbeat'), ARNS))).not.toContain(ARNS.auditTable);
+    const withoutAudit = { ...handlerNamed('heartbeat'), audit: undefined };
+    expect(resources(functionPolicy(withoutAudit, ARNS))).not.toContain(ARNS.auditTable);
   });
 
   it('never lets a handler rewrite or delete audit entries', () => {
@@ -98,10 +105,15 @@ describe('Method: functionPolicy', () => {
       );
     expect(indexes('rotate')).toEqual([`${ARNS.tokensTable}/index/byRotateAt`]);
     expect(indexes('sweep').sort()).toEqual(
-      ['byChain', 'byDeleteAt', 'byExpireAt', 'bySeenAt', 'byUpstreamId'].map(
+      ['byChain', 'byDeleteAt', 'byExpireAt', 'byInstall', 'bySeenAt', 'byUpstreamId'].map(
         (i) => `${ARNS.tokensTable}/index/${i}`,
       ),
     );
+    // The anomaly rules read the audit trail by time.
+    expect(statement(functionPolicy(handlerNamed('sweep'), ARNS), 'AuditTable')?.Resource).toEqual([
+      ARNS.auditTable,
+      `${ARNS.auditTable}/index/byTime`,
+    ]);
     for (const name of ['mint', 'heartbeat', 'refresh']) expect(indexes(name)).toEqual([]);
   });
 

@@ -11,6 +11,30 @@ const parse = (
 ) => parseSettings({ logfireProjectId: PROJECT_ID, ...raw }, { ...context, ...overrides });
 
 describe('Method: parseSettings', () => {
+  it('reads the anomaly rules as a map, each rule given replacing its default', () => {
+    const { anomalies } = parse({
+      anomalies: '{"install-networks": "2:revoke", "window": "5m", "relay-volume": "off"}',
+    });
+    expect(anomalies.windowMs).toBe(5 * 60_000);
+    expect(anomalies.rules['install-networks']).toEqual({ threshold: 2, action: 'revoke', dryRun: false });
+    expect(anomalies.rules['secret-reuse']).toEqual({ threshold: 0, action: 'flag', dryRun: false });
+    expect(anomalies.rules).not.toHaveProperty('relay-volume');
+  });
+
+  it.each([
+    [
+      '{"install-network": "2:pause"}',
+      /^logfire-broker:anomalies names "install-network", which is not one of/,
+    ],
+    ['{"secret-reuse": 3}', /^logfire-broker:anomalies secret-reuse must be a string like "20:pause"/],
+    ['{"secret-reuse": "3:drop"}', /^logfire-broker:anomalies secret-reuse: expected <threshold>/],
+    ['{"window": "2h"}', /^logfire-broker:anomalies window must be a duration from 1m to 1h/],
+    ['["3:pause"]', /^logfire-broker:anomalies must be a map/],
+    ['{', /^logfire-broker:anomalies is not valid JSON/],
+  ])('refuses anomalies %s, naming the key', (text, message) => {
+    expect(() => parse({ anomalies: text })).toThrow(message);
+  });
+
   it('has the documented defaults', () => {
     const settings = parse({});
     expect(settings).toMatchObject({

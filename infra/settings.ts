@@ -16,6 +16,7 @@ import {
   SettingsReader,
   cidrCheck,
   emailCheck,
+  readAnomalySettings,
   readLifecycleSettings,
   scheduleCheck,
 } from './validation';
@@ -40,6 +41,7 @@ export const SETTING_KEYS = [
   'quotas',
   'bindTokensToNetwork',
   'trustedProxies',
+  'anomalies',
   'staleAfter',
   'auditRetention',
   'upstreamTimeout',
@@ -172,6 +174,7 @@ export function parseSettings(raw: Partial<Record<string, string>>, context: Set
     mintAllowCidrs: read.list('mintAllowlist', cidrCheck),
     bindTokensToNetwork: read.boolean('bindTokensToNetwork', false),
     trustedProxies: read.list('trustedProxies', cidrCheck),
+    anomalies: readAnomalySettings(read),
     upstreamTimeoutMs,
     upstreamRetries: read.integer('upstreamRetries', 3, 0, 10),
     logLevel: read.choice('logLevel', ['DEBUG', 'INFO', 'WARN', 'ERROR'] as const, 'INFO'),

@@ -198,7 +198,16 @@ describe('TokenBroker', () => {
           .map((arn) => arn.split('/index/')[1])
           .sort();
       expect(indexesOf('rotate')).toEqual(['byRotateAt']);
-      expect(indexesOf('sweep')).toEqual(['byChain', 'byDeleteAt', 'byExpireAt', 'bySeenAt', 'byUpstreamId']);
+      // byInstall and the audit table's byTime: the anomaly rules.
+      expect(indexesOf('sweep')).toEqual([
+        'byChain',
+        'byDeleteAt',
+        'byExpireAt',
+        'byInstall',
+        'bySeenAt',
+        'byTime',
+        'byUpstreamId',
+      ]);
       for (const handler of ['mint', 'heartbeat', 'refresh']) expect(indexesOf(handler)).toEqual([]);
     });
 

@@ -4,6 +4,15 @@
  * `pulumi up` (schedule expressions, log retention, CIDR ranges, e-mail). No Pulumi import.
  */
 import { formatDuration, parseDuration } from '../functions/config';
+import {
+  ANOMALY_RULES,
+  defaultAnomalySettings,
+  MAX_ANOMALY_WINDOW_MS,
+  MIN_ANOMALY_WINDOW_MS,
+  parseAnomalyRule,
+  type AnomalyRuleName,
+  type AnomalySettings,
+} from '../functions/core/anomalies/settings';
 import { parseCidr } from '../functions/core/cidr';
 
 export const NAMESPACE = 'logfire-broker';
@@ -189,6 +198,51 @@ export function readLifecycleSettings(
     staleAfterMs,
     auditRetentionMs,
   };
+}
+
+/**
+ * `anomalies`, a map like `{"install-networks": "3:revoke", "window": "30m"}`: each rule given replaces its
+ * default (`<threshold>:<flag|pause|revoke>[:dry-run]` or `off`), as `BROKER_ANOMALY_*` do.
+ * @example readAnomalySettings(new SettingsReader({ anomalies: '{"secret-reuse": "0:pause"}' })).rules['secret-reuse']
+ */
+export function readAnomalySettings(read: SettingsReader): AnomalySettings {
+  const settings = defaultAnomalySettings();
+  const text = read.optional('anomalies', () => undefined);
+  if (text === undefined) return settings;
+  let map: unknown;
+  try {
+    map = JSON.parse(text);
+  } catch {
+    throw new SettingsError('anomalies', `is not valid JSON: ${text}`);
+  }
+  if (typeof map !== 'object' || map === null || Array.isArray(map)) {
+    throw new SettingsError('anomalies', `must be a map like {"install-networks": "3:pause"}, got ${text}`);
+  }
+  const names: readonly string[] = [...ANOMALY_RULES, 'window'];
+  for (const [name, value] of Object.entries(map)) {
+    if (!names.includes(name)) {
+      throw new SettingsError('anomalies', `names "${name}", which is not one of ${names.join(', ')}`);
+    }
+    if (typeof value !== 'string') {
+      throw new SettingsError(
+        'anomalies',
+        `${name} must be a string like "20:pause", got ${JSON.stringify(value)}`,
+      );
+    }
+    if (name === 'window') {
+      const ms = parseDuration(value);
+      if (ms === undefined || ms < MIN_ANOMALY_WINDOW_MS || ms > MAX_ANOMALY_WINDOW_MS) {
+        throw new SettingsError('anomalies', `window must be a duration from 1m to 1h, got "${value}"`);
+      }
+      settings.windowMs = ms;
+      continue;
+    }
+    const parsed = parseAnomalyRule(name as AnomalyRuleName, value);
+    if ('problem' in parsed) throw new SettingsError('anomalies', `${name}: ${parsed.problem}`);
+    if (parsed.setting) settings.rules[name as AnomalyRuleName] = parsed.setting;
+    else delete settings.rules[name as AnomalyRuleName];
+  }
+  return settings;
 }
 
 /** The retention periods CloudWatch Logs accepts (0, "never expire", is left out on purpose). */

@@ -17,6 +17,7 @@ import { HANDLERS, type HandlerSpec } from '../infra/handlers';
 import { startTestBroker, type TestBroker } from './support/broker';
 import { forgetQuotaOverrides } from '../functions/core/quotas';
 import { heartbeatEvent, mintEvent, refreshEvent } from './support/events';
+import { anomalyRules } from './support/anomalies';
 
 const DAY = 86_400_000;
 const body = { installId: 'iam-check-install-0001', app: { name: 'cli', version: '1.0.0' } };
@@ -182,6 +183,20 @@ describe('IAM actions declared in infra/handlers.ts', () => {
     await broker.store.revokeToken(refused.tokenId, 'test', t0);
     broker.logfire.failNext(3, 500);
     await sweep(t0);
+    // heartbeat: past its hourly quota, the first refusal records the heartbeat-storm signal.
+    const settings = broker.deps.settings;
+    broker.deps.settings = { ...settings, quotas: { ...settings.quotas, heartbeatsPerTokenPerHour: 1 } };
+    const noisy = await mint();
+    await api('heartbeat', 200, () =>
+      broker.handlers.heartbeat(heartbeatEvent(noisy.tokenId, noisy.clientSecret)),
+    );
+    await api('heartbeat', 429, () =>
+      broker.handlers.heartbeat(heartbeatEvent(noisy.tokenId, noisy.clientSecret)),
+    );
+    broker.deps.settings = settings;
+    // sweep, once the window of the reuse above has settled: secret-reuse pauses the install's tokens.
+    const anomalies = anomalyRules({ 'secret-reuse': '0:pause' });
+    await sweep(t0 + 20 * 60_000, { ...broker.deps, settings: { ...settings, anomalies } });
     // rotation: nothing due yet.
     await rotate(t0);
     // sweep, two days on with a one-day silence limit: reclaims the silent tokens, deletes the upstream
@@ -210,6 +225,7 @@ describe('IAM actions declared in infra/handlers.ts', () => {
     expect(total('orphansDeleted')).toBeGreaterThanOrEqual(1);
     expect(total('intentsSettled')).toBeGreaterThanOrEqual(2);
     expect(sweeps[1]!.upstreamDeleteFailed).toBe(1);
+    expect(total('anomalyActions')).toBeGreaterThanOrEqual(1);
   });
 
   it.each(HANDLERS.map((handler) => [handler.name, handler]))(

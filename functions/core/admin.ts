@@ -245,7 +245,8 @@ function appliesTo(action: TokenAction, status: TokenStatus): boolean {
   return !TERMINAL_STATUSES.includes(status);
 }
 
-function checkContext(context: AdminContext): void {
+/** Refuses an operation without an actor or a reason (the audit trail needs both). */
+export function checkContext(context: AdminContext): void {
   if (!context.actor) throw new InvalidRequest('An admin operation needs an actor.');
   const reason = context.reason?.trim();
   if (!reason || reason.length > 500) {

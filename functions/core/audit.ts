@@ -13,20 +13,31 @@ export type AuditAction =
   | 'token.expired'
   | 'token.reclaimed'
   | 'token.reuse_detected'
+  /** The first heartbeat of an hour past the token's quota (one per token and hour): the heartbeat-storm signal. */
+  | 'token.heartbeat_quota_exceeded'
   | 'upstream.deleted'
   | 'upstream.delete_failed'
   | 'upstream.not_revocable'
   | 'upstream.orphan_deleted'
   | 'job.rotation'
-  | 'job.sweep';
+  | 'job.sweep'
+  /** An anomaly rule fired in dry-run mode: what it would have done; nothing changed. */
+  | 'anomaly.detected'
+  /** An anomaly rule fired with the action `flag`: recorded, nothing changed. */
+  | 'anomaly.flagged'
+  /** An anomaly rule fired and paused or revoked tokens (their own entries follow, with the same actor). */
+  | 'anomaly.actioned'
+  /** An admin undid an anomaly action: its paused tokens resumed. */
+  | 'anomaly.undone';
 
-/** Who did it: the client itself, a scheduled job, or an admin (an IAM principal ARN). */
+/** Who did it: the client itself, a scheduled job, an anomaly rule (by name), or an admin (an IAM principal ARN). */
 export type AuditActor =
   | 'client'
   | 'system:rotation'
   | 'system:sweep'
   | 'system:reuse-detection'
   | 'system:refresh-recovery'
+  | `system:anomaly:${string}`
   | `admin:${string}`;
 
 export interface AuditEntry {

@@ -1,3 +1,4 @@
+import type { AnomalySettings } from './anomalies/settings';
 import type { AuditLog } from './audit';
 import type { Clock, Log, TokenStore, Upstream } from './ports';
 
@@ -43,6 +44,8 @@ export interface TokenSettings extends IpPolicy {
   refreshGraceMs: number;
   /** A token whose last heartbeat is older than this is reclaimed by the sweep. */
   staleAfterMs: number;
+  /** The anomaly rules the sweep runs (core/anomalies, `BROKER_ANOMALY_*`). */
+  anomalies: AnomalySettings;
 }
 
 /** Everything the core logic touches outside itself, passed in: the same core runs in Lambda, locally and in tests. */

@@ -2,6 +2,7 @@ import type { HeartbeatReply, HeartbeatStatus } from './contract';
 import { hashSecret, isTokenId, secretMatches } from './credentials';
 import type { BrokerDeps } from './deps';
 import { Unauthorized } from './errors';
+import { appendAudit } from './jobs';
 import { checkBoundNetwork } from './network';
 import { quotaCounter, quotaExceeded } from './quota';
 import type { TokenRecord } from './model';
@@ -9,7 +10,8 @@ import type { TokenRecord } from './model';
 /**
  * A client checks in (R7): records the heartbeat and tells the client what to do next. Exactly one
  * conditional write, refused or not: it counts the heartbeat against the hourly quota (R9) and answers a
- * revoked token's owner as well, so a flood of wrong secrets costs no more than good traffic.
+ * revoked token's owner as well, so a flood of wrong secrets costs no more than good traffic. The one
+ * exception is a token's first refusal of an hour, which also appends the heartbeat-storm signal.
  *
  * @example
  * const { status } = await heartbeat(deps, tokenId, clientSecret); // 'active' | 'paused' | 'rotate' | 'revoked'
@@ -33,6 +35,7 @@ export async function heartbeat(
   if (record.status === 'revoked') return reply(deps, record, 'revoked');
   if (sourceIp !== undefined) checkBoundNetwork(record, sourceIp);
   if (beatsThisHour !== undefined && beatsThisHour > limit) {
+    if (beatsThisHour === limit + 1) await recordQuotaExceeded(deps, record, limit, now, sourceIp);
     throw quotaExceeded(
       quotaCounter('heartbeat:token', tokenId, 'hour', limit, now),
       'heartbeats of this token',
@@ -40,6 +43,36 @@ export async function heartbeat(
     );
   }
   return reply(deps, record, liveStatus(record, now));
+}
+
+/** Logged once per token and hour, at its first refusal; the log metric and the heartbeat-storm rule count it. */
+export const HEARTBEAT_QUOTA_EXCEEDED_MESSAGE = 'heartbeat quota exceeded';
+
+/**
+ * The heartbeat-storm signal (core/anomalies): at the FIRST refusal of an hour only, a log line and one
+ * audit entry. The one extra write falls on the abuse path alone; every other heartbeat stays one request.
+ */
+async function recordQuotaExceeded(
+  deps: BrokerDeps,
+  record: TokenRecord,
+  limit: number,
+  now: number,
+  sourceIp: string | undefined,
+): Promise<void> {
+  const { tokenId, installId, chainId } = record;
+  deps.log.warn(HEARTBEAT_QUOTA_EXCEEDED_MESSAGE, { tokenId, installId, limit });
+  await appendAudit(deps, [
+    {
+      at: now,
+      action: 'token.heartbeat_quota_exceeded',
+      actor: 'client',
+      tokenId,
+      installId,
+      chainId,
+      sourceIp,
+      details: { limit },
+    },
+  ]);
 }
 
 /** A live token's status as the client should act on it; rotation is due once refreshAfter has passed. */

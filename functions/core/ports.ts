@@ -1,3 +1,4 @@
+import type { AnomalyStore } from './anomalies/ports';
 import type { AuditEntry } from './audit';
 import type { QuotaLimits } from './deps';
 import type { QuotaCounter } from './quota';
@@ -210,7 +211,7 @@ export interface QuotaStore {
  * Persistence of token records (the port; DynamoDB is the adapter). Every state change is one
  * conditional write, so concurrent requests cannot both win.
  */
-export interface TokenStore extends TokenLifecycleStore, QuotaStore {
+export interface TokenStore extends TokenLifecycleStore, QuotaStore, AnomalyStore {
   /**
    * Stores a new record together with its audit entries, in one request (a mint stays within three
    * DynamoDB requests). Token ids carry 128 random bits, so the write needs no existence condition.

@@ -4,7 +4,8 @@
  * 2. stale: reclaims live tokens silent for `staleAfterMs` (→ `expired`, upstream token deleted);
  * 3. expiry: marks `expired` the non-terminal tokens past expiresAt (Logfire expires them by itself);
  * 4. mints: reconciles mint intents left by a crash with Logfire's list (core/reconcile.ts);
- * 5. deletions: deletes the queued upstream tokens that are due (grace over, revoked, failed before).
+ * 5. deletions: deletes the queued upstream tokens that are due (grace over, revoked, failed before);
+ * 6. anomalies: the anomaly rules over the audit trail's closed windows (core/anomalies/phase.ts).
  * Every step is one conditional write, so a run cut short anywhere leaves each token consistent and still
  * listed where its remaining work is: the next run finishes it.
  */
@@ -15,9 +16,10 @@ import { TERMINAL_STATUSES } from './model';
 import { claimLeaseMs } from './deps';
 import type { Page } from './ports';
 import { settleIntent, type Reconciliation } from './reconcile';
+import { NO_ANOMALIES, runAnomalyPhase, type AnomalyCounts } from './anomalies/phase';
 import { deleteUpstreamNow } from './upstreamDeletion';
 
-export interface SweepReport {
+export interface SweepReport extends AnomalyCounts {
   reclaimed: number;
   expired: number;
   upstreamDeleted: number;
@@ -40,7 +42,7 @@ const DELETE_FAILURE_STREAK = 5;
 export const CHAIN_REVOCATION_REASON = 'chain revoked: client secret reused (finished by the sweep)';
 
 /**
- * Runs the four phases within the budget; stops starting pages once it is spent (done: false).
+ * Runs the phases within the budget; stops starting pages once it is spent (done: false).
  * @example const report = await runSweep(deps, { budgetMs: 480_000 });
  */
 export async function runSweep(deps: BrokerDeps, options: JobOptions = {}): Promise<SweepReport> {
@@ -54,6 +56,7 @@ export async function runSweep(deps: BrokerDeps, options: JobOptions = {}): Prom
     intentsSettled: 0,
     orphansDeleted: 0,
     itemsRead: 0,
+    ...NO_ANOMALIES,
     done: false,
   };
   const sweep = { deps, run, report, failed: 0 };
@@ -63,7 +66,10 @@ export async function runSweep(deps: BrokerDeps, options: JobOptions = {}): Prom
     (await expireOverdue(sweep)) &&
     (await reconcileMints(sweep)) &&
     (await deleteQueued(sweep));
-  report.done = finished && sweep.failed === 0;
+  // Not chained to the phases above: the rules read the audit trail, and must run while Logfire is down.
+  const { done: anomaliesDone, ...anomalies } = await runAnomalyPhase(deps, run);
+  Object.assign(report, anomalies);
+  report.done = finished && anomaliesDone && sweep.failed === 0;
   await appendAudit(deps, [
     { at: run.now, action: 'job.sweep', actor: 'system:sweep', details: { ...report, failed: sweep.failed } },
   ]);

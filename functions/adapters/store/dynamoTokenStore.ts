@@ -41,6 +41,17 @@ import { getQuotaOverrides, putQuotaOverrides, refundQuota, takeQuota } from './
 import type { QuotaLimits } from '../../core/deps';
 import type { QuotaCounter } from '../../core/quota';
 import { finishChainRevocation, listChainRevocations, queueChainRevocation } from './chainRevocations';
+import type { AnomalyActionRecord, RelayUsage } from '../../core/anomalies/ports';
+import {
+  advanceAnomalyCursor,
+  claimAnomalyAction,
+  completeAnomalyAction,
+  getAnomalyAction,
+  getAnomalyCursor,
+  listRelayUsage,
+  markAnomalyActionUndone,
+  takeOverAnomalyAction,
+} from './anomalyItems';
 
 export interface DynamoTokenStoreOptions {
   client: DynamoDBDocumentClient;
@@ -507,5 +518,42 @@ export class DynamoTokenStore extends DynamoTokenQueries implements TokenStore {
       if (isConditionFailure(error)) return undefined;
       throw error;
     }
+  }
+
+  // The anomaly phase's items (anomalyItems.ts).
+
+  getAnomalyCursor(): Promise<number | undefined> {
+    return getAnomalyCursor(this.target);
+  }
+
+  advanceAnomalyCursor(evaluatedUntil: number): Promise<void> {
+    return advanceAnomalyCursor(this.target, evaluatedUntil);
+  }
+
+  claimAnomalyAction(
+    record: AnomalyActionRecord,
+  ): Promise<{ created: true } | { created: false; existing: AnomalyActionRecord }> {
+    return claimAnomalyAction(this.target, record);
+  }
+
+  takeOverAnomalyAction(actionId: string, claimedBefore: number, now: number): Promise<boolean> {
+    return takeOverAnomalyAction(this.target, actionId, claimedBefore, now);
+  }
+
+  completeAnomalyAction(actionId: string, tokenIds: string[]): Promise<void> {
+    return completeAnomalyAction(this.target, actionId, tokenIds);
+  }
+
+  getAnomalyAction(actionId: string): Promise<AnomalyActionRecord | undefined> {
+    return getAnomalyAction(this.target, actionId);
+  }
+
+  markAnomalyActionUndone(actionId: string, now: number): Promise<boolean> {
+    return markAnomalyActionUndone(this.target, actionId, now);
+  }
+
+  /** TODO(relay): an empty page until the relay's counters exist (anomalyItems.ts). */
+  listRelayUsage(since: number, limit = 100, cursor?: string): Promise<Page<RelayUsage>> {
+    return listRelayUsage(this.target, since, limit, cursor);
   }
 }

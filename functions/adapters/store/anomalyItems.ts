@@ -1,0 +1,178 @@
+/**
+ * The anomaly phase's items in the tokens table (docs/anomalies.md, docs/data-model.md):
+ * - the cursor, `pk = anomalies#cursor`: the end of the last evaluated window, only ever moved forward;
+ * - one item per anomaly action, `pk = anomaly#<actionId>`, created with a condition so the same evidence
+ *   is acted on once, and kept 60 days (the undo needs it; the token records it names live that long).
+ * Neither carries `installId`, `chainId`, `shard` or any `gsi*` attribute, so no index ever lists them.
+ */
+import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { AnomalyActionRecord, RelayUsage } from '../../core/anomalies/ports';
+import type { Page } from '../../core/ports';
+import { isConditionFailure, ttlSeconds, type Item } from './tokenItems';
+import type { Target } from './tokenQueries';
+
+const ACTION_RETENTION_MS = 60 * 86_400_000;
+
+export const ANOMALY_KEYS = {
+  cursor: () => ({ pk: 'anomalies#cursor', sk: 'cursor' }),
+  action: (actionId: string) => ({ pk: `anomaly#${actionId}`, sk: 'anomaly' }),
+} as const;
+
+/** @example const until = await getAnomalyCursor(target); // undefined before the first run */
+export async function getAnomalyCursor(target: Target): Promise<number | undefined> {
+  const { Item: item } = await target.doc.send(
+    new GetCommand({ TableName: target.tableName, Key: ANOMALY_KEYS.cursor(), ConsistentRead: true }),
+  );
+  return typeof item?.evaluatedUntil === 'number' ? item.evaluatedUntil : undefined;
+}
+
+/** Moves the cursor to `evaluatedUntil` unless it is already there or further (an overlapping run). */
+export async function advanceAnomalyCursor(target: Target, evaluatedUntil: number): Promise<void> {
+  await ignoreConditionFailure(
+    target.doc.send(
+      new UpdateCommand({
+        TableName: target.tableName,
+        Key: ANOMALY_KEYS.cursor(),
+        UpdateExpression: 'SET #until = :until',
+        ConditionExpression: 'attribute_not_exists(#until) OR #until < :until',
+        ExpressionAttributeNames: { '#until': 'evaluatedUntil' },
+        ExpressionAttributeValues: { ':until': evaluatedUntil },
+      }),
+    ),
+  );
+}
+
+/** One conditional PutItem; on a clash, the existing record (read consistently). */
+export async function claimAnomalyAction(
+  target: Target,
+  record: AnomalyActionRecord,
+): Promise<{ created: true } | { created: false; existing: AnomalyActionRecord }> {
+  try {
+    await target.doc.send(
+      new PutCommand({
+        TableName: target.tableName,
+        Item: toItem(record),
+        ConditionExpression: 'attribute_not_exists(pk)',
+      }),
+    );
+    return { created: true };
+  } catch (error) {
+    if (!isConditionFailure(error)) throw error;
+  }
+  const existing = await getAnomalyAction(target, record.actionId);
+  if (!existing) throw new Error(`anomaly action ${record.actionId} vanished after a clash`);
+  return { created: false, existing };
+}
+
+/** A pending action claimed before `claimedBefore` (its run died) is handed to the caller. */
+export async function takeOverAnomalyAction(
+  target: Target,
+  actionId: string,
+  claimedBefore: number,
+  now: number,
+): Promise<boolean> {
+  return updateAction(target, actionId, {
+    update: 'SET #claimedAt = :now',
+    condition: '#state = :pending AND #claimedAt < :before',
+    values: { ':now': now, ':pending': 'pending', ':before': claimedBefore },
+  });
+}
+
+export async function completeAnomalyAction(
+  target: Target,
+  actionId: string,
+  tokenIds: string[],
+): Promise<void> {
+  await updateAction(target, actionId, {
+    update: 'SET #state = :applied, #tokenIds = :tokenIds',
+    condition: '#state = :pending',
+    values: { ':applied': 'applied', ':pending': 'pending', ':tokenIds': tokenIds },
+  });
+}
+
+export async function markAnomalyActionUndone(
+  target: Target,
+  actionId: string,
+  now: number,
+): Promise<boolean> {
+  return updateAction(target, actionId, {
+    update: 'SET #state = :undone, #undoneAt = :now',
+    condition: '#state = :applied',
+    values: { ':undone': 'undone', ':applied': 'applied', ':now': now },
+  });
+}
+
+export async function getAnomalyAction(
+  target: Target,
+  actionId: string,
+): Promise<AnomalyActionRecord | undefined> {
+  const { Item: item } = await target.doc.send(
+    new GetCommand({ TableName: target.tableName, Key: ANOMALY_KEYS.action(actionId), ConsistentRead: true }),
+  );
+  return item ? fromItem(item) : undefined;
+}
+
+/**
+ * TODO(relay, issue #9 point 4): the relay keeps per-token byte counters on the token item; list the tokens
+ * whose counters changed since `since` (a sparse index on the last relay write) with today's bytes and the
+ * baseline. Until the relay lands there is no usage to read: an empty page, and the relay-volume rule
+ * finds nothing.
+ */
+export async function listRelayUsage(
+  _target: Target,
+  _since: number,
+  _limit: number,
+  _cursor?: string,
+): Promise<Page<RelayUsage>> {
+  return Promise.resolve({ items: [], scannedCount: 0 });
+}
+
+function toItem(record: AnomalyActionRecord): Item {
+  const { createdAt, ...rest } = record;
+  return {
+    ...ANOMALY_KEYS.action(record.actionId),
+    ...rest,
+    // Not `createdAt`: the tokens table's indexes range over that name.
+    claimedAt: createdAt,
+    ttl: ttlSeconds(record.windowEnd + ACTION_RETENTION_MS),
+  };
+}
+
+function fromItem(item: Item): AnomalyActionRecord {
+  const { pk: _pk, sk: _sk, ttl: _ttl, claimedAt, ...rest } = item;
+  return { ...(rest as Omit<AnomalyActionRecord, 'createdAt'>), createdAt: claimedAt as number };
+}
+
+/** One conditional UpdateItem on an action; false when the condition failed. */
+async function updateAction(
+  target: Target,
+  actionId: string,
+  write: { update: string; condition: string; values: Record<string, unknown> },
+): Promise<boolean> {
+  const names: Record<string, string> = {};
+  for (const [, name] of `${write.update} ${write.condition}`.matchAll(/#(\w+)/g)) names[`#${name}`] = name!;
+  try {
+    await target.doc.send(
+      new UpdateCommand({
+        TableName: target.tableName,
+        Key: ANOMALY_KEYS.action(actionId),
+        UpdateExpression: write.update,
+        ConditionExpression: write.condition,
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: write.values,
+      }),
+    );
+    return true;
+  } catch (error) {
+    if (isConditionFailure(error)) return false;
+    throw error;
+  }
+}
+
+async function ignoreConditionFailure(request: Promise<unknown>): Promise<void> {
+  try {
+    await request;
+  } catch (error) {
+    if (!isConditionFailure(error)) throw error;
+  }
+}
