@@ -14,7 +14,7 @@ function fakeFunctions(prefix: string): Record<RouteName, aws.lambda.Function> {
       handler: 'index.handler',
       code: new pulumi.asset.AssetArchive({}),
     });
-  return { mint: fn('mint'), heartbeat: fn('heartbeat'), refresh: fn('refresh') };
+  return { mint: fn('mint'), heartbeat: fn('heartbeat'), refresh: fn('refresh'), relay: fn('relay') };
 }
 
 const defaults = (functions: ApiArgs['functions']): ApiArgs => ({

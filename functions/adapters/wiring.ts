@@ -6,8 +6,12 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { BrokerConfig } from '../config';
 import { claimLeaseFor, type BrokerDeps } from '../core/deps';
 import { systemClock, type Clock, type Log, type Upstream } from '../core/ports';
+import type { RelayDeps } from '../core/relay';
+import { UpstreamPool } from '../core/relayPool';
+import { loadCredential } from './secrets';
 import { DynamoAuditLog } from './store/auditLog';
 import { DynamoTokenStore } from './store/dynamoTokenStore';
+import { createIngestForwarder } from './upstream/ingest';
 
 export interface WiredBroker extends BrokerDeps {
   store: DynamoTokenStore;
@@ -22,6 +26,8 @@ export function wireBroker(options: {
   log: Log;
   clock?: Clock;
   sleep?: BrokerDeps['sleep'];
+  /** The local server's URL: relay mode hands it out as `ingest.baseUrl` unless BROKER_PUBLIC_URL is set. */
+  baseUrl?: string;
 }): WiredBroker {
   const { config, doc, upstream, log, sleep } = options;
   const clock = options.clock ?? systemClock;
@@ -31,6 +37,10 @@ export function wireBroker(options: {
     retentionMs: config.auditRetentionMs,
   });
   const store = new DynamoTokenStore({ client: doc, tableName: config.tableName, clock, audit });
+  const relay =
+    config.ingestMode === 'relay'
+      ? wireRelay({ config, store, audit, upstream, clock, log, baseUrl: options.baseUrl })
+      : undefined;
   return {
     store,
     audit,
@@ -40,5 +50,49 @@ export function wireBroker(options: {
     settings: config,
     sleep,
     claimLeaseMs: claimLeaseFor(config.functionTimeoutMs, config.upstreamBudgetMs),
+    relay,
+  };
+}
+
+/** The ingest relay's parts (docs/relay.md): the upstream pool and the forwarder to Logfire's ingest. */
+function wireRelay(options: {
+  config: BrokerConfig;
+  store: DynamoTokenStore;
+  audit: DynamoAuditLog;
+  upstream: Upstream;
+  clock: Clock;
+  log: Log;
+  baseUrl?: string;
+}): RelayDeps {
+  const { config, store, audit, upstream, clock, log } = options;
+  const source = config.upstream.kind === 'dev' ? undefined : config.upstream.credential;
+  const pool = new UpstreamPool({
+    store,
+    upstream,
+    audit,
+    clock,
+    log,
+    // The pool key is derived from the credential, which only Secrets Manager (or the shell) holds; the dev
+    // upstream has none, and its tokens are only good for the local dev ingest anyway.
+    keyMaterial: source ? () => loadCredential(source) : async () => 'logfire-broker dev upstream',
+    tokenTtlMs: config.tokenTtlMs,
+  });
+  const prepare = (upstream as { prepare?: () => Promise<void> }).prepare?.bind(upstream);
+  const forwarder = createIngestForwarder({
+    // The base follows from the credential's region when LOGFIRE_BASE_URL is unset: load it first.
+    baseUrl: async () => {
+      await prepare?.();
+      return upstream.ingestBaseUrl;
+    },
+    timeoutMs: Math.min(config.upstreamTimeoutMs, config.upstreamBudgetMs),
+    log,
+  });
+  return {
+    settings: config.relay,
+    pool,
+    forwarder,
+    // TODO(lead): wire functions/relay/stampIdentity.ts (stampIdentity) here; this one passes bodies through.
+    stamp: config.relay.stampIdentity ? (_signal, body) => body.bytes : undefined,
+    baseUrl: config.relay.publicUrl ?? options.baseUrl,
   };
 }

@@ -18,7 +18,10 @@ export type AuditAction =
   | 'upstream.not_revocable'
   | 'upstream.orphan_deleted'
   | 'job.rotation'
-  | 'job.sweep';
+  | 'job.sweep'
+  | 'relay.pool_created'
+  | 'relay.pool_rotated'
+  | 'relay.pool_repaired';
 
 /** Who did it: the client itself, a scheduled job, or an admin (an IAM principal ARN). */
 export type AuditActor =
@@ -27,6 +30,7 @@ export type AuditActor =
   | 'system:sweep'
   | 'system:reuse-detection'
   | 'system:refresh-recovery'
+  | 'system:relay'
   | `admin:${string}`;
 
 export interface AuditEntry {

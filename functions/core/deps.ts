@@ -1,5 +1,6 @@
 import type { AuditLog } from './audit';
 import type { Clock, Log, TokenStore, Upstream } from './ports';
+import type { RelayDeps } from './relay';
 
 /** The token settings the core needs (a slice of BrokerConfig, so tests can state just these). */
 export interface TokenSettings {
@@ -34,6 +35,8 @@ export interface BrokerDeps {
   claimLeaseMs?: number;
   /** Waits between polls of a concurrent idempotent mint; tests may shorten it. */
   sleep?: (ms: number) => Promise<void>;
+  /** Relay mode (BROKER_INGEST_MODE=relay): the ingest relay's parts. Absent in direct mode. */
+  relay?: RelayDeps;
 }
 
 /** Room past the longest attempt, for clock differences between the processes that hold claims. */
@@ -60,4 +63,6 @@ export function claimLeaseMs(deps: Pick<BrokerDeps, 'claimLeaseMs'>): number {
 export interface RequestOrigin {
   sourceIp: string;
   userAgent?: string;
+  /** The URL the request reached the broker at (`https://{domainName}/{stage}` in AWS), when known. */
+  baseUrl?: string;
 }

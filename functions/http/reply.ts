@@ -12,6 +12,7 @@ import {
   Unauthorized,
   UnsupportedMediaType,
 } from '../core/errors';
+import type { RequestOrigin } from '../core/deps';
 import type { Log } from '../core/ports';
 import { recordableText } from '../core/text';
 
@@ -63,10 +64,13 @@ export function bearerSecret(event: APIGatewayProxyEvent): string {
   return match[1]!;
 }
 
-export function origin(event: APIGatewayProxyEvent): { sourceIp: string; userAgent?: string } {
+export function origin(event: APIGatewayProxyEvent): RequestOrigin {
   const userAgent = header(event, 'user-agent');
+  const { domainName, stage } = event.requestContext ?? {};
   return {
     sourceIp: event.requestContext?.identity?.sourceIp ?? 'unknown',
+    // Where API Gateway received the request: relay mode's ingest.baseUrl unless BROKER_PUBLIC_URL is set.
+    ...(domainName ? { baseUrl: `https://${domainName}${stage ? `/${stage}` : ''}` } : {}),
     // Kept for the audit trail, never refused: bounded so a huge header cannot bloat a record, and cleaned
     // of characters that could hide or forge what an operator reads (C1 escapes arrive as Latin-1 bytes).
     userAgent: userAgent ? recordableText(userAgent, 256) : undefined,
@@ -101,11 +105,11 @@ export function isJsonMediaType(value: string | undefined): boolean {
   });
 }
 
-/** The request body as bytes, refused with 413 above MAX_BODY_BYTES before anything reads it. */
-function boundedBody(event: APIGatewayProxyEvent): Buffer {
+/** The request body as bytes, refused with 413 above `limit` (MAX_BODY_BYTES) before anything reads it. */
+export function boundedBody(event: APIGatewayProxyEvent, limit = MAX_BODY_BYTES): Buffer {
   const raw = event.body ?? '';
   const bytes = event.isBase64Encoded ? Buffer.from(raw, 'base64') : Buffer.from(raw, 'utf8');
-  if (bytes.length > MAX_BODY_BYTES) throw new PayloadTooLarge(MAX_BODY_BYTES);
+  if (bytes.length > limit) throw new PayloadTooLarge(limit);
   return bytes;
 }
 

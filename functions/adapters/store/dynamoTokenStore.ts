@@ -38,6 +38,15 @@ import type { AuditEntry } from '../../core/audit';
 import { claimIdempotencyKey, completeIdempotencyKey, releaseIdempotencyKey } from './idempotencyItems';
 import { dropMintIntent, isUpstreamTokenRecorded, listMintIntents, recordMintIntent } from './mintIntents';
 import { finishChainRevocation, listChainRevocations, queueChainRevocation } from './chainRevocations';
+import type { RelayCharge, RelayCharged, RelayUsage, StoredPool } from '../../core/ports';
+import type { QuotaCounter } from '../../core/quota';
+import {
+  chargeRelayUse,
+  forgetRelayWindows,
+  getRelayState,
+  getUpstreamPool,
+  putUpstreamPool,
+} from './relayItems';
 
 export interface DynamoTokenStoreOptions {
   client: DynamoDBDocumentClient;
@@ -436,5 +445,30 @@ export class DynamoTokenStore extends DynamoTokenQueries implements TokenStore {
       if (isConditionFailure(error)) return undefined;
       throw error;
     }
+  }
+
+  // The ingest relay (functions/adapters/store/relayItems.ts, docs/relay.md).
+
+  chargeRelayUse(charge: RelayCharge): Promise<RelayCharged | undefined> {
+    return chargeRelayUse(this.target, charge);
+  }
+
+  getRelayState(
+    tokenId: string,
+    windows: { minute: QuotaCounter; day: QuotaCounter },
+  ): Promise<{ record: TokenRecord; usage: RelayUsage } | undefined> {
+    return getRelayState(this.target, tokenId, windows);
+  }
+
+  forgetRelayWindows(tokenId: string, windows: readonly string[]): Promise<void> {
+    return forgetRelayWindows(this.target, tokenId, windows);
+  }
+
+  getUpstreamPool(): Promise<StoredPool | undefined> {
+    return getUpstreamPool(this.target);
+  }
+
+  putUpstreamPool(pool: StoredPool, expectedVersion?: number): Promise<boolean> {
+    return putUpstreamPool(this.target, pool, expectedVersion);
   }
 }
