@@ -36,6 +36,11 @@ export function lambdaEnvironment<Ref>(
     BROKER_UPSTREAM_TIMEOUT: formatDuration(settings.upstreamTimeoutMs),
     BROKER_UPSTREAM_RETRIES: String(settings.upstreamRetries),
     BROKER_LOG_LEVEL: settings.logLevel,
+    BROKER_INGEST_MODE: settings.ingestMode,
+    BROKER_RELAY_REQUESTS_PER_MINUTE: String(settings.relay.requestsPerMinute),
+    BROKER_RELAY_BYTES_PER_DAY: String(settings.relay.bytesPerDay),
+    BROKER_RELAY_STAMP_IDENTITY: settings.relay.stampIdentity ? '1' : '0',
+    ...(settings.relay.publicUrl ? { BROKER_PUBLIC_URL: settings.relay.publicUrl } : {}),
   };
 }
 
@@ -53,6 +58,11 @@ const SETTING_OF_ENV: Record<string, SettingKey> = {
   BROKER_UPSTREAM_TIMEOUT: 'upstreamTimeout',
   BROKER_UPSTREAM_RETRIES: 'upstreamRetries',
   BROKER_LOG_LEVEL: 'logLevel',
+  BROKER_INGEST_MODE: 'ingestMode',
+  BROKER_RELAY_REQUESTS_PER_MINUTE: 'relayRequestsPerMinute',
+  BROKER_RELAY_BYTES_PER_DAY: 'relayBytesPerDay',
+  BROKER_RELAY_STAMP_IDENTITY: 'relayStampIdentity',
+  BROKER_PUBLIC_URL: 'publicUrl',
   LOGFIRE_PROJECT_ID: 'logfireProjectId',
   LOGFIRE_ORG: 'logfireOrg',
   LOGFIRE_PROJECT: 'logfireProject',

@@ -23,6 +23,8 @@ export interface WafArgs {
   /** Requests per IP per window before WAF blocks with 429 (WAF minimum 10). */
   rateLimit: number;
   rateWindowSeconds: 60 | 120 | 300 | 600;
+  /** The ingest relay is deployed (relay mode): its binary bodies skip the body rules (infra/wafRules.ts). */
+  relay?: boolean;
 }
 
 export class Waf extends pulumi.ComponentResource {
@@ -30,7 +32,7 @@ export class Waf extends pulumi.ComponentResource {
 
   constructor(name: string, args: WafArgs, opts?: pulumi.ComponentResourceOptions) {
     super('logfire-broker:index:Waf', name, {}, opts);
-    const { stageArn, mintAllowlist, adminAllowlist, rateLimit, rateWindowSeconds } = args;
+    const { stageArn, mintAllowlist, adminAllowlist, rateLimit, rateWindowSeconds, relay } = args;
     validateRate(rateLimit, rateWindowSeconds);
     const clientIpSets = this.ipSets(`${name}-client`, splitAllowlist(mintAllowlist, 'mintAllowlist'));
     const adminIpSets = this.ipSets(`${name}-admin`, splitAllowlist(adminAllowlist, 'adminAllowlist'));
@@ -42,7 +44,14 @@ export class Waf extends pulumi.ComponentResource {
         description: 'logfire-broker: allowlists, per-IP rate limit, body size, AWS managed rules',
         scope: 'REGIONAL',
         defaultAction: { allow: {} },
-        rules: buildWafRules({ clientIpSets, adminIpSets, rateLimit, rateWindowSeconds, metricPrefix }),
+        rules: buildWafRules({
+          clientIpSets,
+          adminIpSets,
+          rateLimit,
+          rateWindowSeconds,
+          metricPrefix,
+          relay,
+        }),
         customResponseBodies: customResponseBodies(),
         // API Gateway forwards only the first 16 KB of a body to WAF by default; 64 KB lets the body-size
         // rule see all of MAX_BODY_BYTES, so anything larger is "oversize" and blocked (billed per 16 KB).

@@ -70,11 +70,22 @@ export function origin(event: APIGatewayProxyEvent): RequestOrigin {
   return {
     sourceIp: event.requestContext?.identity?.sourceIp ?? 'unknown',
     // Where API Gateway received the request: relay mode's ingest.baseUrl unless BROKER_PUBLIC_URL is set.
-    ...(domainName ? { baseUrl: `https://${domainName}${stage ? `/${stage}` : ''}` } : {}),
+    ...(domainName ? { baseUrl: baseUrlOf(domainName, stage) } : {}),
     // Kept for the audit trail, never refused: bounded so a huge header cannot bloat a record, and cleaned
     // of characters that could hide or forge what an operator reads (C1 escapes arrive as Latin-1 bytes).
     userAgent: userAgent ? recordableText(userAgent, 256) : undefined,
   };
+}
+
+/**
+ * The broker's URL as a client reached it: API Gateway's own host carries the stage in the path; a custom
+ * domain is taken to be mapped at its root (set BROKER_PUBLIC_URL for a base path mapping).
+ * @example baseUrlOf('abc123.execute-api.eu-west-1.amazonaws.com', 'api') // 'https://abc123.execute-api.eu-west-1.amazonaws.com/api'
+ * @example baseUrlOf('telemetry.example.com', 'api') // 'https://telemetry.example.com'
+ */
+export function baseUrlOf(domainName: string, stage: string | undefined): string {
+  const ownHost = /\.execute-api\.[a-z0-9-]+\.amazonaws\.com$/i.test(domainName);
+  return `https://${domainName}${ownHost && stage ? `/${stage}` : ''}`;
 }
 
 /** Optional whitespace around `;` and `=` in a header (RFC 9110 OWS), and nothing wider. */
