@@ -207,3 +207,43 @@ describe('Handler: relay', () => {
     expect(reply.status).toBe(404);
   });
 });
+
+describe('Handler: relay, when Logfire refuses a pool token', () => {
+  let broker: RelayBroker;
+  beforeEach(async () => {
+    broker = await startRelayBroker();
+    broker.clock.time = NOON;
+  });
+  afterEach(() => broker?.close());
+
+  it('sends the batch with the previous token, and replaces the refused current one', async () => {
+    const { writeToken } = await broker.mint();
+    const pool = broker.deps.relay!.pool;
+    const rotated = await pool.rotate(await pool.open());
+    await broker.deps.upstream.deleteWriteToken(rotated.current.upstreamId!); // e.g. deleted in Logfire's UI
+    broker.clock.advance(5 * MINUTE);
+
+    const reply = await broker.post('traces', writeToken, 'spans');
+    const next = await broker.post('traces', writeToken, 'more spans');
+
+    expect([reply.status, next.status]).toEqual([200, 200]);
+    const [first, second] = broker.logfire.batches.slice(-2);
+    expect(first!.token).toBe(rotated.previous!.token);
+    const repaired = await pool.open();
+    expect(repaired.version).toBe(rotated.version + 1);
+    expect(second!.token).toBe(repaired.current.token);
+  });
+
+  it('answers 503 and repairs nothing when Logfire refuses a token made a moment ago (not active there yet)', async () => {
+    const { writeToken } = await broker.mint();
+    const pool = await broker.deps.relay!.pool.open();
+    await broker.deps.upstream.deleteWriteToken(pool.current.upstreamId!);
+    const created = broker.logfire.issued.length;
+
+    const reply = await broker.post('traces', writeToken, 'spans');
+
+    expect(reply.status).toBe(503);
+    expect(reply.headers.get('retry-after')).toBe('2');
+    expect(broker.logfire.issued.length).toBe(created);
+  });
+});
