@@ -199,6 +199,23 @@ describe('Handler: relay', () => {
     expect(broker.logfire.requests.length - before).toBe(1);
   });
 
+  it('never puts a relay token or a pooled Logfire token in a log line or an error reply', async () => {
+    const { writeToken } = await broker.mint();
+    const replies = [
+      await broker.post('traces', writeToken, 'x'),
+      await broker.post('traces', `${writeToken.slice(0, -2)}AA`, 'x'),
+      await broker.post('traces', writeToken, 'x', { 'content-type': 'text/plain' }),
+    ];
+    broker.logfire.failNext(1, 500);
+    replies.push(await broker.post('traces', writeToken, 'x'));
+    const { current } = await broker.deps.relay!.pool.open();
+
+    const written = JSON.stringify(broker.logs) + (await Promise.all(replies.map((r) => r.text()))).join();
+    for (const secret of [writeToken.split('.')[1]!, current.token.slice('pylf_v1_us_'.length)]) {
+      expect(written).not.toContain(secret);
+    }
+  });
+
   it('is 404 on a route of another signal', async () => {
     const { writeToken } = await broker.mint();
 

@@ -14,6 +14,8 @@ import { mintEvent } from './events';
 export interface RelayBroker extends TestBroker {
   /** The local server's URL: what mints hand out as `ingest.baseUrl`. */
   url: string;
+  /** Each body the relay handler received, as the client sent it: to compare with what reached Logfire. */
+  received: Buffer[];
   /** Mints a token through the real mint handler; fails the test unless it answers 201. */
   mint(installId?: string): Promise<IssuedToken>;
   /** POSTs `body` to `/v1/<signal>` of the broker with `Authorization: <token>`. */
@@ -40,8 +42,16 @@ export async function startRelayBroker(
     ...options,
     env: { BROKER_INGEST_MODE: 'relay', ...options.env },
   });
+  const received: Buffer[] = [];
+  const relay = broker.handlers.relay;
   const server: Server = createLocalServer({
-    handlers: broker.handlers,
+    handlers: {
+      ...broker.handlers,
+      relay: (event) => {
+        received.push(Buffer.from(event.body ?? '', event.isBase64Encoded ? 'base64' : 'utf8'));
+        return relay(event);
+      },
+    },
     log: capturingLog(broker.logs),
     mode: 'relay',
   });
@@ -52,6 +62,7 @@ export async function startRelayBroker(
   return {
     ...broker,
     url,
+    received,
     mint: async (installId = `relay-install-${process.pid}-${++installs}`) => {
       const reply = await broker.handlers.mint(
         mintEvent({ installId, app: { name: 'relay-cli', version: '2.0.0' } }),
