@@ -264,3 +264,27 @@ describe('Handler: relay, when Logfire refuses a pool token', () => {
     expect(broker.logfire.issued.length).toBe(created);
   });
 });
+
+describe('Handler: relay, when Logfire is slow', () => {
+  let broker: RelayBroker;
+  beforeAll(async () => {
+    broker = await startRelayBroker({ env: { BROKER_UPSTREAM_TIMEOUT: '300ms' } });
+  });
+  afterAll(() => broker?.close());
+
+  it('gives up after one attempt with 503 and Retry-After, never resending a batch Logfire may have taken', async () => {
+    const { writeToken } = await broker.mint();
+    await broker.post('traces', writeToken, 'warm');
+    const before = broker.logfire.requests.length;
+    broker.logfire.fault({ replyDelayMs: 1000 }); // Logfire ingests, but answers too late
+
+    const started = performance.now();
+    const reply = await broker.post('traces', writeToken, 'spans');
+
+    expect(reply.status).toBe(503);
+    expect(reply.headers.get('retry-after')).toBe('2');
+    expect(performance.now() - started).toBeLessThan(1000);
+    expect(broker.logfire.requests.length - before).toBe(1);
+    expect(broker.logs.some((line) => line.attributes?.problem === 'no reply within 300 ms')).toBe(true);
+  });
+});
