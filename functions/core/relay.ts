@@ -148,24 +148,6 @@ export function relaysFor(record: TokenRecord, now: number, rotationGraceMs: num
   return record.status === 'refreshed' && (record.refreshedAt ?? 0) > now - rotationGraceMs;
 }
 
-/**
- * The rotation job's relay step: a pool whose current token is older than BROKER_ROTATE_AFTER gets a new
- * one (created at first if there is none). Not in user-token mode, where Logfire cannot delete the old
- * token: each rotation would leave one more live token behind.
- * @example await rotateUpstreamPool(deps, run.now) // 'rotated' | 'not_due' | 'not_rotatable' | 'off'
- */
-export async function rotateUpstreamPool(
-  deps: BrokerDeps,
-  now: number,
-): Promise<'rotated' | 'not_due' | 'not_rotatable' | 'off'> {
-  if (!deps.relay) return 'off';
-  const pool = await deps.relay.pool.open({ fresh: true });
-  if (now - pool.current.createdAt < deps.settings.rotateAfterMs) return 'not_due';
-  if (!deps.upstream.canRevoke) return 'not_rotatable';
-  await deps.relay.pool.rotate(pool);
-  return 'rotated';
-}
-
 /** The relay's parts; 404 in direct mode. */
 export function relayOf(deps: BrokerDeps): RelayDeps {
   if (!deps.relay) throw new NotFound('The ingest relay is off (BROKER_INGEST_MODE=direct).');

@@ -7,10 +7,29 @@
  * agree on one pool, and a token that lost such a race is deleted again at Logfire.
  */
 import type { AuditAction, AuditActor, AuditEntry, AuditLog } from './audit';
+import type { BrokerDeps } from './deps';
 import { openReply, sealReply } from './credentials';
 import { errorName, UpstreamUnavailable } from './errors';
 import { appendAudit } from './jobs';
 import type { Clock, Log, RelayStore, SealedPoolToken, StoredPool, Upstream } from './ports';
+
+/**
+ * The rotation job's relay step: a pool whose current token is older than BROKER_ROTATE_AFTER gets a new
+ * one (created at first if there is none). Not in user-token mode, where Logfire cannot delete the old
+ * token: each rotation would leave one more live token behind.
+ * @example await rotateUpstreamPool(deps, run.now) // 'rotated' | 'not_due' | 'not_rotatable' | 'off'
+ */
+export async function rotateUpstreamPool(
+  deps: BrokerDeps,
+  now: number,
+): Promise<'rotated' | 'not_due' | 'not_rotatable' | 'off'> {
+  if (!deps.relay) return 'off';
+  const pool = await deps.relay.pool.open({ fresh: true });
+  if (now - pool.current.createdAt < deps.settings.rotateAfterMs) return 'not_due';
+  if (!deps.upstream.canRevoke) return 'not_rotatable';
+  await deps.relay.pool.rotate(pool);
+  return 'rotated';
+}
 
 /** A pooled token, opened. */
 export interface PoolToken {

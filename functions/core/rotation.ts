@@ -7,7 +7,7 @@ import type { AuditEntry } from './audit';
 import type { BrokerDeps } from './deps';
 import { errorName } from './errors';
 import { appendAudit, forEachLimited, startRun, type JobOptions } from './jobs';
-import { rotateUpstreamPool } from './relay';
+import { rotateUpstreamPool } from './relayPool';
 
 export type { JobOptions } from './jobs';
 
