@@ -9,6 +9,7 @@ import { createServer } from 'node:net';
 import { promisify } from 'node:util';
 import type { IssuedToken } from '../functions/core/contract';
 import { keepBusy } from './support/busy';
+import { cachedToken, runHelloCli, traceBatches, useTempHomes } from './support/clientCli';
 import {
   LocalBrokerExited,
   startLocalBroker,
@@ -19,6 +20,8 @@ import {
 jest.setTimeout(90_000);
 
 afterAll(() => stopAllLocalBrokers());
+
+const newHome = useTempHomes();
 
 const mint = async (broker: LocalBroker): Promise<IssuedToken> => {
   const response = await fetch(`${broker.url}/v1/tokens`, {
@@ -75,6 +78,20 @@ describe('npm start, BROKER_INGEST_MODE=relay', () => {
       body: otlpJson(40),
     });
     expect(direct.status).toBe(401);
+  });
+
+  it("carries the client library's spans: the example CLI holds a relay token and exports to the broker", async () => {
+    const home = newHome();
+    const before = traceBatches(broker.output()).length;
+
+    const run = await runHelloCli({ home, brokerUrl: broker.url, args: ['relay'] });
+
+    expect(run).toMatchObject({ code: 0, stdout: 'Hello, relay!\n' });
+    expect(cachedToken(home)?.writeToken).toMatch(/^lfb_rt_/);
+    for (let i = 0; i < 50 && traceBatches(broker.output()).length <= before; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(traceBatches(broker.output()).length).toBeGreaterThan(before);
   });
 
   it('lets 50 concurrent uploads from 5 processes pass a bytes quota by at most one request, on a busy machine', async () => {
