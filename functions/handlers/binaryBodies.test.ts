@@ -51,6 +51,16 @@ describe('Handlers: base64-encoded bodies (binary media types)', () => {
     expect(broker.logfire.batches.at(-1)!.body.equals(sent)).toBe(true);
   });
 
+  it('relays for a client whose User-Agent holds characters no HTTP header may carry', async () => {
+    const { writeToken } = await broker.mint();
+    const event = relayEvent(writeToken, { 'user-agent': 'snow-cli/1.0 ☃\u0007' });
+
+    const reply = await broker.handlers.relay(binary(event, Buffer.from('spans')));
+
+    expect(reply.statusCode).toBe(200);
+    expect(broker.logfire.requests.at(-1)!.headers['user-agent']).toBe('snow-cli/1.0 logfire-broker');
+  });
+
   it('takes a body of exactly the relay limit, and refuses one byte more with 413', async () => {
     const { writeToken } = await broker.mint();
 

@@ -36,13 +36,16 @@ export function createIngestForwarder(options: IngestForwarderOptions): IngestFo
   const agents = { http: new HttpAgent({ keepAlive: true }), https: new HttpsAgent({ keepAlive: true }) };
   return {
     async forward(batch: ForwardedBatch): Promise<ForwardOutcome> {
+      // Header values as the client sent them, but only in the characters an HTTP header may carry:
+      // API Gateway hands over any Unicode, which node:http would refuse to send.
+      const userAgent = headerText(batch.userAgent ?? '').slice(0, 256);
       const headers: Record<string, string | number> = {
         Authorization: batch.token,
-        'Content-Type': batch.contentType,
+        'Content-Type': headerText(batch.contentType),
         'Content-Length': batch.body.length,
-        'User-Agent': batch.userAgent ? `${batch.userAgent} logfire-broker` : 'logfire-broker',
+        'User-Agent': userAgent ? `${userAgent} logfire-broker` : 'logfire-broker',
       };
-      if (batch.contentEncoding) headers['Content-Encoding'] = batch.contentEncoding;
+      if (batch.contentEncoding) headers['Content-Encoding'] = headerText(batch.contentEncoding);
       let reply: { status: number; contentType?: string; retryAfter?: string; body: Buffer };
       try {
         reply = await post(new URL(`${await options.baseUrl()}/v1/${batch.signal}`), headers, batch.body, {
@@ -90,6 +93,11 @@ export function createIngestForwarder(options: IngestForwarderOptions): IngestFo
       return { kind: 'unavailable', problem: `HTTP ${status}` };
     },
   };
+}
+
+/** `text` without the characters an HTTP header value cannot hold (controls, non-ASCII). */
+function headerText(text: string): string {
+  return text.replace(/[^\t\x20-\x7e]/g, '').trim();
 }
 
 /** One POST, the whole reply within `timeoutMs`; the reply body beyond MAX_REPLY_BYTES is dropped. */
