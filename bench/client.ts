@@ -60,6 +60,31 @@ export class BenchClient {
     });
   }
 
+  /** POSTs raw bytes (an OTLP export) to `path`; the reply body is read and dropped. */
+  postBytes(path: string, headers: Record<string, string>, body: Buffer): Promise<Reply> {
+    return new Promise((resolve, reject) => {
+      const req = request(
+        {
+          agent: this.agent,
+          host: this.base.hostname,
+          port: this.base.port,
+          method: 'POST',
+          path,
+          headers: { ...headers, 'content-length': body.length },
+        },
+        (res) => {
+          res.on('data', () => undefined);
+          res.on('end', () =>
+            resolve({ status: res.statusCode ?? 0, headers: res.headers, body: undefined }),
+          );
+          res.on('error', reject);
+        },
+      );
+      req.on('error', reject);
+      req.end(body);
+    });
+  }
+
   /** POST /v1/tokens for a fresh install id, optionally with an Idempotency-Key. */
   mint(installId: string, idempotencyKey?: string): Promise<Reply> {
     const headers: Record<string, string> = idempotencyKey ? { 'idempotency-key': idempotencyKey } : {};

@@ -8,13 +8,15 @@ import { performance } from 'node:perf_hooks';
 import type { IssuedToken } from '../functions/core/contract';
 import { BenchClient, type Reply } from './client';
 
-export type Scenario = 'heartbeat' | 'mint' | 'mint-idempotent' | 'refresh';
+export type Scenario = 'heartbeat' | 'mint' | 'mint-idempotent' | 'refresh' | 'ingest';
 
 export interface LoadJob {
   url: string;
   scenario: Scenario;
   concurrency: number;
   count: number;
+  /** `ingest`: the OTLP batch (protobuf, base64) posted to `<url>/v1/traces` with this write token. */
+  ingest?: { token: string; batchBase64: string };
 }
 
 export interface LoadResult extends LoadJob {
@@ -47,6 +49,7 @@ export async function runJob(job: LoadJob): Promise<LoadResult> {
   // Setup, untimed: tokens to heartbeat, or one refresh chain per worker.
   const setupSize = job.scenario === 'heartbeat' ? Math.min(HEARTBEAT_POOL, job.count) : job.concurrency;
   const tokens: IssuedToken[] = [];
+  const batch = job.ingest && Buffer.from(job.ingest.batchBase64, 'base64');
   if (job.scenario === 'heartbeat' || job.scenario === 'refresh') {
     await pool(16, setupSize, async () => void tokens.push(await client.mintOk()));
   }
@@ -75,6 +78,14 @@ export async function runJob(job: LoadJob): Promise<LoadResult> {
         reply = await client.refresh(tokens[w]!);
         ok = reply.status === 200;
         if (ok) tokens[w] = reply.body as IssuedToken; // the chain goes on with the new secret
+        break;
+      case 'ingest':
+        reply = await client.postBytes(
+          '/v1/traces',
+          { authorization: job.ingest!.token, 'content-type': 'application/x-protobuf' },
+          batch!,
+        );
+        ok = reply.status === 200;
         break;
     }
     latenciesMs.push(performance.now() - t0);

@@ -9,6 +9,8 @@ import { passes, type OperationCount } from './dynamoCounts';
 import type { LifecycleResult } from './lifecycle';
 import { lifecycleFailures, lifecycleSection } from './lifecycleReport';
 import type { LoadResult } from './load';
+import type { RelayBenchResult } from './relay';
+import { relayFailures, relaySection } from './relayReport';
 import { fmt, percentile } from './stats';
 
 export const COMMAND = '`npm run bench`';
@@ -37,6 +39,8 @@ export interface Report {
   comparison?: Comparison;
   /** Mint latency with quotas on and off (bench/run.ts). */
   quotaCost?: QuotaCost;
+  /** The ingest relay against posting straight to the same upstream (bench/relay.ts). */
+  relay?: RelayBenchResult;
 }
 
 /** What the socket guard of the cold-init runner saw over every sample. */
@@ -56,6 +60,7 @@ const LABELS: Record<LoadResult['scenario'], string> = {
   mint: 'mint (no Idempotency-Key)',
   'mint-idempotent': 'mint with Idempotency-Key',
   refresh: 'refresh',
+  ingest: 'OTLP export',
 };
 
 function loadSection(load: LoadResult[], floor: number[]): string[] {
@@ -227,16 +232,18 @@ function meaningSection(report: Report): string[] {
       .map((r) => `failed requests in ${LABELS[r.scenario]}`),
     ...lifecycleFailures(report.lifecycle),
     ...clientFailures(report.client),
+    ...relayFailures(report.relay),
   ];
   return [
-    '## 6. What the numbers mean',
+    '## 8. What the numbers mean',
     '',
     `Targets (issue #2, "Must hold"): a heartbeat is exactly 1 DynamoDB request; a mint with an Idempotency-Key`,
     `is at most 3; each Lambda bundle is at most ${MAX_BUNDLE_KB} KB; each bundle's cold init is at most`,
     `${MAX_INIT_RATIO}× that of a bare handler with the same AWS SDK clients. Issue #4: over ${report.lifecycle.tokens.toLocaleString('en-US')} tokens`,
     'with 1% due, the rotation and the sweep each read at most 2× the due count and leave nothing due.',
     'Issue #5: the example CLI with the client (warm cache) starts at most 1.05× as long as with a hard-coded',
-    'token, and a warm-cache run makes no call to the broker.',
+    'token, and a warm-cache run makes no call to the broker. Issue #9: the ingest relay keeps at least 0.8× the',
+    'throughput of posting straight to the same upstream, with 1 DynamoDB request per relayed batch.',
     '',
     failures.length
       ? `**Missed in this run:** ${failures.join('; ')}.`
@@ -281,6 +288,7 @@ export function renderReport(report: Report): string {
     ...clientSection(report.client, 5),
     ...comparisonSection(report.comparison, 6),
     ...quotaCostSection(report.quotaCost, 7),
+    ...relaySection(report.relay, 8),
     ...meaningSection(report),
   ].join('\n');
 }

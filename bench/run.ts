@@ -5,7 +5,8 @@
  *   3. latency and throughput through the local HTTP server;
  *   4. the rotation and sweep jobs over 100,000 tokens, against a full Scan (bench/lifecycle.ts);
  *   5. the client library: bundle, warm-cache getWriteToken(), example CLI startup (bench/clientLibrary.ts);
- *   6. with BENCH_BASELINE=<git ref>: that commit's broker against this tree's, side by side (bench/baseline.ts).
+ *   6. with BENCH_BASELINE=<git ref>: that commit's broker against this tree's, side by side (bench/baseline.ts);
+ *   7. the ingest relay against posting straight to the same upstream (bench/relay.ts).
  * About two minutes on 2 cores, half of it loading the 100,000 tokens. Only loopback addresses are contacted.
  */
 import { execFileSync } from 'node:child_process';
@@ -23,6 +24,8 @@ import { countDynamoRequests, passes } from './dynamoCounts';
 import { storeHeartbeatFloor } from './floor';
 import { jobPasses, measureLifecycle } from './lifecycle';
 import { startLoadWorker, type LoadJob, type LoadResult } from './load';
+import { measureRelay } from './relay';
+import { relayFailures } from './relayReport';
 import { renderReport, MAX_BUNDLE_KB, MAX_INIT_RATIO, type Environment } from './report';
 import { fmt, percentile } from './stats';
 
@@ -115,7 +118,7 @@ async function main(): Promise<void> {
   const broker = await startBenchBroker();
   const worker = startLoadWorker();
   const load: LoadResult[] = [];
-  let counts, floor, comparison, quotaCost;
+  let counts, floor, comparison, quotaCost, relay;
   try {
     counts = await countDynamoRequests(broker.url, broker.requests);
     for (const [scenario, concurrency, count] of WARM_UP)
@@ -130,6 +133,8 @@ async function main(): Promise<void> {
     quotaCost = await measureQuotaCost(broker.url, worker);
     if (process.env.BENCH_BASELINE) console.log(`bench: ${process.env.BENCH_BASELINE} against this tree`);
     comparison = await compareWithBaseline(worker);
+    console.log('bench: ingest relay against posting straight to the same upstream');
+    relay = await measureRelay(worker);
   } finally {
     worker.close();
     await broker.close();
@@ -159,7 +164,7 @@ async function main(): Promise<void> {
   const out = join(ROOT, 'docs', 'benchmarks.md');
   writeFileSync(
     out,
-    renderReport({ env, load, floor, counts, bundles, init, lifecycle, client, comparison, quotaCost }),
+    renderReport({ env, load, floor, counts, bundles, init, lifecycle, client, comparison, quotaCost, relay }),
   );
 
   for (const c of counts)
@@ -174,6 +179,7 @@ async function main(): Promise<void> {
   }
   console.log(`  client: CLI startup ${client.startup.ratio.toFixed(3)}× the hard-coded twin`);
   for (const failure of clientFailures(client)) console.log(`FAIL: ${failure}`);
+  for (const failure of relayFailures(relay)) console.log(`FAIL: ${failure}`);
   console.log(`bench: wrote docs/benchmarks.md in ${env.durationS.toFixed(0)} s`);
 }
 

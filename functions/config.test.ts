@@ -1,4 +1,4 @@
-import { ConfigError, formatDuration, parseDuration, readConfig, readLocalConfig } from './config';
+import { ConfigError, formatDuration, parseDuration, parseSize, readConfig, readLocalConfig } from './config';
 
 describe('Method: parseDuration', () => {
   it('reads every unit', () => {
@@ -117,5 +117,45 @@ describe('Method: readLocalConfig', () => {
 
   it('refuses a port out of range', () => {
     expect(() => readLocalConfig({ BROKER_PORT: '70000' })).toThrow(/^BROKER_PORT: /);
+  });
+});
+
+describe('Method: readConfig, ingest relay', () => {
+  it('is direct by default, with relay quotas of 120 requests a minute and 100 MiB a day', () => {
+    expect(readConfig({})).toMatchObject({
+      ingestMode: 'direct',
+      relay: { requestsPerMinute: 120, bytesPerDay: 100 * 1024 * 1024, stampIdentity: false },
+    });
+  });
+
+  it('reads relay mode, sizes in decimal and binary units, the stamping flag and a public URL', () => {
+    const config = readConfig({
+      BROKER_INGEST_MODE: 'relay',
+      BROKER_RELAY_REQUESTS_PER_MINUTE: '30',
+      BROKER_RELAY_BYTES_PER_DAY: '2GiB',
+      BROKER_RELAY_STAMP_IDENTITY: '1',
+      BROKER_PUBLIC_URL: 'https://telemetry.example.com/',
+    });
+
+    expect(config.ingestMode).toBe('relay');
+    expect(config.relay).toEqual({
+      requestsPerMinute: 30,
+      bytesPerDay: 2 * 1024 ** 3,
+      stampIdentity: true,
+      publicUrl: 'https://telemetry.example.com',
+    });
+    expect(parseSize('500KB')).toBe(500_000);
+    expect(parseSize('4096')).toBe(4096);
+  });
+
+  it.each([
+    ['BROKER_INGEST_MODE', 'proxy'],
+    ['BROKER_RELAY_REQUESTS_PER_MINUTE', '0'],
+    ['BROKER_RELAY_BYTES_PER_DAY', '1.5GB'],
+    ['BROKER_RELAY_BYTES_PER_DAY', '0'],
+    ['BROKER_RELAY_STAMP_IDENTITY', 'yes'],
+    ['BROKER_PUBLIC_URL', 'ftp://example.com'],
+  ])('refuses %s=%s, naming the variable', (key, value) => {
+    expect(() => readConfig({ [key]: value })).toThrow(new RegExp(`^${key}: `));
   });
 });

@@ -53,6 +53,30 @@ export interface BrokerConfig extends TokenSettings {
    */
   upstreamBudgetMs: number;
   logLevel: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
+  /**
+   * `direct`: clients send OTLP to Logfire with a Logfire write token of their own. `relay`: clients get a
+   * broker-issued token and send OTLP to the broker, which forwards it with a pooled Logfire token
+   * (docs/relay.md).
+   */
+  ingestMode: IngestMode;
+  relay: RelaySettings;
+}
+
+export type IngestMode = 'direct' | 'relay';
+
+/** The ingest relay's settings (docs/relay.md); read in every mode, used in relay mode. */
+export interface RelaySettings {
+  /** Requests one token may relay per UTC minute. */
+  requestsPerMinute: number;
+  /** Bytes (as received) one token may relay per UTC day; the request that crosses it is still relayed. */
+  bytesPerDay: number;
+  /** Adds the token's install and app to every batch's resource (issue #9 point 4). */
+  stampIdentity: boolean;
+  /**
+   * The broker's public base URL, handed out as `ingest.baseUrl` in relay mode. Unset: the local server's
+   * URL, or in AWS `https://{domainName}/{stage}` of the request.
+   */
+  publicUrl?: string;
 }
 
 export interface LocalConfig {
@@ -110,6 +134,50 @@ function integer(env: Env, key: string, fallback: number, min: number, max: numb
     throw new ConfigError(key, `expected a whole number from ${min} to ${max}, got "${text}"`);
   }
   return Number(text);
+}
+
+const SIZE_UNITS: Record<string, number> = {
+  B: 1,
+  KB: 1000,
+  MB: 1000 ** 2,
+  GB: 1000 ** 3,
+  KiB: 1024,
+  MiB: 1024 ** 2,
+  GiB: 1024 ** 3,
+};
+
+/**
+ * Parses a size written like `4096`, `500KB`, `100MiB` or `1GB` (bytes; KB/MB/GB are powers of 1000,
+ * KiB/MiB/GiB of 1024).
+ * @example parseSize('100MiB') // 104857600
+ */
+export function parseSize(text: string): number | undefined {
+  const match = /^(\d{1,15})\s*(B|KB|MB|GB|KiB|MiB|GiB)?$/.exec(text.trim());
+  if (!match) return undefined;
+  const bytes = Number(match[1]) * SIZE_UNITS[match[2] ?? 'B']!;
+  return Number.isSafeInteger(bytes) ? bytes : undefined;
+}
+
+function size(env: Env, key: string, fallback: string, min: number): number {
+  const text = env[key]?.trim() || fallback;
+  const bytes = parseSize(text);
+  if (bytes === undefined) throw new ConfigError(key, `expected a size like 500KB or 100MiB, got "${text}"`);
+  if (bytes < min) throw new ConfigError(key, `must be at least ${min} bytes, got "${text}"`);
+  return bytes;
+}
+
+function flag(env: Env, key: string): boolean {
+  const text = env[key]?.trim() || '0';
+  if (text !== '0' && text !== '1') throw new ConfigError(key, `expected 0 or 1, got "${text}"`);
+  return text === '1';
+}
+
+function readIngestMode(env: Env): IngestMode {
+  const mode = env.BROKER_INGEST_MODE?.trim() || 'direct';
+  if (mode !== 'direct' && mode !== 'relay') {
+    throw new ConfigError('BROKER_INGEST_MODE', `expected direct or relay, got "${mode}"`);
+  }
+  return mode;
 }
 
 function required(env: Env, key: string, why: string): string {
@@ -229,13 +297,6 @@ function cidrList(env: Env, key: string): string[] {
   });
 }
 
-function flag(env: Env, key: string): boolean {
-  const text = env[key]?.trim().toLowerCase();
-  if (!text || text === '0' || text === 'false') return false;
-  if (text === '1' || text === 'true') return true;
-  throw new ConfigError(key, `expected 1 or 0, got "${env[key]}"`);
-}
-
 /** Reads and validates every broker setting. Throws `ConfigError` naming the first bad variable. */
 export function readConfig(env: Env = process.env): BrokerConfig {
   const tokenTtlMs = duration(env, 'BROKER_TOKEN_TTL', '14d', 60_000);
@@ -280,6 +341,13 @@ export function readConfig(env: Env = process.env): BrokerConfig {
     functionTimeoutMs,
     upstreamBudgetMs: upstreamBudgetMs(functionTimeoutMs),
     logLevel,
+    ingestMode: readIngestMode(env),
+    relay: {
+      requestsPerMinute: integer(env, 'BROKER_RELAY_REQUESTS_PER_MINUTE', 120, 1, 1_000_000),
+      bytesPerDay: size(env, 'BROKER_RELAY_BYTES_PER_DAY', '100MiB', 1),
+      stampIdentity: flag(env, 'BROKER_RELAY_STAMP_IDENTITY'),
+      publicUrl: optionalUrl(env, 'BROKER_PUBLIC_URL'),
+    },
   };
 }
 

@@ -14,7 +14,7 @@ function fakeFunctions(prefix: string): Record<RouteName, aws.lambda.Function> {
       handler: 'index.handler',
       code: new pulumi.asset.AssetArchive({}),
     });
-  return { mint: fn('mint'), heartbeat: fn('heartbeat'), refresh: fn('refresh') };
+  return { mint: fn('mint'), heartbeat: fn('heartbeat'), refresh: fn('refresh'), relay: fn('relay') };
 }
 
 const defaults = (functions: ApiArgs['functions']): ApiArgs => ({
@@ -78,10 +78,13 @@ describe('Component: Api', () => {
     const paths = [...pathsById(mine).values()].filter(Boolean);
     expect(paths.sort()).toEqual([
       '/v1',
+      '/v1/logs',
+      '/v1/metrics',
       '/v1/tokens',
       '/v1/tokens/{tokenId}',
       '/v1/tokens/{tokenId}/heartbeat',
       '/v1/tokens/{tokenId}/refresh',
+      '/v1/traces',
     ]);
   });
 
@@ -104,6 +107,9 @@ describe('Component: Api', () => {
       '/v1/tokens': 'NONE',
       '/v1/tokens/{tokenId}/heartbeat': 'NONE',
       '/v1/tokens/{tokenId}/refresh': 'NONE',
+      '/v1/traces': 'NONE',
+      '/v1/logs': 'NONE',
+      '/v1/metrics': 'NONE',
       '/v1/admin/tokens/{tokenId}/revoke': 'AWS_IAM',
     });
   });

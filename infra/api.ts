@@ -51,6 +51,7 @@ export class Api extends pulumi.ComponentResource {
     validate(stageName, throttle, logRetentionDays);
     const tree = buildRouteTree(routes);
     const parent = { parent: this };
+    const binaryMediaTypes = binaryMediaTypesFor(tree.methods.map((method) => method.route));
 
     this.restApi = new aws.apigateway.RestApi(
       `${name}-rest-api`,
@@ -59,6 +60,10 @@ export class Api extends pulumi.ComponentResource {
         // REGIONAL: WAF attaches to the stage in this region; an edge-optimized API would hide client IPs
         // behind CloudFront's.
         endpointConfiguration: { types: 'REGIONAL' },
+        // Binary bodies (the relay's OTLP) reach the Lambdas intact only as binary media types.
+        // `minimumCompressionSize` stays unset: with it API Gateway would inflate gzip bodies itself, and
+        // the relay forwards them as they came.
+        ...(binaryMediaTypes.length ? { binaryMediaTypes } : {}),
       },
       parent,
     );
@@ -150,6 +155,7 @@ export class Api extends pulumi.ComponentResource {
               methods: tree.methods,
               uris,
               responses: GATEWAY_RESPONSES,
+              binaryMediaTypes,
             }),
           ),
         },
@@ -236,6 +242,18 @@ export class Api extends pulumi.ComponentResource {
       { parent: this, dependsOn: [attachment] },
     );
   }
+}
+
+/**
+ * The API's binary media types: every type (`*\/*`) once a route takes binary bodies, none otherwise.
+ * API Gateway decides by Content-Type alone and ignores Content-Encoding, so a gzip-compressed OTLP/JSON
+ * export arrives as `application/json`; listing the OTLP types would still mangle it. With every type
+ * binary, each body reaches its Lambda base64-encoded (`isBase64Encoded`), which every handler decodes
+ * (functions/http/reply.ts `boundedBody`), and replies are passed through as the Lambda shaped them.
+ * @example binaryMediaTypesFor(ROUTES) // ['*\/*']
+ */
+export function binaryMediaTypesFor(routes: readonly RouteSpec[]): string[] {
+  return routes.some((route) => route.binary) ? ['*/*'] : [];
 }
 
 function validate(stageName: string, throttle: ApiArgs['throttle'], logRetentionDays: number): void {

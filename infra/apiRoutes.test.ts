@@ -25,6 +25,9 @@ describe('Function: buildRouteTree', () => {
       '/v1/tokens/{tokenId}',
       '/v1/tokens/{tokenId}/heartbeat',
       '/v1/tokens/{tokenId}/refresh',
+      '/v1/traces',
+      '/v1/logs',
+      '/v1/metrics',
     ]);
     for (const resource of resources) {
       expect(
@@ -40,6 +43,9 @@ describe('Function: buildRouteTree', () => {
       '/v1/tokens': 'NONE',
       '/v1/tokens/{tokenId}/heartbeat': 'NONE',
       '/v1/tokens/{tokenId}/refresh': 'NONE',
+      '/v1/traces': 'NONE',
+      '/v1/logs': 'NONE',
+      '/v1/metrics': 'NONE',
       '/v1/admin/tokens/{tokenId}/revoke': 'AWS_IAM',
     });
   });
@@ -50,6 +56,9 @@ describe('Function: buildRouteTree', () => {
       '/POST/v1/tokens',
       '/POST/v1/tokens/*/heartbeat',
       '/POST/v1/tokens/*/refresh',
+      '/POST/v1/traces',
+      '/POST/v1/logs',
+      '/POST/v1/metrics',
       '/POST/v1/admin/tokens/*/revoke',
     ]);
   });

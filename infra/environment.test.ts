@@ -83,3 +83,29 @@ describe('Method: lambdaEnvironment', () => {
     expect(env.LOGFIRE_BASE_URL).toBeUndefined(); // the region comes from the credential's prefix
   });
 });
+
+describe('Method: lambdaEnvironment, ingest relay', () => {
+  const refs = { tableName: 't', auditTableName: 't-audit', upstreamSecretId: 'arn:aws:secretsmanager:::x' };
+
+  it('hands the relay settings to the Lambdas, which read them back the same', () => {
+    const settings = parse({
+      ingestMode: 'relay',
+      relayRequestsPerMinute: '45',
+      relayBytesPerDay: '3MiB',
+      relayStampIdentity: 'true',
+      publicUrl: 'https://telemetry.example.com',
+    });
+
+    const config = readConfig(lambdaEnvironment(settings, refs));
+
+    expect(config.ingestMode).toBe('relay');
+    expect(config.relay).toEqual(settings.relay);
+  });
+
+  it('sets no public URL when the stack has none (the Lambdas take the request URL)', () => {
+    const env = lambdaEnvironment(parse({ ingestMode: 'relay' }), refs);
+
+    expect(env).not.toHaveProperty('BROKER_PUBLIC_URL');
+    expect(readConfig(env).relay.publicUrl).toBeUndefined();
+  });
+});

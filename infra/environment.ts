@@ -57,6 +57,11 @@ export function lambdaEnvironment<Ref>(
         formatAnomalyRule(settings.anomalies.rules[rule]),
       ]),
     ),
+    BROKER_INGEST_MODE: settings.ingestMode,
+    BROKER_RELAY_REQUESTS_PER_MINUTE: String(settings.relay.requestsPerMinute),
+    BROKER_RELAY_BYTES_PER_DAY: String(settings.relay.bytesPerDay),
+    BROKER_RELAY_STAMP_IDENTITY: settings.relay.stampIdentity ? '1' : '0',
+    ...(settings.relay.publicUrl ? { BROKER_PUBLIC_URL: settings.relay.publicUrl } : {}),
   };
 }
 
@@ -80,6 +85,11 @@ const SETTING_OF_ENV: Record<string, SettingKey> = {
   BROKER_TRUSTED_PROXIES: 'trustedProxies',
   BROKER_ANOMALY_WINDOW: 'anomalies',
   ...Object.fromEntries(Object.values(ANOMALY_RULE_DEFAULTS).map(({ env }) => [env, 'anomalies' as const])),
+  BROKER_INGEST_MODE: 'ingestMode',
+  BROKER_RELAY_REQUESTS_PER_MINUTE: 'relayRequestsPerMinute',
+  BROKER_RELAY_BYTES_PER_DAY: 'relayBytesPerDay',
+  BROKER_RELAY_STAMP_IDENTITY: 'relayStampIdentity',
+  BROKER_PUBLIC_URL: 'publicUrl',
   LOGFIRE_PROJECT_ID: 'logfireProjectId',
   LOGFIRE_ORG: 'logfireOrg',
   LOGFIRE_PROJECT: 'logfireProject',

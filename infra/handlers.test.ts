@@ -61,12 +61,12 @@ describe('HANDLERS', () => {
     expect(handlerNamed('sweep').audit?.indexes).toEqual(['byTime']);
   });
 
-  it('lets only the handlers that call Logfire read the upstream secret: rotation is lazy, the sweep deletes', () => {
+  it('lets only the handlers that call Logfire read the upstream secret: rotation is lazy (but for the relay pool), the sweep deletes', () => {
     expect(
       HANDLERS.filter((h) => h.readsUpstreamSecret)
         .map((h) => h.name)
         .sort(),
-    ).toEqual(['mint', 'refresh', 'sweep']);
+    ).toEqual(['mint', 'refresh', 'relay', 'rotate', 'sweep']);
   });
 
   it("gives the scheduled jobs timeouts within Lambda's 900 s", () => {

@@ -117,15 +117,32 @@ export const HANDLERS: readonly HandlerSpec[] = [
     readsUpstreamSecret: true,
   },
   {
+    name: 'relay',
+    description: 'POST /v1/{traces,logs,metrics}: the ingest relay (relay mode), forwards OTLP to Logfire',
+    routes: ['relay'],
+    // UpdateItem: the one charge per batch, and the removal of counters of windows long past; GetItem: a
+    // refused token (why), the upstream pool; PutItem: the pool, created on first use or repaired.
+    tokens: { actions: ['dynamodb:UpdateItem', 'dynamodb:GetItem', 'dynamodb:PutItem'] },
+    // BatchWriteItem: the pool's creation and repairs.
+    audit: { actions: ['dynamodb:BatchWriteItem'] },
+    // The pool key is derived from the credential; the pool's tokens are made with it.
+    readsUpstreamSecret: true,
+  },
+  {
     name: 'rotate',
     description: 'scheduled: marks the tokens due for rotation, through the byRotateAt index',
     routes: [],
     // Query: the due entries of byRotateAt, never a Scan; UpdateItem: active -> rotate, one per token.
-    tokens: { actions: ['dynamodb:Query', 'dynamodb:UpdateItem'], indexes: ['byRotateAt'] },
+    // GetItem and PutItem: the relay's upstream pool, rotated on the same schedule (relay mode).
+    tokens: {
+      actions: ['dynamodb:Query', 'dynamodb:UpdateItem', 'dynamodb:GetItem', 'dynamodb:PutItem'],
+      indexes: ['byRotateAt'],
+    },
     // BatchWriteItem: each page's token.rotation_due entries and the run's job.rotation entry.
     audit: { actions: ['dynamodb:BatchWriteItem'] },
-    // Lazy rotation: the client's next refresh replaces the upstream token, so no Logfire call here.
-    readsUpstreamSecret: false,
+    // Lazy rotation: the client's next refresh replaces its upstream token. Only the relay's pool (relay
+    // mode) is rotated here, which makes a Logfire token and deletes the one before.
+    readsUpstreamSecret: true,
     ...JOB_RESOURCES.rotate,
   },
   {
@@ -157,6 +174,18 @@ export const HANDLERS: readonly HandlerSpec[] = [
     ...JOB_RESOURCES.sweep,
   },
 ];
+
+/**
+ * The handlers a stack deploys: the relay's only in relay mode (no function, no route, no binary media types
+ * in direct mode).
+ * @example deployedHandlers('direct').map((handler) => handler.name) // ['mint', 'heartbeat', 'refresh', 'rotate', 'sweep']
+ */
+export function deployedHandlers(
+  ingestMode: 'direct' | 'relay',
+  handlers: readonly HandlerSpec[] = HANDLERS,
+): HandlerSpec[] {
+  return handlers.filter((handler) => ingestMode === 'relay' || !handler.routes.includes('relay'));
+}
 
 /** Which stack setting holds a schedule's expression (see infra/settings.ts). */
 export type ScheduleSetting = 'rotationSchedule' | 'sweepSchedule';

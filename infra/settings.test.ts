@@ -285,3 +285,41 @@ describe('Pulumi.dev.yaml', () => {
     expect(() => parseSettings(raw, { ...context, stack: 'dev', awsRegion: 'us-east-1' })).not.toThrow();
   });
 });
+
+describe('Method: parseSettings, ingest relay', () => {
+  it('is direct by default, with the relay settings the Lambdas default to', () => {
+    expect(parse({})).toMatchObject({
+      ingestMode: 'direct',
+      relay: { requestsPerMinute: 120, bytesPerDay: 100 * 1024 * 1024, stampIdentity: false },
+    });
+  });
+
+  it('reads relay mode, its quotas in sizes like 500KB or 2MiB, and an https public URL', () => {
+    expect(
+      parse({
+        ingestMode: 'relay',
+        relayRequestsPerMinute: '600',
+        relayBytesPerDay: '500KB',
+        relayStampIdentity: 'true',
+        publicUrl: 'https://telemetry.example.com/',
+      }),
+    ).toMatchObject({
+      ingestMode: 'relay',
+      relay: {
+        requestsPerMinute: 600,
+        bytesPerDay: 500_000,
+        stampIdentity: true,
+        publicUrl: 'https://telemetry.example.com',
+      },
+    });
+  });
+
+  it.each([
+    [{ ingestMode: 'proxy' }, /ingestMode/],
+    [{ relayRequestsPerMinute: '0' }, /relayRequestsPerMinute/],
+    [{ relayBytesPerDay: '100 megabytes' }, /relayBytesPerDay.*size/],
+    [{ publicUrl: 'http://telemetry.example.com' }, /publicUrl.*https/],
+  ])('refuses %j, naming the key', (raw, message) => {
+    expect(() => parse(raw)).toThrow(message);
+  });
+});

@@ -4,7 +4,13 @@
  * `parseSettings` directly. Durations use the Lambdas' own parser, and the environment the stack writes is
  * checked with the Lambdas' own `readConfig`, so a stack that deploys is a stack whose functions start.
  */
-import { formatDuration, QUOTA_VARIABLES } from '../functions/config';
+import {
+  formatDuration,
+  parseSize,
+  QUOTA_VARIABLES,
+  type IngestMode,
+  type RelaySettings,
+} from '../functions/config';
 import type { QuotaLimits, TokenSettings } from '../functions/core/deps';
 import { defaultAuditTableName } from '../functions/adapters/store/tables';
 import { LOGFIRE_REGIONS } from '../functions/adapters/upstream/region';
@@ -66,6 +72,11 @@ export const SETTING_KEYS = [
   'mintAlarmPerMinute',
   'rotationSchedule',
   'sweepSchedule',
+  'ingestMode',
+  'relayRequestsPerMinute',
+  'relayBytesPerDay',
+  'relayStampIdentity',
+  'publicUrl',
 ] as const;
 
 export type SettingKey = (typeof SETTING_KEYS)[number];
@@ -109,6 +120,10 @@ export interface StackSettings extends TokenSettings {
   };
   alarms: { email?: string; mintPerMinute: number };
   schedules: { rotationSchedule: string; sweepSchedule: string };
+  /** `relay` deploys the ingest relay (docs/relay.md): its function, its routes, binary media types. */
+  ingestMode: IngestMode;
+  /** The relay's settings are the Lambdas' own (functions/config.ts). */
+  relay: RelaySettings;
 }
 
 export interface SettingsContext {
@@ -212,6 +227,8 @@ export function parseSettings(raw: Partial<Record<string, string>>, context: Set
       rotationSchedule: read.expression('rotationSchedule', 'rate(1 hour)', scheduleCheck),
       sweepSchedule: read.expression('sweepSchedule', 'rate(15 minutes)', scheduleCheck),
     },
+    ingestMode: read.choice('ingestMode', ['direct', 'relay'] as const, 'direct'),
+    relay: readRelay(read),
   };
   assertLambdasAccept(settings);
   return settings;
@@ -289,6 +306,25 @@ function readBaseUrl(read: SettingsReader): string | undefined {
   });
   if (region && url) throw new SettingsError('logfireBaseUrl', 'and logfireRegion are both set; keep one');
   return url?.replace(/\/+$/, '') ?? (region ? LOGFIRE_REGIONS[region] : undefined);
+}
+
+function readRelay(read: SettingsReader): RelaySettings {
+  const bytes = read.optional('relayBytesPerDay', (text) =>
+    (parseSize(text) ?? 0) >= 1 ? undefined : 'must be a size like 500KB, 100MiB or 1GB',
+  );
+  const publicUrl = read.optional('publicUrl', (text) => {
+    try {
+      return new URL(text).protocol === 'https:' ? undefined : 'must be an https:// URL';
+    } catch {
+      return 'is not a URL';
+    }
+  });
+  return {
+    requestsPerMinute: read.integer('relayRequestsPerMinute', 120, 1, 1_000_000),
+    bytesPerDay: bytes === undefined ? parseSize('100MiB')! : parseSize(bytes)!,
+    stampIdentity: read.boolean('relayStampIdentity', false),
+    publicUrl: publicUrl?.replace(/\/+$/, ''),
+  };
 }
 
 function readKmsKey(read: SettingsReader, awsRegion: string | undefined): string | undefined {

@@ -1,7 +1,7 @@
 import type * as pulumi from '@pulumi/pulumi';
-import { ROUTES } from '../functions/http/routes';
+import { routesFor } from '../functions/http/routes';
 import { loadConfig } from './config';
-import { HANDLERS, type ScheduleSpec } from './handlers';
+import { deployedHandlers, HANDLERS, type ScheduleSpec } from './handlers';
 import type { PolicyDocument } from './policies';
 import { ACCOUNT, REGION, ofType, setupMocks, settle, valueOf, type RecordedResource } from './testing/mocks';
 import { TokenBroker, type TokenBrokerArgs } from './tokenBroker';
@@ -58,7 +58,7 @@ describe('TokenBroker', () => {
 
   it('puts no Lambda environment value near the upstream credential, even when the stack sets it', () => {
     const fns = ofType(stack.resources, 'aws:lambda/function:Function');
-    expect(fns).toHaveLength(HANDLERS.length);
+    expect(fns).toHaveLength(deployedHandlers('direct').length);
     for (const fn of fns) {
       for (const value of Object.values(envOf(fn))) {
         expect(value).not.toContain(CREDENTIAL);
@@ -86,7 +86,7 @@ describe('TokenBroker', () => {
 
   it('lets API Gateway invoke each function on its own routes only', () => {
     const permissions = ofType(stack.resources, 'aws:lambda/permission:Permission');
-    for (const route of ROUTES) {
+    for (const route of routesFor('direct')) {
       const handler = HANDLERS.find((h) => h.routes.includes(route.name))!;
       const path = `/${route.method}${route.path.replace(/\{[^}]+\}/g, '*')}`;
       const grants = permissions.filter((p) => String(p.inputs.sourceArn).endsWith(path));

@@ -6,7 +6,15 @@
 import * as pulumi from '@pulumi/pulumi';
 import { Api } from './api';
 import { Functions, type DeployedFunction } from './functions';
-import { HANDLERS, SCHEDULES, handlerNamed, type HandlerSpec, type ScheduleSpec } from './handlers';
+import { routesFor } from '../functions/http/routes';
+import {
+  HANDLERS,
+  SCHEDULES,
+  deployedHandlers,
+  handlerNamed,
+  type HandlerSpec,
+  type ScheduleSpec,
+} from './handlers';
 import { Monitoring } from './monitoring';
 import { Schedules } from './schedules';
 import { UpstreamSecret } from './secrets';
@@ -39,7 +47,8 @@ export class TokenBroker extends pulumi.ComponentResource {
 
   constructor(name: string, args: TokenBrokerArgs, opts?: pulumi.ComponentResourceOptions) {
     super('logfire-broker:index:TokenBroker', name, {}, opts);
-    const { settings, upstreamCredential, handlers = HANDLERS, schedules = SCHEDULES, bundleDir } = args;
+    const { settings, upstreamCredential, schedules = SCHEDULES, bundleDir } = args;
+    const handlers = deployedHandlers(settings.ingestMode, args.handlers ?? HANDLERS);
     const parent = { parent: this };
     const names = tableNames(settings);
 
@@ -92,6 +101,7 @@ export class TokenBroker extends pulumi.ComponentResource {
       `${name}-api`,
       {
         functions: this.functions.routeFunctions(),
+        routes: routesFor(settings.ingestMode),
         stageName: settings.api.stageName,
         throttle: { rateLimit: settings.api.throttleRateLimit, burstLimit: settings.api.throttleBurstLimit },
         logRetentionDays: settings.logRetentionDays,
@@ -127,6 +137,7 @@ export class TokenBroker extends pulumi.ComponentResource {
         rateLimit: settings.waf.rateLimit,
         mintRateLimit: settings.waf.mintRateLimit,
         rateWindowSeconds: settings.waf.rateWindowSeconds,
+        relay: settings.ingestMode === 'relay',
       },
       parent,
     );

@@ -25,6 +25,8 @@ export interface WafArgs {
   /** Mints (POST /v1/tokens) per IP per window, a tighter rule beside `rateLimit`. */
   mintRateLimit: number;
   rateWindowSeconds: 60 | 120 | 300 | 600;
+  /** The ingest relay is deployed (relay mode): its binary bodies skip the body rules (infra/wafRules.ts). */
+  relay?: boolean;
 }
 
 export class Waf extends pulumi.ComponentResource {
@@ -32,7 +34,7 @@ export class Waf extends pulumi.ComponentResource {
 
   constructor(name: string, args: WafArgs, opts?: pulumi.ComponentResourceOptions) {
     super('logfire-broker:index:Waf', name, {}, opts);
-    const { stageArn, mintAllowlist, adminAllowlist, rateLimit, mintRateLimit, rateWindowSeconds } = args;
+    const { stageArn, mintAllowlist, adminAllowlist, rateLimit, mintRateLimit, rateWindowSeconds, relay } = args;
     validateRate(rateLimit, rateWindowSeconds);
     validateRate(mintRateLimit, rateWindowSeconds);
     const clientIpSets = this.ipSets(`${name}-client`, splitAllowlist(mintAllowlist, 'mintAllowlist'));
@@ -52,6 +54,7 @@ export class Waf extends pulumi.ComponentResource {
           mintRateLimit,
           rateWindowSeconds,
           metricPrefix,
+          relay,
         }),
         customResponseBodies: customResponseBodies(),
         // API Gateway forwards only the first 16 KB of a body to WAF by default; 64 KB lets the body-size

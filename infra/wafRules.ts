@@ -26,6 +26,13 @@ export const ADMIN_PATH_REGEX = '^(/[^/]+)?/v1/admin(/|$)';
 /** The mint route, with or without the stage. */
 export const MINT_PATH_REGEX = '^(/[^/]+)?/v1/tokens/?$';
 
+/**
+ * The ingest relay's routes (relay mode), with or without the stage in the path. Their bodies are OTLP
+ * (protobuf, gzip) of up to RELAY_MAX_BODY_BYTES, bounded by the relay itself: WAF sees at most 64 KB of a
+ * body, and its body-matching rules would read binary data as text.
+ */
+export const RELAY_PATH_REGEX = '^(/[^/]+)?/v1/(traces|logs|metrics)$';
+
 /** JSON bodies of WAF's own block responses, in the broker's error shape. */
 export const CUSTOM_RESPONSE_BODIES = {
   'ip-not-allowed': { code: 'forbidden', message: 'Requests from this address are not allowed.' },
@@ -51,6 +58,8 @@ export interface WafRuleOptions<A> {
   /** Mints (POST /v1/tokens) per IP per rate window: tighter than `rateLimit`, which covers every route. */
   mintRateLimit: number;
   metricPrefix: string;
+  /** The ingest relay is deployed: its routes skip the body-size rule and the body-inspecting groups. */
+  relay?: boolean;
 }
 
 type Empty = Record<string, never>;
@@ -88,6 +97,8 @@ export interface WafStatement<A> {
     vendorName: string;
     name: string;
     ruleActionOverrides?: { name: string; actionToUse: { count: Empty } }[];
+    /** Only requests matching this are inspected by the group. */
+    scopeDownStatement?: WafStatement<A>;
   };
 }
 
@@ -166,7 +177,7 @@ export function validateRate(rateLimit: number, rateWindowSeconds: number): void
  * allows (and → not → leaf).
  */
 export function buildWafRules<A>(options: WafRuleOptions<A>): WafRule<A>[] {
-  const { clientIpSets, adminIpSets, rateLimit, rateWindowSeconds, mintRateLimit, metricPrefix } = options;
+  const { clientIpSets, adminIpSets, rateLimit, rateWindowSeconds, mintRateLimit, metricPrefix, relay } = options;
   validateRate(rateLimit, rateWindowSeconds);
   validateRate(mintRateLimit, rateWindowSeconds);
   const visibility = (rule: string) => ({
@@ -185,6 +196,23 @@ export function buildWafRules<A>(options: WafRuleOptions<A>): WafRule<A>[] {
       ],
     },
   };
+  // Relay mode: the statement that keeps a rule off the relay's routes (undefined: the rule applies everywhere).
+  const notRelay: WafStatement<A> | undefined = relay
+    ? {
+        notStatement: {
+          statement: {
+            regexMatchStatement: {
+              regexString: RELAY_PATH_REGEX,
+              fieldToMatch: { uriPath: {} },
+              textTransformations: [
+                { priority: 0, type: 'URL_DECODE' },
+                { priority: 1, type: 'NORMALIZE_PATH' },
+              ],
+            },
+          },
+        },
+      }
+    : undefined;
   const notIn = (sets: IpSets<A>): WafStatement<A>[] =>
     [sets.v4, sets.v6]
       .filter((arn): arn is A => arn !== undefined)
@@ -222,6 +250,15 @@ export function buildWafRules<A>(options: WafRuleOptions<A>): WafRule<A>[] {
       visibilityConfig: visibility('client-allowlist'),
     });
   }
+  const bodyTooLarge: WafStatement<A> = {
+    sizeConstraintStatement: {
+      comparisonOperator: 'GT',
+      size: MAX_BODY_BYTES,
+      // A body beyond the inspection limit (which equals MAX_BODY_BYTES) is "oversize": MATCH blocks it.
+      fieldToMatch: { body: { oversizeHandling: 'MATCH' } },
+      textTransformations: [{ priority: 0, type: 'NONE' }],
+    },
+  };
   rules.push(
     {
       name: 'rate-per-ip',
@@ -278,23 +315,27 @@ export function buildWafRules<A>(options: WafRuleOptions<A>): WafRule<A>[] {
       name: 'body-size',
       priority: PRIORITY.bodySize,
       action: block(413, 'body-too-large'),
-      statement: {
-        sizeConstraintStatement: {
-          comparisonOperator: 'GT',
-          size: MAX_BODY_BYTES,
-          // A body beyond the inspection limit (which equals MAX_BODY_BYTES) is "oversize": MATCH blocks it.
-          fieldToMatch: { body: { oversizeHandling: 'MATCH' } },
-          textTransformations: [{ priority: 0, type: 'NONE' }],
-        },
-      },
+      statement: notRelay ? { andStatement: { statements: [notRelay, bodyTooLarge] } } : bodyTooLarge,
       visibilityConfig: visibility('body-size'),
     },
     managed('AWSManagedRulesAmazonIpReputationList', PRIORITY.ipReputation, visibility('ip-reputation')),
-    managed('AWSManagedRulesKnownBadInputsRuleSet', PRIORITY.knownBadInputs, visibility('known-bad-inputs')),
+    managed(
+      'AWSManagedRulesKnownBadInputsRuleSet',
+      PRIORITY.knownBadInputs,
+      visibility('known-bad-inputs'),
+      [],
+      notRelay,
+    ),
     // SizeRestrictions_BODY blocks bodies over 8 KB, but a valid mint can be larger (20 metadata entries
     // of 256 characters, multi-byte or escaped, plus whitespace). It only counts here: the body-size rule
     // enforces the broker's own bound, the same one the handler applies.
-    managed('AWSManagedRulesCommonRuleSet', PRIORITY.common, visibility('common'), ['SizeRestrictions_BODY']),
+    managed(
+      'AWSManagedRulesCommonRuleSet',
+      PRIORITY.common,
+      visibility('common'),
+      ['SizeRestrictions_BODY'],
+      notRelay,
+    ),
   );
   return rules;
 }
@@ -313,6 +354,7 @@ function managed<A>(
   priority: number,
   visibilityConfig: WafRule<A>['visibilityConfig'],
   countOnly: string[] = [],
+  scopeDownStatement?: WafStatement<A>,
 ): WafRule<A> {
   return {
     name,
@@ -325,6 +367,7 @@ function managed<A>(
         ruleActionOverrides: countOnly.length
           ? countOnly.map((rule) => ({ name: rule, actionToUse: { count: {} } }))
           : undefined,
+        ...(scopeDownStatement ? { scopeDownStatement } : {}),
       },
     },
     visibilityConfig,

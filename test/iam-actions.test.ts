@@ -16,7 +16,7 @@ import { JOB_RUN_MESSAGES, UPSTREAM_DELETE_FAILED_MESSAGES } from '../infra/alar
 import { HANDLERS, type HandlerSpec } from '../infra/handlers';
 import { startTestBroker, type TestBroker } from './support/broker';
 import { forgetQuotaOverrides } from '../functions/core/quotas';
-import { heartbeatEvent, mintEvent, refreshEvent } from './support/events';
+import { apiEvent, heartbeatEvent, mintEvent, refreshEvent } from './support/events';
 import { anomalyRules } from './support/anomalies';
 
 const DAY = 86_400_000;
@@ -63,6 +63,8 @@ const declared = (spec: HandlerSpec, table: Table) => {
 
 describe('IAM actions declared in infra/handlers.ts', () => {
   let broker: TestBroker;
+  /** The same broker in relay mode (BROKER_INGEST_MODE=relay), on its own dynalite and fake Logfire. */
+  let relay: TestBroker;
   let recording: Usage | undefined;
   const observed: Record<string, Usage> = {};
   const logfireCalls: Record<string, number> = {};
@@ -73,12 +75,13 @@ describe('IAM actions declared in infra/handlers.ts', () => {
   /** Runs one path of `handler`; only the requests of `call` are recorded, not those of its setup. */
   async function path<T>(handler: string, call: () => Promise<T>): Promise<T> {
     recording = observed[handler] ??= emptyUsage();
-    const before = broker.logfire.requests.length;
+    const sent = () => broker.logfire.requests.length + (relay?.logfire.requests.length ?? 0);
+    const before = sent();
     try {
       return await call();
     } finally {
       recording = undefined;
-      logfireCalls[handler] = (logfireCalls[handler] ?? 0) + broker.logfire.requests.length - before;
+      logfireCalls[handler] = (logfireCalls[handler] ?? 0) + sent() - before;
       paths += 1;
     }
   }
@@ -207,8 +210,54 @@ describe('IAM actions declared in infra/handlers.ts', () => {
     await mint();
     await rotate(t0 + 8 * DAY);
     await sweep(t0 + 15 * DAY);
+
+    // Relay mode, on a broker of its own: the relay's first export creates the upstream pool, the next ones
+    // are one charge each; a refused token is read to tell why; counters of windows long past are removed.
+    relay = await startTestBroker({
+      env: {
+        BROKER_INGEST_MODE: 'relay',
+        BROKER_PUBLIC_URL: 'https://broker.example',
+        BROKER_RELAY_REQUESTS_PER_MINUTE: '2',
+      },
+    });
+    recordUsage(
+      relay.db.client,
+      { [relay.db.tableName]: 'tokens', [relay.db.auditTableName]: 'audit' },
+      () => recording,
+    );
+    // The start of a minute, so the three exports below share one window.
+    relay.clock.time = Math.floor(relay.clock.now() / 60_000) * 60_000;
+    const r0 = relay.clock.now();
+    const relayMint = async () =>
+      JSON.parse((await relay.handlers.mint(mintEvent(body))).body) as IssuedToken;
+    const exporter = await relayMint();
+    const ingest = (token: string) =>
+      relay.handlers.relay(
+        apiEvent({
+          path: '/v1/traces',
+          rawBody: 'spans',
+          headers: { authorization: token, 'content-type': 'application/x-protobuf' },
+        }),
+      );
+    await api('relay', 200, () => ingest(exporter.writeToken));
+    await api('relay', 200, () => ingest(exporter.writeToken));
+    await api('relay', 429, () => ingest(exporter.writeToken));
+    await api('relay', 401, () => ingest(`${exporter.writeToken.slice(0, -1)}A`));
+    relay.clock.advance(3 * 60_000);
+    await api('relay', 200, () => ingest(exporter.writeToken));
+    // mint and refresh in relay mode make no Logfire call, and need no more than in direct mode.
+    await api('mint', 201, () => relay.handlers.mint(mintEvent(body)));
+    await api('refresh', 200, () =>
+      relay.handlers.refresh(refreshEvent(exporter.tokenId, exporter.clientSecret)),
+    );
+    // rotation in relay mode: the pool is due after rotateAfter, rotated, and rotated again (deleting the
+    // token before at Logfire).
+    const relayRotate = async (now: number) =>
+      void rotations.push(await path('rotate', () => runRotation(relay.deps, { now })));
+    await relayRotate(r0 + 8 * DAY);
+    await relayRotate(r0 + 16 * DAY);
   }, 60_000);
-  afterAll(() => broker?.close());
+  afterAll(() => Promise.all([broker?.close(), relay?.close()]));
 
   it('exercises every deployed handler', () => {
     expect(paths).toBeGreaterThanOrEqual(19);
@@ -216,7 +265,9 @@ describe('IAM actions declared in infra/handlers.ts', () => {
   });
 
   it('ran the jobs through every kind of work they do', () => {
-    expect(rotations.map((r) => r.marked)).toEqual([0, 1]);
+    expect(rotations.map((r) => r.marked)).toEqual([0, 1, 2, 0]);
+    expect(relay.logs.filter((line) => line.message === 'relay pool: rotated')).toHaveLength(2);
+    expect(relay.logfire.requests.filter((r) => r.method === 'DELETE')).toHaveLength(1);
     const total = (field: keyof SweepReport) => sweeps.reduce((sum, r) => sum + Number(r[field]), 0);
     expect(total('chainsCompleted')).toBeGreaterThanOrEqual(1);
     expect(total('reclaimed')).toBeGreaterThanOrEqual(1);

@@ -28,7 +28,10 @@ export type AuditAction =
   /** An anomaly rule fired and paused or revoked tokens (their own entries follow, with the same actor). */
   | 'anomaly.actioned'
   /** An admin undid an anomaly action: its paused tokens resumed. */
-  | 'anomaly.undone';
+  | 'anomaly.undone'
+  | 'relay.pool_created'
+  | 'relay.pool_rotated'
+  | 'relay.pool_repaired';
 
 /** Who did it: the client itself, a scheduled job, an anomaly rule (by name), or an admin (an IAM principal ARN). */
 export type AuditActor =
@@ -38,6 +41,7 @@ export type AuditActor =
   | 'system:reuse-detection'
   | 'system:refresh-recovery'
   | `system:anomaly:${string}`
+  | 'system:relay'
   | `admin:${string}`;
 
 export interface AuditEntry {

@@ -28,6 +28,24 @@ export function newClientSecret(): string {
   return `lfb_cs_${randomBytes(32).toString('base64url')}`;
 }
 
+/**
+ * A new relay token (relay mode's `writeToken`): `lfb_rt_`, the token id, `.` and 256 random bits. The id
+ * lets the relay find the record from the token alone; the store keeps only its SHA-256 (`hashSecret`).
+ */
+export function newRelayToken(tokenId: string): string {
+  return `lfb_rt_${tokenId}.${randomBytes(32).toString('base64url')}`;
+}
+
+const RELAY_TOKEN = /^lfb_rt_(tok_[A-Za-z0-9_-]{22})\.[A-Za-z0-9_-]{43}$/;
+
+/**
+ * The token id inside a relay token; undefined for anything not shaped like one.
+ * @example relayTokenIdOf(newRelayToken('tok_AAAAAAAAAAAAAAAAAAAAAA')) // 'tok_AAAAAAAAAAAAAAAAAAAAAA'
+ */
+export function relayTokenIdOf(token: string): string | undefined {
+  return RELAY_TOKEN.exec(token)?.[1];
+}
+
 /** What the store keeps instead of a client secret. */
 export function hashSecret(secret: string): string {
   return createHash('sha256').update(secret, 'utf8').digest('base64url');
@@ -67,7 +85,7 @@ export function idempotencyRecordKey(installId: string, idempotencyKey: string):
 }
 
 /** What a sealed reply is for; each purpose derives its own keys. */
-export type SealPurpose = 'idempotent reply' | 'refresh successor';
+export type SealPurpose = 'idempotent reply' | 'refresh successor' | 'upstream pool';
 
 function replyKey(salt: string, secret: string, purpose: SealPurpose): Buffer {
   return Buffer.from(hkdfSync('sha256', secret, salt, `logfire-broker ${purpose}`, 32));
@@ -79,6 +97,7 @@ function replyKey(salt: string, secret: string, purpose: SealPurpose): Buffer {
  * so the stored copy reveals neither the write token nor the client secret.
  * @example sealReply(reply, installId, idempotencyKey)
  * @example sealReply(successor, tokenId, clientSecret, 'refresh successor')
+ * @example sealReply({ token }, String(createdAt), upstreamCredential, 'upstream pool') // the relay's pool
  */
 export function sealReply(
   reply: unknown,

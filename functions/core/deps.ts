@@ -1,6 +1,7 @@
 import type { AnomalySettings } from './anomalies/settings';
 import type { AuditLog } from './audit';
 import type { Clock, Log, TokenStore, Upstream } from './ports';
+import type { RelayDeps } from './relay';
 
 /**
  * Quota limits (R9); 0 means no limit. The defaults are configuration (`BROKER_QUOTA_*`); an operator can
@@ -64,6 +65,8 @@ export interface BrokerDeps {
   claimLeaseMs?: number;
   /** Waits between polls of a concurrent idempotent mint; tests may shorten it. */
   sleep?: (ms: number) => Promise<void>;
+  /** Relay mode (BROKER_INGEST_MODE=relay): the ingest relay's parts. Absent in direct mode. */
+  relay?: RelayDeps;
 }
 
 /** Room past the longest attempt, for clock differences between the processes that hold claims. */
@@ -90,4 +93,6 @@ export function claimLeaseMs(deps: Pick<BrokerDeps, 'claimLeaseMs'>): number {
 export interface RequestOrigin {
   sourceIp: string;
   userAgent?: string;
+  /** The URL the request reached the broker at (`https://{domainName}/{stage}` in AWS), when known. */
+  baseUrl?: string;
 }

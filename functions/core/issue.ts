@@ -1,8 +1,10 @@
 import type { IssuedToken } from './contract';
-import { hashSecret, newClientSecret, newTokenId } from './credentials';
+import { hashSecret, newClientSecret, newRelayToken, newTokenId } from './credentials';
 import type { BrokerDeps, RequestOrigin } from './deps';
 import { errorName } from './errors';
 import type { TokenRecord } from './model';
+import type { UpstreamToken } from './ports';
+import { relayBaseUrl } from './relay';
 
 /** Who the token is for; carried from a token to its successor at refresh. */
 export type TokenIdentity = Pick<
@@ -24,6 +26,7 @@ export interface TokenLineage {
  *   in the same batch that stores the record; one left behind by a crash or a Logfire timeout is
  *   reconciled by the sweep (core/reconcile.ts);
  * - if the record cannot be stored, the upstream token is deleted again at once.
+ * In relay mode no Logfire call is made at all: the write token is a relay token the broker checks itself.
  */
 export async function issueToken(
   deps: BrokerDeps,
@@ -38,7 +41,10 @@ export async function issueToken(
   const clientSecret = newClientSecret();
   const now = clock.now();
   const expiresAt = now + settings.tokenTtlMs;
-  const withIntent = upstream.listWriteTokens !== undefined;
+  const relayToken = deps.relay && newRelayToken(tokenId);
+  // Known before anything is stored: a reply that cannot be made must not leave a token behind.
+  const relayIngest = deps.relay && relayBaseUrl(deps.relay, origin);
+  const withIntent = !relayToken && upstream.listWriteTokens !== undefined;
   const [intent, allowed] = await Promise.allSettled([
     withIntent ? store.recordMintIntent({ tokenId, startedAt: now, expiresAt }) : undefined,
     gate,
@@ -53,7 +59,9 @@ export async function issueToken(
   // A create that fails may still have made a token (a timeout after Logfire acted): the intent stays, and
   // the sweep looks at Logfire's list. So does every other failure below; a look that finds nothing only
   // removes the intent.
-  const upstreamToken = await upstream.createWriteToken({ expiresAt: new Date(expiresAt) });
+  const upstreamToken: Partial<UpstreamToken> = relayToken
+    ? {}
+    : await upstream.createWriteToken({ expiresAt: new Date(expiresAt) });
   const record: TokenRecord = {
     tokenId,
     chainId: lineage.chainId ?? tokenId,
@@ -70,6 +78,7 @@ export async function issueToken(
     status: 'active',
     updatedAt: now,
     secretHash: hashSecret(clientSecret),
+    ...(relayToken ? { relayTokenHash: hashSecret(relayToken) } : {}),
   };
   try {
     await store.createToken(
@@ -86,6 +95,7 @@ export async function issueToken(
           details: {
             app: `${identity.appName}@${identity.appVersion}`,
             upstream: upstream.kind,
+            ...(relayToken ? { ingest: 'relay' } : {}),
             ...(record.upstreamId ? { upstreamId: record.upstreamId } : {}),
             ...(record.tokenPrefix ? { tokenPrefix: record.tokenPrefix } : {}),
             ...(lineage.parentId ? { parentId: lineage.parentId } : {}),
@@ -103,12 +113,12 @@ export async function issueToken(
     record,
     reply: {
       tokenId,
-      writeToken: upstreamToken.token,
+      writeToken: relayToken ?? upstreamToken.token!,
       clientSecret,
       expiresAt: new Date(expiresAt).toISOString(),
       refreshAfter: new Date(record.refreshAfter).toISOString(),
       heartbeatIntervalSeconds: Math.round(settings.heartbeatIntervalMs / 1000),
-      ingest: { baseUrl: upstream.ingestBaseUrl },
+      ingest: { baseUrl: relayIngest ?? upstream.ingestBaseUrl },
     },
   };
 }
@@ -120,6 +130,8 @@ async function compensate(
   withIntent: boolean,
 ): Promise<void> {
   const { upstream, log } = deps;
+  // Relay mode made no Logfire token: an unstored record leaves nothing behind.
+  if (record.relayTokenHash) return;
   const context = {
     tokenId: record.tokenId,
     upstreamId: record.upstreamId,

@@ -92,7 +92,10 @@ export async function forEachLimited<T extends { tokenId?: string; chainId?: str
  * thrown, because the state change they describe has already happened and must not be retried for it.
  * @example await appendAudit(deps, entries);
  */
-export async function appendAudit(deps: BrokerDeps, entries: AuditEntry[]): Promise<void> {
+export async function appendAudit(
+  deps: Pick<BrokerDeps, 'audit' | 'log'>,
+  entries: AuditEntry[],
+): Promise<void> {
   if (entries.length === 0) return;
   try {
     await deps.audit.append(entries);

@@ -81,4 +81,13 @@ export interface TokenRecord {
    * nothing. Removed once the token is superseded or revoked.
    */
   sealedSuccessor?: string;
+  /**
+   * Relay mode: SHA-256 of the token's relay token (`lfb_rt_<tokenId>.<secret>`), the `writeToken` the client
+   * sends to the broker's ingest instead of a Logfire token. Absent in direct mode.
+   */
+  relayTokenHash?: string;
+  /** Relay mode: every request and byte this token relayed, and when it last did (for the anomaly rules). */
+  relayRequestsTotal?: number;
+  relayBytesTotal?: number;
+  relayLastAt?: number;
 }

@@ -207,11 +207,112 @@ export interface QuotaStore {
   putQuotaOverrides(limits: Partial<QuotaLimits>, now: number): Promise<void>;
 }
 
+/** The OTLP/HTTP signals Logfire ingests, each at `{base}/v1/<signal>`. */
+export type OtlpSignal = 'traces' | 'logs' | 'metrics';
+
+/** What one token relayed in the current windows (docs/relay.md). */
+export interface RelayUsage {
+  requestsThisMinute: number;
+  bytesToday: number;
+}
+
+/** One relayed request, charged to its token in a single conditional write. */
+export interface RelayCharge {
+  tokenId: string;
+  /** SHA-256 of the relay token presented; the write applies only if it is the stored one. */
+  relayTokenHash: string;
+  now: number;
+  /** The body's size as received: what the bytes quota counts. */
+  bytes: number;
+  /** The requests-per-minute counter and the bytes-per-day counter (core/quota.ts). */
+  minute: QuotaCounter;
+  day: QuotaCounter;
+  /** A `refreshed` token still relays if it was refreshed after this (the rotation grace). */
+  refreshedAfter: number;
+}
+
+/** A charge that went through: the record as it is now, and counters left from older windows. */
+export interface RelayCharged {
+  record: TokenRecord;
+  usage: RelayUsage;
+  /** Counters of windows before the previous one, still on the item: `forgetRelayWindows` removes them. */
+  staleWindows: string[];
+}
+
+/** One pooled Logfire write token, sealed: `sealed` is the token encrypted under the pool key. */
+export interface SealedPoolToken {
+  sealed: string;
+  upstreamId?: string;
+  tokenPrefix?: string;
+  createdAt: number;
+  expiresAt: number;
+}
+
+/** The relay's upstream pool as stored: one item, replaced whole under a version check. */
+export interface StoredPool {
+  /** 1 at creation, one more at each replacement. */
+  version: number;
+  current: SealedPoolToken;
+  previous?: SealedPoolToken;
+  updatedAt: number;
+}
+
+/** The ingest relay's side of the store (docs/relay.md). */
+export interface RelayStore {
+  /**
+   * Charges one relayed request in ONE conditional write that also checks the credential, the status and
+   * both quotas (a request passes while the day's bytes are under the limit, and counts its full size).
+   * Undefined when the condition failed: unknown token, wrong relay token, not relayable, or over a quota.
+   */
+  chargeRelayUse(charge: RelayCharge): Promise<RelayCharged | undefined>;
+  /** The record and its usage in these windows, read to tell why a charge was refused. */
+  getRelayState(
+    tokenId: string,
+    windows: { minute: QuotaCounter; day: QuotaCounter },
+  ): Promise<{ record: TokenRecord; usage: RelayUsage } | undefined>;
+  /** Removes counters of past windows that a charge reported as stale. */
+  forgetRelayWindows(tokenId: string, windows: readonly string[]): Promise<void>;
+  getUpstreamPool(): Promise<StoredPool | undefined>;
+  /**
+   * Stores the pool: without `expectedVersion` only if there is none yet (concurrent cold relays create one),
+   * with it only if the stored one still has that version. False when the condition failed.
+   */
+  putUpstreamPool(pool: StoredPool, expectedVersion?: number): Promise<boolean>;
+}
+
+/** What Logfire's ingest made of a forwarded batch. */
+export type ForwardOutcome =
+  /** 2xx: the reply to hand back byte for byte. */
+  | { kind: 'accepted'; status: number; contentType?: string; body: Buffer }
+  /** 401 or 403: Logfire did not take the pool token (nothing was ingested; the batch may be sent again). */
+  | { kind: 'refused'; status: number }
+  /** Another 4xx: Logfire refused the batch itself. */
+  | { kind: 'rejected'; status: number }
+  /** No reply in time, a network error, 408, 429, 5xx or a redirect. */
+  | { kind: 'unavailable'; problem: string; retryAfterSeconds?: number };
+
+/** A batch to forward to Logfire's ingest, byte for byte. */
+export interface ForwardedBatch {
+  signal: OtlpSignal;
+  /** The Logfire write token to send it with (`Authorization: <token>`). */
+  token: string;
+  body: Buffer;
+  contentType: string;
+  contentEncoding?: string;
+  userAgent?: string;
+}
+
+/** Logfire's OTLP/HTTP ingest (the adapter is functions/adapters/upstream/ingest.ts). */
+export interface IngestForwarder {
+  /** One attempt, never retried here (docs/relay.md); never throws for what Logfire answered. */
+  forward(batch: ForwardedBatch): Promise<ForwardOutcome>;
+}
+
 /**
  * Persistence of token records (the port; DynamoDB is the adapter). Every state change is one
  * conditional write, so concurrent requests cannot both win.
  */
-export interface TokenStore extends TokenLifecycleStore, QuotaStore, AnomalyStore {
+export interface TokenStore extends TokenLifecycleStore, QuotaStore, AnomalyStore, RelayStore {
   /**
    * Stores a new record together with its audit entries, in one request (a mint stays within three
    * DynamoDB requests). Token ids carry 128 random bits, so the write needs no existence condition.

@@ -5,7 +5,9 @@
  */
 import type { AuditEntry } from './audit';
 import type { BrokerDeps } from './deps';
+import { errorName } from './errors';
 import { appendAudit, forEachLimited, startRun, type JobOptions } from './jobs';
+import { rotateUpstreamPool } from './relayPool';
 
 export type { JobOptions } from './jobs';
 
@@ -62,14 +64,23 @@ export async function runRotation(deps: BrokerDeps, options: JobOptions = {}): P
       break;
     }
   }
+  // Relay mode: the upstream pool rotates on the same schedule (docs/relay.md).
+  const pool = await rotateUpstreamPool(deps, run.now).catch((error: unknown) => {
+    failed += 1;
+    deps.log.error('rotation: the relay pool was not rotated; the next run retries', {
+      cause: errorName(error),
+    });
+    return 'failed' as const;
+  });
+  if (pool === 'failed') report.done = false;
   await appendAudit(deps, [
     {
       at: run.now,
       action: 'job.rotation',
       actor: 'system:rotation',
-      details: { ...report, failed },
+      details: { ...report, failed, ...(deps.relay ? { pool } : {}) },
     },
   ]);
-  deps.log.info('rotation run', { ...report, failed });
+  deps.log.info('rotation run', { ...report, failed, ...(deps.relay ? { pool } : {}) });
   return report;
 }

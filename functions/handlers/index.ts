@@ -3,6 +3,7 @@ import type { RouteName } from '../http/routes';
 import { heartbeatHandler } from './heartbeat';
 import { mintHandler } from './mint';
 import { refreshHandler } from './refresh';
+import { relayHandler } from './relay';
 import type { DepsSource } from './shared';
 
 export type { DepsSource } from './shared';
@@ -12,4 +13,5 @@ export const HANDLER_FACTORIES: Record<RouteName, (deps: DepsSource) => ProxyHan
   mint: mintHandler,
   heartbeat: heartbeatHandler,
   refresh: refreshHandler,
+  relay: relayHandler,
 };

@@ -12,6 +12,7 @@ import {
   Unauthorized,
   UnsupportedMediaType,
 } from '../core/errors';
+import type { RequestOrigin } from '../core/deps';
 import type { Log } from '../core/ports';
 import { recordableText } from '../core/text';
 import { isIP } from 'node:net';
@@ -65,13 +66,13 @@ export function bearerSecret(event: APIGatewayProxyEvent): string {
   return match[1]!;
 }
 
-export function origin(
-  event: APIGatewayProxyEvent,
-  trustedProxies: readonly string[] = [],
-): { sourceIp: string; userAgent?: string } {
+export function origin(event: APIGatewayProxyEvent, trustedProxies: readonly string[] = []): RequestOrigin {
   const userAgent = header(event, 'user-agent');
+  const { domainName, stage } = event.requestContext ?? {};
   return {
     sourceIp: clientAddress(event.requestContext?.identity?.sourceIp ?? 'unknown', event, trustedProxies),
+    // Where API Gateway received the request: relay mode's ingest.baseUrl unless BROKER_PUBLIC_URL is set.
+    ...(domainName ? { baseUrl: baseUrlOf(domainName, stage) } : {}),
     // Kept for the audit trail, never refused: bounded so a huge header cannot bloat a record, and cleaned
     // of characters that could hide or forge what an operator reads (C1 escapes arrive as Latin-1 bytes).
     userAgent: userAgent ? recordableText(userAgent, 256) : undefined,
@@ -94,6 +95,17 @@ function clientAddress(peer: string, event: APIGatewayProxyEvent, trustedProxies
     if (!trusted(hop)) return hop;
   }
   return peer;
+}
+
+/**
+ * The broker's URL as a client reached it: API Gateway's own host carries the stage in the path; a custom
+ * domain is taken to be mapped at its root (set BROKER_PUBLIC_URL for a base path mapping).
+ * @example baseUrlOf('abc123.execute-api.eu-west-1.amazonaws.com', 'api') // 'https://abc123.execute-api.eu-west-1.amazonaws.com/api'
+ * @example baseUrlOf('telemetry.example.com', 'api') // 'https://telemetry.example.com'
+ */
+export function baseUrlOf(domainName: string, stage: string | undefined): string {
+  const ownHost = /\.execute-api\.[a-z0-9-]+\.amazonaws\.com$/i.test(domainName);
+  return `https://${domainName}${ownHost && stage ? `/${stage}` : ''}`;
 }
 
 /** Optional whitespace around `;` and `=` in a header (RFC 9110 OWS), and nothing wider. */
@@ -124,11 +136,11 @@ export function isJsonMediaType(value: string | undefined): boolean {
   });
 }
 
-/** The request body as bytes, refused with 413 above MAX_BODY_BYTES before anything reads it. */
-function boundedBody(event: APIGatewayProxyEvent): Buffer {
+/** The request body as bytes, refused with 413 above `limit` (MAX_BODY_BYTES) before anything reads it. */
+export function boundedBody(event: APIGatewayProxyEvent, limit = MAX_BODY_BYTES): Buffer {
   const raw = event.body ?? '';
   const bytes = event.isBase64Encoded ? Buffer.from(raw, 'base64') : Buffer.from(raw, 'utf8');
-  if (bytes.length > MAX_BODY_BYTES) throw new PayloadTooLarge(MAX_BODY_BYTES);
+  if (bytes.length > limit) throw new PayloadTooLarge(limit);
   return bytes;
 }
 

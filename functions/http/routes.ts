@@ -2,7 +2,9 @@
  * The public routes as data: the local server routes by this table, and the Pulumi stack builds the
  * API Gateway resources from it, so the two cannot drift apart.
  */
-export type RouteName = 'mint' | 'heartbeat' | 'refresh';
+import { RELAY_MAX_BODY_BYTES } from '../core/relay';
+
+export type RouteName = 'mint' | 'heartbeat' | 'refresh' | 'relay';
 
 export interface RouteSpec {
   name: RouteName;
@@ -11,13 +13,34 @@ export interface RouteSpec {
   path: string;
   /** IAM-signed admin route (SigV4) or open to clients. */
   auth: 'none' | 'iam';
+  /** Bodies are bytes (OTLP protobuf, gzip): handed over base64-encoded, as API Gateway does. */
+  binary?: boolean;
+  /** The body bound when it is not MAX_BODY_BYTES (functions/http/reply.ts). */
+  maxBodyBytes?: number;
 }
 
 export const ROUTES: readonly RouteSpec[] = [
   { name: 'mint', method: 'POST', path: '/v1/tokens', auth: 'none' },
   { name: 'heartbeat', method: 'POST', path: '/v1/tokens/{tokenId}/heartbeat', auth: 'none' },
   { name: 'refresh', method: 'POST', path: '/v1/tokens/{tokenId}/refresh', auth: 'none' },
+  // The ingest relay (relay mode): OTLP/HTTP at the root of the broker's URL, as Logfire serves it.
+  ...(['traces', 'logs', 'metrics'] as const).map((signal): RouteSpec => ({
+    name: 'relay',
+    method: 'POST',
+    path: `/v1/${signal}`,
+    auth: 'none',
+    binary: true,
+    maxBodyBytes: RELAY_MAX_BODY_BYTES,
+  })),
 ];
+
+/** The routes a deployment serves: the relay's only in relay mode. */
+export function routesFor(
+  ingestMode: 'direct' | 'relay',
+  routes: readonly RouteSpec[] = ROUTES,
+): RouteSpec[] {
+  return routes.filter((route) => ingestMode === 'relay' || route.name !== 'relay');
+}
 
 /** Matches a concrete path against a route path; returns the path parameters, or undefined. */
 export function matchPath(pattern: string, path: string): Record<string, string> | undefined {

@@ -8,8 +8,12 @@ import { createDocumentClient } from '../adapters/store/dynamoClient';
 import { createUpstream } from '../adapters/upstream';
 import { wireBroker } from '../adapters/wiring';
 import type { BrokerDeps } from '../core/deps';
+import type { StampIdentity } from '../core/relay';
 
-export function lambdaDeps(env: Record<string, string | undefined> = process.env): BrokerDeps {
+export function lambdaDeps(
+  env: Record<string, string | undefined> = process.env,
+  options: { stamp?: StampIdentity } = {},
+): BrokerDeps {
   const config = readConfig(env);
   const log = createLog(config.logLevel);
   if (config.upstream.kind === 'dev') {
@@ -18,5 +22,5 @@ export function lambdaDeps(env: Record<string, string | undefined> = process.env
     );
   }
   const doc = createDocumentClient({ endpoint: config.dynamodbEndpoint });
-  return wireBroker({ config, doc, upstream: createUpstream(config, { log }), log });
+  return wireBroker({ config, doc, upstream: createUpstream(config, { log }), log, stamp: options.stamp });
 }

@@ -1,7 +1,8 @@
 /**
  * `npm start`: the broker on 127.0.0.1 with an embedded DynamoDB persisted under BROKER_DATA_DIR, and the
  * real Logfire upstream when a credential is set, else the dev upstream, whose ingest is served at the
- * broker's root (or on BROKER_DEV_INGEST_PORT). Same handlers and core as Lambda.
+ * broker's root (or on BROKER_DEV_INGEST_PORT; on a port of its own in relay mode, where the root serves
+ * the ingest relay). Same handlers and core as Lambda.
  */
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -21,6 +22,7 @@ import type { RouteName } from '../http/routes';
 import { prepareDataDir } from './dataDir';
 import { startEmbeddedDynamo } from './embeddedDynamo';
 import { startSchedules } from './scheduler';
+import { stampIdentity } from '../relay/stampIdentity';
 import { createLocalServer, type DevIngest } from './server';
 
 /** Past this, a stop that hangs (a stuck job) gives way to an exit. */
@@ -61,11 +63,23 @@ async function main(): Promise<void> {
           projectInfo: (authorization) => whenReady(ready.dev).projectInfo(authorization),
         }
       : undefined;
-  // Its own port only when asked for one that is not the broker's.
-  const ingestPort =
-    devIngest && local.devIngestPort !== undefined && !(local.devIngestPort === local.port && local.port)
-      ? local.devIngestPort
-      : undefined;
+  // Its own port only when asked for one that is not the broker's; always in relay mode, where the broker's
+  // root serves the relay's /v1/{traces,logs,metrics} (a free port unless BROKER_DEV_INGEST_PORT says one).
+  const relay = config.ingestMode === 'relay';
+  const samePort = local.devIngestPort === local.port && local.port !== 0;
+  if (devIngest && relay && samePort) {
+    throw new ConfigError(
+      'BROKER_DEV_INGEST_PORT',
+      'must differ from BROKER_PORT in relay mode: the relay serves the broker port root',
+    );
+  }
+  const ingestPort = !devIngest
+    ? undefined
+    : relay
+      ? (local.devIngestPort ?? 0)
+      : local.devIngestPort !== undefined && !samePort
+        ? local.devIngestPort
+        : undefined;
 
   const mode = config.upstream.kind;
   const servers = [
@@ -80,7 +94,7 @@ async function main(): Promise<void> {
 
   const upstream = createUpstream(config, { log, dataDir, ingestBaseUrl: ingestUrl });
   if (upstream instanceof DevUpstream) ready.dev = upstream;
-  ready.deps = wireBroker({ config, doc, upstream, log });
+  ready.deps = wireBroker({ config, doc, upstream, log, baseUrl: url, stamp: stampIdentity });
   const schedules = startSchedules(ready.deps, local.scheduleIntervalMs, log);
 
   // Stopping is wired before the banner: whoever waits for it may signal at once.
@@ -99,6 +113,9 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => stop('SIGTERM received'));
   stopWithNpm(() => stop('npm start was stopped'));
 
+  const relayLine = relay
+    ? `; ingest relay at ${config.relay.publicUrl ?? url}/v1/{traces,logs,metrics}`
+    : '';
   const upstreamLine =
     config.upstream.kind === 'dev'
       ? `dev upstream (local write tokens; OTLP and /v1/info at ${ingestUrl})`
@@ -107,7 +124,7 @@ async function main(): Promise<void> {
   console.log(
     [
       `logfire-broker listening on ${url}`,
-      `mode: ${upstreamLine}`,
+      `mode: ${upstreamLine}${relayLine}`,
       `jobs: rotation and sweep every ${formatDuration(local.scheduleIntervalMs)}`,
       `data: ${dataDir}${config.dynamodbEndpoint ? ` (DynamoDB at ${config.dynamodbEndpoint})` : ''}`,
     ].join('\n'),

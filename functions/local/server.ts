@@ -93,9 +93,11 @@ function send(response: ServerResponse, result: APIGatewayProxyResult): void {
   // A refused body may still be arriving: close the connection rather than read it. (A body refused for
   // its token is drained by Node instead, so the client reliably reads the 401 before the connection ends.)
   if (result.statusCode === 413) headers.connection = 'close';
-  headers['content-length'] = String(Buffer.byteLength(result.body));
+  // Binary replies (the relay's OTLP answers) come base64-encoded, as API Gateway expects them.
+  const body = Buffer.from(result.body, result.isBase64Encoded ? 'base64' : 'utf8');
+  headers['content-length'] = String(body.length);
   response.writeHead(result.statusCode, headers);
-  response.end(result.body);
+  response.end(body);
 }
 
 function toEvent(
@@ -104,6 +106,7 @@ function toEvent(
   resource: string,
   pathParameters: Record<string, string>,
   body: Buffer,
+  binary = false,
 ): APIGatewayProxyEvent {
   const headers: Record<string, string> = {};
   for (const [key, value] of Object.entries(request.headers)) {
@@ -120,8 +123,9 @@ function toEvent(
     queryStringParameters: null,
     multiValueQueryStringParameters: null,
     stageVariables: null,
-    body: body.length ? body.toString('utf8') : null,
-    isBase64Encoded: false,
+    // Binary routes get their body base64-encoded, as API Gateway hands over binary media types.
+    body: body.length ? body.toString(binary ? 'base64' : 'utf8') : null,
+    isBase64Encoded: binary && body.length > 0,
     requestContext: {
       requestId: randomUUID(),
       identity: { sourceIp, userAgent: headers['user-agent'] ?? null },
@@ -187,8 +191,8 @@ export function createLocalServer(options: LocalServerOptions): Server {
     if (!matches.length) throw new NotFound();
     const match = matches.find((m) => m.spec.method === request.method);
     if (!match) throw new MethodNotAllowed();
-    const body = await readBody(request, MAX_BODY_BYTES);
-    const event = toEvent(request, path, match.spec.path, match.params!, body);
+    const body = await readBody(request, match.spec.maxBodyBytes ?? MAX_BODY_BYTES);
+    const event = toEvent(request, path, match.spec.path, match.params!, body, match.spec.binary);
     return handlers[match.spec.name](event);
   };
 

@@ -239,6 +239,20 @@ describe('fake Logfire', () => {
         contentType: 'application/x-protobuf',
       });
     });
+
+    it('answers an export as OTLP/HTTP does: an empty protobuf message, or {} for JSON', async () => {
+      const { body } = await create({ expires_at: future() });
+      const { token } = body as { token: string };
+      const send = (contentType: string) =>
+        call('/v1/logs', { method: 'POST', headers: { authorization: token, 'content-type': contentType } });
+
+      const protobuf = await send('application/x-protobuf');
+      const json = await send('application/json');
+
+      expect(protobuf.headers.get('content-type')).toBe('application/x-protobuf');
+      expect(protobuf.body).toBeUndefined();
+      expect(json.body).toEqual({});
+    });
   });
 
   describe('faults', () => {

@@ -71,6 +71,8 @@ export interface OtlpBatch {
   signal: 'traces' | 'logs' | 'metrics';
   token: string;
   contentType: string;
+  /** The `Content-Encoding` header, when one was sent (the body is kept as sent, still encoded). */
+  contentEncoding?: string;
   body: Buffer;
 }
 
@@ -241,8 +243,17 @@ export async function startFakeLogfire(options: FakeLogfireOptions = {}): Promis
       if (contentType !== 'application/x-protobuf' && contentType !== 'application/json') {
         return { status: 415, body: { detail: 'Unsupported Media Type' } };
       }
-      batches.push({ signal: ingest[1] as OtlpBatch['signal'], token: token.token, contentType, body: raw });
-      return { status: 200, body: {} };
+      batches.push({
+        signal: ingest[1] as OtlpBatch['signal'],
+        token: token.token,
+        contentType,
+        ...(headers['content-encoding'] ? { contentEncoding: headers['content-encoding'] } : {}),
+        body: raw,
+      });
+      // OTLP/HTTP's success reply in the request's encoding: an empty protobuf message, or `{}`.
+      return contentType === 'application/json'
+        ? { status: 200, body: {} }
+        : { status: 200, headers: { 'content-type': 'application/x-protobuf' } };
     }
     return { status: 404, body: { detail: 'Not Found' } };
   };

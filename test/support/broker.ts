@@ -15,6 +15,7 @@ import { HANDLER_FACTORIES } from '../../functions/handlers';
 import type { ProxyHandler } from '../../functions/http/reply';
 import type { RouteName } from '../../functions/http/routes';
 import { startFakeLogfire, type FakeLogfire } from '../fakes/fakeLogfire';
+import { stampIdentity } from '../../functions/relay/stampIdentity';
 import { startDynalite, type TestDynamo } from './dynalite';
 
 export const TEST_API_KEY = 'pylf_v1_us_' + 'TestApiKeyForTheFakeLogfireServer0123456789';
@@ -85,6 +86,7 @@ export async function startTestBroker(
     log,
     clock,
     sleep: (ms) => new Promise((r) => setTimeout(r, Math.min(ms, 20))),
+    stamp: stampIdentity, // as npm start wires it: used only in relay mode with stamping on
   });
   const handlers = Object.fromEntries(
     Object.entries(HANDLER_FACTORIES).map(([name, factory]) => [name, factory(() => deps)]),

@@ -1,7 +1,8 @@
 /**
  * A real OpenTelemetry client in its own process (jest's module sandbox cannot run the exporter's dynamic
- * imports): sends spans through a tracer provider (one batch) and the OTLP/HTTP protobuf exporter, then prints one
- * JSON line, `{"diagnostics":[...]}`, with every warning and error OpenTelemetry reported on the way.
+ * imports): sends spans through a tracer provider (one batch) and the OTLP/HTTP protobuf exporter (or the
+ * JSON one), then prints one JSON line, `{"diagnostics":[...]}`, with every warning and error OpenTelemetry
+ * reported on the way (and its info lines, with `diagnostics: 'info'`).
  *
  * @example
  * const { diagnostics } = await runOtelExport({ url: `${base}/v1/traces`, token, serviceName: 'cli', spans: 2 });
@@ -17,6 +18,10 @@ export interface OtelExport {
   spans: number;
   /** `gzip` sends compressed bodies, as the Python SDK does. */
   compression?: 'gzip' | 'none';
+  /** `json`: @opentelemetry/exporter-trace-otlp-http (OTLP/JSON) instead of the protobuf exporter. */
+  encoding?: 'protobuf' | 'json';
+  /** `info` also keeps the exporter's info lines, e.g. why it did not retry (a Retry-After too far off). */
+  diagnostics?: 'warn' | 'info';
 }
 
 export async function runOtelExport(request: OtelExport): Promise<{ diagnostics: string[] }> {
@@ -30,10 +35,14 @@ export async function runOtelExport(request: OtelExport): Promise<{ diagnostics:
 
 async function exportInThisProcess(request: OtelExport): Promise<void> {
   const { diag, DiagLogLevel } = await import('@opentelemetry/api');
-  const { OTLPTraceExporter } = await import('@opentelemetry/exporter-trace-otlp-proto');
+  const { OTLPTraceExporter } =
+    request.encoding === 'json'
+      ? await import('@opentelemetry/exporter-trace-otlp-http')
+      : await import('@opentelemetry/exporter-trace-otlp-proto');
   const { resourceFromAttributes } = await import('@opentelemetry/resources');
   const { BasicTracerProvider, BatchSpanProcessor } = await import('@opentelemetry/sdk-trace-base');
   type Config = NonNullable<ConstructorParameters<typeof OTLPTraceExporter>[0]>;
+  const info = request.diagnostics === 'info';
 
   const diagnostics: string[] = [];
   const keep =
@@ -42,8 +51,14 @@ async function exportInThisProcess(request: OtelExport): Promise<void> {
       void diagnostics.push([`${level}: ${message}`, ...args.map(String)].join(' '));
   const ignore = () => undefined;
   diag.setLogger(
-    { error: keep('error'), warn: keep('warn'), info: ignore, debug: ignore, verbose: ignore },
-    { logLevel: DiagLogLevel.WARN, suppressOverrideMessage: true },
+    {
+      error: keep('error'),
+      warn: keep('warn'),
+      info: info ? keep('info') : ignore,
+      debug: ignore,
+      verbose: ignore,
+    },
+    { logLevel: info ? DiagLogLevel.INFO : DiagLogLevel.WARN, suppressOverrideMessage: true },
   );
   const exporter = new OTLPTraceExporter({
     url: request.url,
@@ -56,7 +71,10 @@ async function exportInThisProcess(request: OtelExport): Promise<void> {
   });
   const tracer = provider.getTracer('otel-export');
   for (let i = 0; i < request.spans; i++) tracer.startSpan(`step ${i}`).end();
-  await provider.forceFlush();
+  // A refused export rejects the flush: report it like the other diagnostics.
+  await provider
+    .forceFlush()
+    .catch((error: unknown) => void diagnostics.push(`error: flush failed ${String(error)}`));
   await provider.shutdown();
   console.log(JSON.stringify({ diagnostics }));
 }

@@ -41,7 +41,7 @@ import { getQuotaOverrides, putQuotaOverrides, refundQuota, takeQuota } from './
 import type { QuotaLimits } from '../../core/deps';
 import type { QuotaCounter } from '../../core/quota';
 import { finishChainRevocation, listChainRevocations, queueChainRevocation } from './chainRevocations';
-import type { AnomalyActionRecord, RelayUsage } from '../../core/anomalies/ports';
+import type { AnomalyActionRecord, RelayUsage as RelayUsageRecord } from '../../core/anomalies/ports';
 import {
   advanceAnomalyCursor,
   claimAnomalyAction,
@@ -52,6 +52,14 @@ import {
   markAnomalyActionUndone,
   takeOverAnomalyAction,
 } from './anomalyItems';
+import type { RelayCharge, RelayCharged, RelayUsage, StoredPool } from '../../core/ports';
+import {
+  chargeRelayUse,
+  forgetRelayWindows,
+  getRelayState,
+  getUpstreamPool,
+  putUpstreamPool,
+} from './relayItems';
 
 export interface DynamoTokenStoreOptions {
   client: DynamoDBDocumentClient;
@@ -553,7 +561,32 @@ export class DynamoTokenStore extends DynamoTokenQueries implements TokenStore {
   }
 
   /** TODO(relay): an empty page until the relay's counters exist (anomalyItems.ts). */
-  listRelayUsage(since: number, limit = 100, cursor?: string): Promise<Page<RelayUsage>> {
+  listRelayUsage(since: number, limit = 100, cursor?: string): Promise<Page<RelayUsageRecord>> {
     return listRelayUsage(this.target, since, limit, cursor);
+  }
+
+  // The ingest relay (functions/adapters/store/relayItems.ts, docs/relay.md).
+
+  chargeRelayUse(charge: RelayCharge): Promise<RelayCharged | undefined> {
+    return chargeRelayUse(this.target, charge);
+  }
+
+  getRelayState(
+    tokenId: string,
+    windows: { minute: QuotaCounter; day: QuotaCounter },
+  ): Promise<{ record: TokenRecord; usage: RelayUsage } | undefined> {
+    return getRelayState(this.target, tokenId, windows);
+  }
+
+  forgetRelayWindows(tokenId: string, windows: readonly string[]): Promise<void> {
+    return forgetRelayWindows(this.target, tokenId, windows);
+  }
+
+  getUpstreamPool(): Promise<StoredPool | undefined> {
+    return getUpstreamPool(this.target);
+  }
+
+  putUpstreamPool(pool: StoredPool, expectedVersion?: number): Promise<boolean> {
+    return putUpstreamPool(this.target, pool, expectedVersion);
   }
 }

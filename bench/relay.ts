@@ -1,0 +1,185 @@
+/**
+ * The ingest relay against posting straight to the same upstream (issue #9): the broker in relay mode as
+ * `npm start` runs it (local HTTP server, real handlers, in-memory dynalite, the dev upstream's ingest on a
+ * port of its own), fed real OTLP protobuf batches of 512 spans by the load worker. "Straight" posts the
+ * same batch to the dev ingest with the pool's Logfire token; "relay" posts it to the broker with a relay
+ * token. Each is measured with the ingest answering at once (loopback: the relay's own cost) and after an
+ * emulated network round trip to Logfire. Also counts the DynamoDB requests of each relayed batch (target 1).
+ */
+import { createRequire } from 'node:module';
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import { readConfig } from '../functions/config';
+import { createLog } from '../functions/adapters/logger';
+import { createDynamoClient, toDocumentClient } from '../functions/adapters/store/dynamoClient';
+import { ensureTables } from '../functions/adapters/store/ensureTables';
+import { DevUpstream } from '../functions/adapters/upstream';
+import { wireBroker } from '../functions/adapters/wiring';
+import { HANDLER_FACTORIES } from '../functions/handlers';
+import type { ProxyHandler } from '../functions/http/reply';
+import type { RouteName } from '../functions/http/routes';
+import { startEmbeddedDynamo } from '../functions/local/embeddedDynamo';
+import { createLocalServer } from '../functions/local/server';
+import { countRequests } from '../test/support/requestCounter';
+import { BenchClient } from './client';
+import type { LoadResult, LoadWorker } from './load';
+
+/** What OpenTelemetry's BatchSpanProcessor sends at most per export by default. */
+export const SPANS_PER_BATCH = 512;
+/** A round trip to a Logfire region from a nearby client or AWS region (it varies: 10 to 100 ms and more). */
+export const EMULATED_RTT_MS = 25;
+/** [upstream delay ms, concurrency, batches]: each measured straight and through the relay, alternately. */
+const PLAN: [number, number, number][] = [
+  [0, 1, 400],
+  [0, 16, 1200],
+  [EMULATED_RTT_MS, 1, 200],
+  [EMULATED_RTT_MS, 16, 800],
+];
+const COUNT_REPEATS = 20;
+
+export interface RelayBenchResult {
+  batchBytes: number;
+  runs: { upstreamDelayMs: number; concurrency: number; direct: LoadResult; relay: LoadResult }[];
+  /** DynamoDB requests of each relayed batch, counted on the wire. */
+  requestsPerBatch: { min: number; max: number; breakdown: string };
+}
+
+/** A real OTLP/HTTP protobuf export of `spans` spans, serialized by the exporter's own transformer. */
+async function otlpBatch(spans: number): Promise<Buffer> {
+  const { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } =
+    await import('@opentelemetry/sdk-trace-base');
+  const { resourceFromAttributes } = await import('@opentelemetry/resources');
+  // The transformer version the exporter ships with (the top-level one is older).
+  const fromExporter = createRequire(require.resolve('@opentelemetry/exporter-trace-otlp-proto'));
+  const { ProtobufTraceSerializer } = fromExporter('@opentelemetry/otlp-transformer') as {
+    ProtobufTraceSerializer: { serializeRequest(spans: unknown[]): Uint8Array | undefined };
+  };
+  const exporter = new InMemorySpanExporter();
+  const provider = new BasicTracerProvider({
+    resource: resourceFromAttributes({ 'service.name': 'bench-cli', 'service.version': '1.0.0' }),
+    spanProcessors: [new SimpleSpanProcessor(exporter)],
+  });
+  const tracer = provider.getTracer('bench');
+  for (let i = 0; i < spans; i++) {
+    tracer.startSpan(`step ${i}`, { attributes: { 'cli.command': 'build', 'cli.step': i } }).end();
+  }
+  return Buffer.from(ProtobufTraceSerializer.serializeRequest(exporter.getFinishedSpans())!);
+}
+
+function listen(server: Server): Promise<string> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () =>
+      resolve(`http://127.0.0.1:${(server.address() as AddressInfo).port}`),
+    );
+  });
+}
+
+/**
+ * @example const relay = await measureRelay(worker); // relay.runs[1].relay vs relay.runs[1].direct
+ */
+export async function measureRelay(worker: LoadWorker): Promise<RelayBenchResult> {
+  // An explicit environment, never process.env; quotas far above what the bench sends.
+  const config = readConfig({
+    BROKER_UPSTREAM: 'dev',
+    BROKER_INGEST_MODE: 'relay',
+    BROKER_TABLE_NAME: 'bench-relay-tokens',
+    BROKER_LOG_LEVEL: 'WARN',
+    BROKER_RELAY_REQUESTS_PER_MINUTE: '1000000',
+    BROKER_RELAY_BYTES_PER_DAY: '1000GB',
+  });
+  const log = createLog(config.logLevel, 'bench');
+  const dynamo = await startEmbeddedDynamo();
+  const client = createDynamoClient({ endpoint: dynamo.endpoint });
+  await ensureTables(client, config.tableName, { auditTableName: config.auditTableName });
+  const requests = countRequests(client);
+
+  const wiring: { deps?: ReturnType<typeof wireBroker> } = {};
+  const handlers = Object.fromEntries(
+    Object.entries(HANDLER_FACTORIES).map(([name, factory]) => [name, factory(() => wiring.deps!)]),
+  ) as Record<RouteName, ProxyHandler>;
+  const brokerServer = createLocalServer({ handlers, log, mode: 'relay' });
+  const brokerUrl = await listen(brokerServer);
+  const dev: { upstream?: DevUpstream; delayMs: number } = { delayMs: 0 };
+  const ingestServer = createLocalServer({
+    log,
+    mode: 'dev',
+    devIngest: {
+      // The emulated round trip is waited out before the batch is read, as a remote Logfire would make it.
+      receiveOtlp: async (post) => {
+        if (dev.delayMs) await new Promise((resolve) => setTimeout(resolve, dev.delayMs));
+        return dev.upstream!.receiveOtlp(post);
+      },
+      projectInfo: (authorization) => dev.upstream!.projectInfo(authorization),
+    },
+  });
+  const ingestUrl = await listen(ingestServer);
+  dev.upstream = new DevUpstream({ log, ingestBaseUrl: ingestUrl });
+  wiring.deps = wireBroker({
+    config,
+    doc: toDocumentClient(client),
+    upstream: dev.upstream,
+    log,
+    baseUrl: brokerUrl,
+  });
+
+  const benchClient = new BenchClient(brokerUrl, 4);
+  try {
+    const batch = await otlpBatch(SPANS_PER_BATCH);
+    const relayToken = (await benchClient.mintOk()).writeToken;
+    const poolToken = (await wiring.deps.relay!.pool.open()).current.token;
+    const job = (url: string, token: string, concurrency: number, count: number) => ({
+      url,
+      scenario: 'ingest' as const,
+      concurrency,
+      count,
+      ingest: { token, batchBase64: batch.toString('base64') },
+    });
+
+    // Warm-up, untimed: JIT, sockets, dynalite's table and the pool cache.
+    await worker.run(job(ingestUrl, poolToken, 16, 200));
+    await worker.run(job(brokerUrl, relayToken, 16, 200));
+
+    const totals: number[] = [];
+    let breakdown = '';
+    for (let i = 0; i < COUNT_REPEATS; i++) {
+      requests.reset();
+      const reply = await benchClient.postBytes(
+        '/v1/traces',
+        { authorization: relayToken, 'content-type': 'application/x-protobuf' },
+        batch,
+      );
+      if (reply.status !== 200) throw new Error(`bench: a relayed batch answered ${reply.status}`);
+      totals.push(requests.total());
+      breakdown = Object.entries(requests.counts)
+        .map(([name, n]) => `${name} ${n}`)
+        .join(', ');
+    }
+
+    const runs: RelayBenchResult['runs'] = [];
+    for (const [upstreamDelayMs, concurrency, count] of PLAN) {
+      dev.delayMs = upstreamDelayMs;
+      const direct = await worker.run(job(ingestUrl, poolToken, concurrency, count));
+      const relay = await worker.run(job(brokerUrl, relayToken, concurrency, count));
+      runs.push({ upstreamDelayMs, concurrency, direct, relay });
+      console.log(
+        `  relay (upstream +${upstreamDelayMs} ms) c=${concurrency} n=${count}: ` +
+          `${((relay.count / relay.elapsedMs) * 1000).toFixed(0)} batches/s vs straight ` +
+          `${((direct.count / direct.elapsedMs) * 1000).toFixed(0)} batches/s`,
+      );
+    }
+    return {
+      batchBytes: batch.length,
+      runs,
+      requestsPerBatch: { min: Math.min(...totals), max: Math.max(...totals), breakdown },
+    };
+  } finally {
+    benchClient.close();
+    for (const server of [brokerServer, ingestServer]) {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+    client.destroy();
+    await dynamo.close();
+  }
+}
