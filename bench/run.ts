@@ -164,7 +164,19 @@ async function main(): Promise<void> {
   const out = join(ROOT, 'docs', 'benchmarks.md');
   writeFileSync(
     out,
-    renderReport({ env, load, floor, counts, bundles, init, lifecycle, client, comparison, quotaCost, relay }),
+    renderReport({
+      env,
+      load,
+      floor,
+      counts,
+      bundles,
+      init,
+      lifecycle,
+      client,
+      comparison,
+      quotaCost,
+      relay,
+    }),
   );
 
   for (const c of counts)

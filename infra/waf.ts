@@ -34,7 +34,8 @@ export class Waf extends pulumi.ComponentResource {
 
   constructor(name: string, args: WafArgs, opts?: pulumi.ComponentResourceOptions) {
     super('logfire-broker:index:Waf', name, {}, opts);
-    const { stageArn, mintAllowlist, adminAllowlist, rateLimit, mintRateLimit, rateWindowSeconds, relay } = args;
+    const { stageArn, mintAllowlist, adminAllowlist, rateLimit, mintRateLimit, rateWindowSeconds, relay } =
+      args;
     validateRate(rateLimit, rateWindowSeconds);
     validateRate(mintRateLimit, rateWindowSeconds);
     const clientIpSets = this.ipSets(`${name}-client`, splitAllowlist(mintAllowlist, 'mintAllowlist'));

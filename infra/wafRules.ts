@@ -177,7 +177,8 @@ export function validateRate(rateLimit: number, rateWindowSeconds: number): void
  * allows (and → not → leaf).
  */
 export function buildWafRules<A>(options: WafRuleOptions<A>): WafRule<A>[] {
-  const { clientIpSets, adminIpSets, rateLimit, rateWindowSeconds, mintRateLimit, metricPrefix, relay } = options;
+  const { clientIpSets, adminIpSets, rateLimit, rateWindowSeconds, mintRateLimit, metricPrefix, relay } =
+    options;
   validateRate(rateLimit, rateWindowSeconds);
   validateRate(mintRateLimit, rateWindowSeconds);
   const visibility = (rule: string) => ({
