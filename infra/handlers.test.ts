@@ -55,6 +55,7 @@ describe('HANDLERS', () => {
       'byDeleteAt',
       'byExpireAt',
       'byInstall', // the anomaly rules pause or revoke an install's tokens
+      'byRelayAt', // the relay-volume rule reads the tokens that relayed lately
       'bySeenAt',
       'byUpstreamId',
     ]);

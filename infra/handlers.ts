@@ -152,7 +152,7 @@ export const HANDLERS: readonly HandlerSpec[] = [
     routes: [],
     // Query: chain-revocation notes, mint intents and chain members (byChain), silent (bySeenAt), expired
     // (byExpireAt) and queued-for-deletion (byDeleteAt) tokens, and whether a record holds a Logfire token
-    // (byUpstreamId); BatchGetItem: the records of a chain's members and the intents; UpdateItem: revoke,
+    // (byUpstreamId), the tokens that relayed lately (byRelayAt, the relay-volume rule); BatchGetItem: the records of a chain's members and the intents; UpdateItem: revoke,
     // reclaim, expire, defer or dequeue one token; DeleteItem: a finished chain note, a settled intent.
     // Anomaly rules: GetItem/UpdateItem the cursor and an action's record, PutItem claims an action, Query
     // byInstall/byChain the tokens an action pauses or revokes, GetItem a token an admin operation re-reads.
@@ -165,7 +165,7 @@ export const HANDLERS: readonly HandlerSpec[] = [
         'dynamodb:GetItem',
         'dynamodb:PutItem',
       ],
-      indexes: ['byChain', 'bySeenAt', 'byExpireAt', 'byDeleteAt', 'byUpstreamId', 'byInstall'],
+      indexes: ['byChain', 'bySeenAt', 'byExpireAt', 'byDeleteAt', 'byUpstreamId', 'byInstall', 'byRelayAt'],
     },
     // Query byTime: the anomaly rules read each closed window of the audit trail once.
     audit: { actions: ['dynamodb:BatchWriteItem', 'dynamodb:Query'], indexes: ['byTime'] },

@@ -105,7 +105,7 @@ describe('Method: functionPolicy', () => {
       );
     expect(indexes('rotate')).toEqual([`${ARNS.tokensTable}/index/byRotateAt`]);
     expect(indexes('sweep').sort()).toEqual(
-      ['byChain', 'byDeleteAt', 'byExpireAt', 'byInstall', 'bySeenAt', 'byUpstreamId'].map(
+      ['byChain', 'byDeleteAt', 'byExpireAt', 'byInstall', 'byRelayAt', 'bySeenAt', 'byUpstreamId'].map(
         (i) => `${ARNS.tokensTable}/index/${i}`,
       ),
     );

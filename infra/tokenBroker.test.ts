@@ -204,6 +204,7 @@ describe('TokenBroker', () => {
         'byDeleteAt',
         'byExpireAt',
         'byInstall',
+        'byRelayAt',
         'bySeenAt',
         'byTime',
         'byUpstreamId',

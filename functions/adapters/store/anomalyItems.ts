@@ -6,8 +6,7 @@
  * Neither carries `installId`, `chainId`, `shard` or any `gsi*` attribute, so no index ever lists them.
  */
 import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import type { AnomalyActionRecord, RelayUsage } from '../../core/anomalies/ports';
-import type { Page } from '../../core/ports';
+import type { AnomalyActionRecord } from '../../core/anomalies/ports';
 import { isConditionFailure, ttlSeconds, type Item } from './tokenItems';
 import type { Target } from './tokenQueries';
 
@@ -110,21 +109,6 @@ export async function getAnomalyAction(
     new GetCommand({ TableName: target.tableName, Key: ANOMALY_KEYS.action(actionId), ConsistentRead: true }),
   );
   return item ? fromItem(item) : undefined;
-}
-
-/**
- * TODO(relay, issue #9 point 4): the relay keeps per-token byte counters on the token item; list the tokens
- * whose counters changed since `since` (a sparse index on the last relay write) with today's bytes and the
- * baseline. Until the relay lands there is no usage to read: an empty page, and the relay-volume rule
- * finds nothing.
- */
-export async function listRelayUsage(
-  _target: Target,
-  _since: number,
-  _limit: number,
-  _cursor?: string,
-): Promise<Page<RelayUsage>> {
-  return Promise.resolve({ items: [], scannedCount: 0 });
 }
 
 function toItem(record: AnomalyActionRecord): Item {

@@ -48,7 +48,6 @@ import {
   completeAnomalyAction,
   getAnomalyAction,
   getAnomalyCursor,
-  listRelayUsage,
   markAnomalyActionUndone,
   takeOverAnomalyAction,
 } from './anomalyItems';
@@ -58,6 +57,7 @@ import {
   forgetRelayWindows,
   getRelayState,
   getUpstreamPool,
+  listRelayUsage,
   putUpstreamPool,
 } from './relayItems';
 
@@ -560,9 +560,9 @@ export class DynamoTokenStore extends DynamoTokenQueries implements TokenStore {
     return markAnomalyActionUndone(this.target, actionId, now);
   }
 
-  /** TODO(relay): an empty page until the relay's counters exist (anomalyItems.ts). */
+  /** The tokens that relayed since `since`, with today's bytes and their baseline (byRelayAt index). */
   listRelayUsage(since: number, limit = 100, cursor?: string): Promise<Page<RelayUsageRecord>> {
-    return listRelayUsage(this.target, since, limit, cursor);
+    return listRelayUsage(this.target, this.shards, since, limit, cursor);
   }
 
   // The ingest relay (functions/adapters/store/relayItems.ts, docs/relay.md).

@@ -11,11 +11,13 @@
  */
 import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { TokenRecord } from '../../core/model';
-import type { RelayCharge, RelayCharged, RelayUsage, StoredPool } from '../../core/ports';
+import type { Page, RelayCharge, RelayCharged, RelayUsage, StoredPool } from '../../core/ports';
 import type { QuotaCounter } from '../../core/quota';
-import { KEY } from './tables';
-import { fromTokenItem, isConditionFailure, type Item } from './tokenItems';
-import type { Target } from './tokenQueries';
+import { ATTR, INDEX, KEY } from './tables';
+import { fromTokenItem, isConditionFailure, tokenIdOf, type Item } from './tokenItems';
+import { batchGet, pageSize, queryShards, type Target } from './tokenQueries';
+
+const DAY_MS = 86_400_000;
 
 /** The pool item: one per table, beside the tokens (no token id starts with `pool`). */
 export const UPSTREAM_POOL_KEY = { pk: 'pool#upstream', sk: 'pool' } as const;
@@ -52,7 +54,8 @@ export async function chargeRelayUse(target: Target, charge: RelayCharge): Promi
         TableName: target.tableName,
         Key: KEY.token(charge.tokenId),
         UpdateExpression:
-          'ADD #requests :one, #bytes :size, #requestsTotal :one, #bytesTotal :size SET #lastAt = :now ' +
+          'ADD #requests :one, #bytes :size, #requestsTotal :one, #bytesTotal :size ' +
+          'SET #lastAt = :now, #firstAt = if_not_exists(#firstAt, :now), #relayShard = #shard ' +
           'REMOVE #requestsBefore, #bytesBefore',
         ConditionExpression:
           '#hash = :hash AND #expiresAt > :now AND ' +
@@ -71,6 +74,10 @@ export async function chargeRelayUse(target: Target, charge: RelayCharge): Promi
           '#requestsTotal': 'relayRequestsTotal',
           '#bytesTotal': 'relayBytesTotal',
           '#lastAt': 'relayLastAt',
+          // The byRelayAt index (tables.ts): the anomaly rule lists the tokens that relayed lately.
+          '#firstAt': 'relayFirstAt',
+          '#relayShard': ATTR.relayShard,
+          '#shard': ATTR.shard,
         },
         ExpressionAttributeValues: {
           ':hash': charge.relayTokenHash,
@@ -201,4 +208,50 @@ function relayState(
     Object.fromEntries(Object.entries(item).filter(([name]) => !isWindowCounter(name))),
   );
   return { record, usage };
+}
+
+/**
+ * The tokens that relayed since `since`, with today's bytes and their usual bytes per day before today
+ * (through the sparse byRelayAt index, never a Scan): what the relay-volume anomaly rule reads.
+ * @example const { items } = await listRelayUsage(target, 4, windowStart, 100);
+ */
+export async function listRelayUsage(
+  target: Target,
+  shards: number,
+  since: number,
+  limit: number,
+  cursor?: string,
+): Promise<Page<{ tokenId: string; bytesToday: number; bytesBaseline: number }>> {
+  const page = await queryShards(target, {
+    index: INDEX.byRelayAt,
+    hashKey: ATTR.relayShard,
+    rangeKey: 'relayLastAt',
+    comparison: '>=',
+    bound: since,
+    shards,
+    limit: Math.min(pageSize(limit), 100), // BatchGet takes at most 100 keys
+    cursor,
+  });
+  const found = page.items.length
+    ? await batchGet(
+        target,
+        page.items.map((item) => ({ pk: item.pk, sk: item.sk })),
+      )
+    : new Map<string, Item>();
+  const items = [...found.values()].map((item) => {
+    const lastAt = item.relayLastAt as number;
+    const today = `${BYTES}${new Date(lastAt).toISOString().slice(0, 10)}`;
+    const bytesToday = Number(item[today] ?? 0);
+    const startOfToday = Math.floor(lastAt / DAY_MS) * DAY_MS;
+    const firstDay = Math.floor(Number(item.relayFirstAt ?? lastAt) / DAY_MS) * DAY_MS;
+    const daysBefore = (startOfToday - firstDay) / DAY_MS; // whole UTC days it relayed on before today
+    const before = Number(item.relayBytesTotal ?? 0) - bytesToday;
+    return {
+      tokenId: tokenIdOf(item.pk),
+      bytesToday,
+      // Its average over the days before today; 0 for a token that began relaying today.
+      bytesBaseline: daysBefore > 0 ? Math.round(before / daysBefore) : 0,
+    };
+  });
+  return { items, scannedCount: page.scannedCount, cursor: page.cursor };
 }

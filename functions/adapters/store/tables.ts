@@ -28,6 +28,8 @@ export const ATTR = {
   /** = shard, written only for tokens that have an upstreamId: tokens Logfire cannot delete never enter the queue. */
   deleteShard: 'gsiDeleteShard',
   deleteAttempts: 'deleteAttempts',
+  /** = shard, set by the relay's first charge (relay mode): the byRelayAt index holds only tokens that relayed. */
+  relayShard: 'gsiRelayShard',
   /** Logfire's id of the token's write token (API-key and dev modes): reconciliation asks "is this one ours?". */
   upstreamId: 'upstreamId',
 } as const;
@@ -47,6 +49,8 @@ export const INDEX = {
   byDeleteAt: 'byDeleteAt',
   /** Which record holds a Logfire token: the sweep's reconciliation never deletes a recorded one. */
   byUpstreamId: 'byUpstreamId',
+  /** Tokens by their last relayed batch (relay mode): the relay-volume anomaly rule reads the recent ones. */
+  byRelayAt: 'byRelayAt',
 } as const;
 
 export const AUDIT_INDEX = {
@@ -157,6 +161,8 @@ export function tokensTable(tableName: string): TableDefinition {
       { name: ATTR.deleteAt, type: 'N' },
       { name: ATTR.deleteShard, type: 'N' },
       { name: ATTR.upstreamId, type: 'S' },
+      { name: ATTR.relayShard, type: 'N' },
+      { name: 'relayLastAt', type: 'N' },
     ],
     globalIndexes: [
       {
@@ -186,6 +192,7 @@ export function tokensTable(tableName: string): TableDefinition {
         hashKey: ATTR.upstreamId,
         projection: { type: 'KEYS_ONLY' },
       },
+      byShard(INDEX.byRelayAt, 'relayLastAt', ATTR.relayShard),
     ],
   };
 }

@@ -173,8 +173,8 @@ interface ShardQuery {
   index: string;
   hashKey: string;
   rangeKey: string;
-  /** Items whose range key is `< bound` or `<= bound`. */
-  comparison: '<' | '<=';
+  /** Items whose range key is `< bound`, `<= bound` or `>= bound`. */
+  comparison: '<' | '<=' | '>=';
   bound: number;
   shards: number;
   limit: number;
