@@ -1,11 +1,14 @@
 /**
  * The ingest relay against posting straight to the same upstream (issue #9): the broker in relay mode as
- * `npm start` runs it (local HTTP server, real handlers, in-memory dynalite, the dev upstream's ingest on a
- * port of its own), fed real OTLP protobuf batches of 512 spans by the load worker. "Straight" posts the
+ * `npm start` runs it (local HTTP server, real handlers, the dev upstream's ingest on a port of its own),
+ * with DynamoDB (dynalite) in a process of its own, as it is a service of its own in AWS, fed real OTLP
+ * protobuf batches of 512 spans by the load worker. "Straight" posts the
  * same batch to the dev ingest with the pool's Logfire token; "relay" posts it to the broker with a relay
  * token. Each is measured with the ingest answering at once (loopback: the relay's own cost) and after an
  * emulated network round trip to Logfire. Also counts the DynamoDB requests of each relayed batch (target 1).
  */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
@@ -18,9 +21,9 @@ import { wireBroker } from '../functions/adapters/wiring';
 import { HANDLER_FACTORIES } from '../functions/handlers';
 import type { ProxyHandler } from '../functions/http/reply';
 import type { RouteName } from '../functions/http/routes';
-import { startEmbeddedDynamo } from '../functions/local/embeddedDynamo';
 import { createLocalServer } from '../functions/local/server';
 import { countRequests } from '../test/support/requestCounter';
+import { ROOT } from './bundles';
 import { BenchClient } from './client';
 import type { LoadResult, LoadWorker } from './load';
 
@@ -66,6 +69,16 @@ async function otlpBatch(spans: number): Promise<Buffer> {
   return Buffer.from(ProtobufTraceSerializer.serializeRequest(exporter.getFinishedSpans())!);
 }
 
+/** dynalite in a child process, in memory, as the bench's DynamoDB: its CPU is not the broker's. */
+async function dynamoProcess(): Promise<{ endpoint: string; child: ChildProcess }> {
+  const script =
+    "const server = require('dynalite')({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });" +
+    "server.listen(0, '127.0.0.1', () => console.log(server.address().port));";
+  const child = spawn(process.execPath, ['-e', script], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+  const [chunk] = (await once(child.stdout!, 'data')) as [Buffer];
+  return { endpoint: `http://127.0.0.1:${chunk.toString().trim()}`, child };
+}
+
 function listen(server: Server): Promise<string> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
@@ -89,7 +102,7 @@ export async function measureRelay(worker: LoadWorker): Promise<RelayBenchResult
     BROKER_RELAY_BYTES_PER_DAY: '1000GB',
   });
   const log = createLog(config.logLevel, 'bench');
-  const dynamo = await startEmbeddedDynamo();
+  const dynamo = await dynamoProcess();
   const client = createDynamoClient({ endpoint: dynamo.endpoint });
   await ensureTables(client, config.tableName, { auditTableName: config.auditTableName });
   const requests = countRequests(client);
@@ -180,6 +193,6 @@ export async function measureRelay(worker: LoadWorker): Promise<RelayBenchResult
       await new Promise<void>((resolve) => server.close(() => resolve()));
     }
     client.destroy();
-    await dynamo.close();
+    dynamo.child.kill();
   }
 }

@@ -48,8 +48,9 @@ export function relaySection(result: RelayBenchResult | undefined, number: numbe
   return [
     heading,
     '',
-    'The broker in relay mode as `npm start` runs it (bench/relay.ts): the local HTTP server, the real handlers,',
-    "an in-memory dynalite and the dev upstream's ingest on a port of its own, all in the bench process. The",
+    'The broker in relay mode as `npm start` runs it (bench/relay.ts): the local HTTP server, the real handlers',
+    "and the dev upstream's ingest on a port of its own, in the bench process, with DynamoDB (an in-memory",
+    'dynalite) in a process of its own, as DynamoDB is a service of its own in AWS. The',
     `load worker posts one real OTLP/HTTP protobuf export of ${SPANS_PER_BATCH} spans (${(result.batchBytes / 1024).toFixed(1)} KiB, made by the`,
     "exporter's own serializer) again and again: **straight** to the dev ingest with the pool's write token,",
     'and **relay** to the broker with a relay token, which checks and charges it (one DynamoDB write) and',
@@ -108,11 +109,11 @@ export function relaySection(result: RelayBenchResult | undefined, number: numbe
     ]),
     '',
     "The added p50 on loopback at concurrency 1 is the relay's cost per export: the HTTP hop, the event",
-    'translation (base64 both ways), one conditional UpdateItem on dynalite (whose expression parser alone',
-    'costs a good part of it), and the forward. On loopback at concurrency 16 the broker, dynalite and the',
-    "dev ingest share one event loop on this machine, so that row is CPU-bound and shows the relay's extra",
-    'work as throughput; in AWS each relayed batch runs in a Lambda of its own and DynamoDB and Logfire are',
-    'network hops away.',
+    'translation (base64 both ways), one conditional UpdateItem (on dynalite, whose expression parser is',
+    "slow), and the forward. The broker and the dev ingest share one event loop, and this machine's cores are",
+    "shared with dynalite and the load worker, so the concurrency-16 rows are CPU-bound: they show the relay's",
+    'extra work as throughput. In AWS each relayed batch runs in a Lambda of its own, so the relay adds its',
+    "latency to an export but does not cap the exports' throughput.",
     '',
   ];
 }
