@@ -187,7 +187,9 @@ async function write(
   now: number,
 ): Promise<Omit<AdminResult, 'requestedTokenId' | 'tokenId' | 'outcome'> | undefined> {
   const { store, upstream } = deps;
-  const direct = upstream.canRevoke;
+  // Direct mode: the client holds a Logfire token, which a pause must delete (Logfire has no pause) and a
+  // resume must replace. A relay token holds none: pause and resume act at the broker alone.
+  const direct = upstream.canRevoke && !deps.relay;
   if (action === 'resume') {
     const after = await store.resumeToken(tokenId, now, direct ? 'rotate' : 'active');
     if (!after) return undefined;
@@ -215,7 +217,7 @@ async function write(
   return {
     status: action === 'pause' ? 'paused' : 'revoked',
     upstream: deletion.effect,
-    upstreamStillValid: deletion.effect !== 'deleted',
+    upstreamStillValid: deletion.effect !== 'deleted' && deletion.effect !== 'relay_only',
   };
 }
 

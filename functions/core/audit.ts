@@ -82,6 +82,10 @@ export interface AuditLog {
 }
 
 /** Said wherever a token is withdrawn but Logfire offers no way to delete its write token. */
+/** A relay-mode token holds no Logfire token: withdrawing it in the broker stops it everywhere, at once. */
+export const RELAY_STOPS_AT_ONCE =
+  'relay token: the relay refuses it from now on; no Logfire token is involved';
+
 export const UPSTREAM_LIVES_ON =
   'user-token mode: the Logfire write token cannot be deleted and lives until its own expiry';
 
@@ -91,7 +95,13 @@ export const UPSTREAM_LIVES_ON =
  * @example await deps.audit.append([withdrawnEntry(record, 'token.revoked', 'system:sweep', 'stale', now, deps.upstream.canRevoke)]);
  */
 export function withdrawnEntry(
-  record: { tokenId: string; installId: string; chainId: string; upstreamId?: string },
+  record: {
+    tokenId: string;
+    installId: string;
+    chainId: string;
+    upstreamId?: string;
+    relayTokenHash?: string;
+  },
   action: 'token.revoked' | 'token.reclaimed' | 'token.expired' | 'token.paused',
   actor: AuditActor,
   reason: string,
@@ -106,8 +116,11 @@ export function withdrawnEntry(
     installId: record.installId,
     chainId: record.chainId,
     reason,
-    details: upstreamRevocable
-      ? { upstreamStillValid: false, ...(record.upstreamId ? { upstreamId: record.upstreamId } : {}) }
-      : { upstreamStillValid: true, note: UPSTREAM_LIVES_ON },
+    details:
+      record.relayTokenHash && !record.upstreamId
+        ? { upstreamStillValid: false, note: RELAY_STOPS_AT_ONCE }
+        : upstreamRevocable
+          ? { upstreamStillValid: false, ...(record.upstreamId ? { upstreamId: record.upstreamId } : {}) }
+          : { upstreamStillValid: true, note: UPSTREAM_LIVES_ON },
   };
 }

@@ -14,7 +14,8 @@ const MINUTE = 60_000;
 export const MAX_DELETE_BACKOFF_MS = 60 * MINUTE;
 
 /** What happened to the upstream token. */
-export type UpstreamEffect = 'deleted' | 'delete_queued' | 'not_revocable';
+/** `relay_only`: a relay-mode token has no Logfire token of its own; it stops at the broker at once. */
+export type UpstreamEffect = 'deleted' | 'delete_queued' | 'not_revocable' | 'relay_only';
 
 /** The queue entry or the record being deleted: what the deletion needs to know. */
 export interface DeletionTarget {
@@ -25,6 +26,8 @@ export interface DeletionTarget {
   /** Failed attempts so far. */
   attempts?: number;
   status?: string;
+  /** Set on relay-mode tokens (docs/relay.md): nothing of theirs exists at Logfire. */
+  relayTokenHash?: string;
 }
 
 /**
@@ -61,6 +64,7 @@ export async function deleteUpstreamNow(
     installId: target.installId,
     chainId: target.chainId,
   };
+  if (target.relayTokenHash && !target.upstreamId) return { effect: 'relay_only', entries: [] };
   if (!target.upstreamId || !deps.upstream.canRevoke) {
     // Queued under an API key that the broker no longer uses (mode switch): nothing more can be done.
     if (target.upstreamId) await deps.store.markUpstreamDeleted(target.tokenId, now);
