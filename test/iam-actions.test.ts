@@ -242,7 +242,9 @@ describe('IAM actions declared in infra/handlers.ts', () => {
     await api('relay', 200, () => ingest(exporter.writeToken));
     await api('relay', 200, () => ingest(exporter.writeToken));
     await api('relay', 429, () => ingest(exporter.writeToken));
-    await api('relay', 401, () => ingest(`${exporter.writeToken.slice(0, -1)}A`));
+    // Another last character (never the same one: that would be the real token, over its quota).
+    const wrong = `${exporter.writeToken.slice(0, -1)}${exporter.writeToken.endsWith('A') ? 'B' : 'A'}`;
+    await api('relay', 401, () => ingest(wrong));
     relay.clock.advance(3 * 60_000);
     await api('relay', 200, () => ingest(exporter.writeToken));
     // mint and refresh in relay mode make no Logfire call, and need no more than in direct mode.
