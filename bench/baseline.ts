@@ -10,6 +10,7 @@ import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { QUOTA_VARIABLES } from '../functions/config';
 import { startEmbeddedDynamo } from '../functions/local/embeddedDynamo';
 import type { RequestCounter } from '../test/support/requestCounter';
 import { ROOT } from './bundles';
@@ -27,6 +28,8 @@ export interface Comparison {
   baselineCommit: string;
   sides: [BrokerSide, BrokerSide];
 }
+
+const QUOTAS_ON = Object.fromEntries(Object.values(QUOTA_VARIABLES).map(({ env }) => [env, '1000000000']));
 
 /** [scenario, concurrency, requests] for each side. */
 const PLAN: [LoadJob['scenario'], number, number][] = [
@@ -148,6 +151,8 @@ export async function compareWithBaseline(worker: LoadWorker): Promise<Compariso
         BROKER_TABLE_NAME: side.table,
         BROKER_DATA_DIR: mkdtempSync(join(tmpdir(), 'broker-bench-data-')),
         BROKER_SCHEDULE_INTERVAL: '1h',
+        // Every quota enforced, far above the load (the baseline commit, which has none, ignores these).
+        ...QUOTAS_ON,
       });
       children.push(broker.child);
       brokers.push(broker);
