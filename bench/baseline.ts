@@ -30,6 +30,7 @@ export interface Comparison {
 }
 
 const QUOTAS_ON = Object.fromEntries(Object.values(QUOTA_VARIABLES).map(({ env }) => [env, '1000000000']));
+const QUOTAS_OFF = Object.fromEntries(Object.values(QUOTA_VARIABLES).map(({ env }) => [env, '0']));
 
 /** [scenario, concurrency, requests] for each side. */
 const PLAN: [LoadJob['scenario'], number, number][] = [
@@ -151,8 +152,9 @@ export async function compareWithBaseline(worker: LoadWorker): Promise<Compariso
         BROKER_TABLE_NAME: side.table,
         BROKER_DATA_DIR: mkdtempSync(join(tmpdir(), 'broker-bench-data-')),
         BROKER_SCHEDULE_INTERVAL: '1h',
-        // Every quota enforced, far above the load (the baseline commit, which has none, ignores these).
-        ...QUOTAS_ON,
+        // Every quota enforced, far above the load (the baseline commit, which has none, ignores these);
+        // BENCH_QUOTAS=off measures this tree without them, to see the cost of the rest of a change alone.
+        ...(process.env.BENCH_QUOTAS === 'off' ? QUOTAS_OFF : QUOTAS_ON),
       });
       children.push(broker.child);
       brokers.push(broker);
