@@ -18,6 +18,7 @@ import type { RouteName } from '../functions/http/routes';
 import { startEmbeddedDynamo } from '../functions/local/embeddedDynamo';
 import { createLocalServer } from '../functions/local/server';
 import { countRequests, type RequestCounter } from '../test/support/requestCounter';
+import { dynamoProcess } from './dynamoProcess';
 
 export interface BenchBroker {
   url: string;
@@ -31,7 +32,9 @@ export interface BenchBroker {
  * Quotas `on` (the default): every quota enforced, with limits far above what the bench sends, so each
  * request pays for its counters and none is refused; `off`: every limit 0 (no counter written).
  */
-export async function startBenchBroker(options: { quotas?: 'on' | 'off' } = {}): Promise<BenchBroker> {
+export async function startBenchBroker(
+  options: { quotas?: 'on' | 'off'; dynamo?: 'in-process' | 'own-process' } = {},
+): Promise<BenchBroker> {
   const limit = options.quotas === 'off' ? '0' : '1000000000';
   // An explicit environment, never process.env: a LOGFIRE_API_KEY in the shell must not send the bench to Logfire.
   const config = readConfig({
@@ -42,7 +45,14 @@ export async function startBenchBroker(options: { quotas?: 'on' | 'off' } = {}):
   });
   // WARN: the real logger, but without one INFO line per mint on the terminal (thousands of them).
   const log = createLog(config.logLevel, 'bench');
-  const dynamo = await startEmbeddedDynamo();
+  // In this process by default (section 1's figures); in its own, as DynamoDB is a service of its own in AWS.
+  const dynamo =
+    options.dynamo === 'own-process'
+      ? await dynamoProcess().then(({ endpoint, child }) => ({
+          endpoint,
+          close: async () => void child.kill(),
+        }))
+      : await startEmbeddedDynamo();
   const client = createDynamoClient({ endpoint: dynamo.endpoint });
   await ensureTables(client, config.tableName, { auditTableName: config.auditTableName });
   const requests = countRequests(client);

@@ -7,8 +7,6 @@
  * token. Each is measured with the ingest answering at once (loopback: the relay's own cost) and after an
  * emulated network round trip to Logfire. Also counts the DynamoDB requests of each relayed batch (target 1).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
@@ -23,8 +21,8 @@ import type { ProxyHandler } from '../functions/http/reply';
 import type { RouteName } from '../functions/http/routes';
 import { createLocalServer } from '../functions/local/server';
 import { countRequests } from '../test/support/requestCounter';
-import { ROOT } from './bundles';
 import { BenchClient } from './client';
+import { dynamoProcess } from './dynamoProcess';
 import type { LoadResult, LoadWorker } from './load';
 
 /** What OpenTelemetry's BatchSpanProcessor sends at most per export by default. */
@@ -67,16 +65,6 @@ async function otlpBatch(spans: number): Promise<Buffer> {
     tracer.startSpan(`step ${i}`, { attributes: { 'cli.command': 'build', 'cli.step': i } }).end();
   }
   return Buffer.from(ProtobufTraceSerializer.serializeRequest(exporter.getFinishedSpans())!);
-}
-
-/** dynalite in a child process, in memory, as the bench's DynamoDB: its CPU is not the broker's. */
-async function dynamoProcess(): Promise<{ endpoint: string; child: ChildProcess }> {
-  const script =
-    "const server = require('dynalite')({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });" +
-    "server.listen(0, '127.0.0.1', () => console.log(server.address().port));";
-  const child = spawn(process.execPath, ['-e', script], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
-  const [chunk] = (await once(child.stdout!, 'data')) as [Buffer];
-  return { endpoint: `http://127.0.0.1:${chunk.toString().trim()}`, child };
 }
 
 function listen(server: Server): Promise<string> {

@@ -58,8 +58,8 @@ async function measureQuotaCost(
   onUrl: string,
   worker: ReturnType<typeof startLoadWorker>,
 ): Promise<QuotaCost> {
+  const cost: QuotaCost = { on: [], off: [], ownProcess: { on: [], off: [] } };
   const off = await startBenchBroker({ quotas: 'off' });
-  const cost: QuotaCost = { on: [], off: [] };
   try {
     for (const concurrency of [1, 16]) {
       for (let round = 0; round < 2; round++) {
@@ -69,6 +69,29 @@ async function measureQuotaCost(
     }
   } finally {
     await off.close();
+  }
+  // Again with DynamoDB in a process of its own: the extra writes then cost their round trip, not broker CPU.
+  const [ownOn, ownOff] = await Promise.all([
+    startBenchBroker({ quotas: 'on', dynamo: 'own-process' }),
+    startBenchBroker({ quotas: 'off', dynamo: 'own-process' }),
+  ]);
+  try {
+    for (const [scenario, concurrency, count] of WARM_UP.filter(([s]) => s === 'mint')) {
+      await worker.run({ url: ownOn.url, scenario, concurrency, count });
+      await worker.run({ url: ownOff.url, scenario, concurrency, count });
+    }
+    for (const concurrency of [1, 16]) {
+      for (let round = 0; round < 2; round++) {
+        cost.ownProcess!.on.push(
+          await worker.run({ url: ownOn.url, scenario: 'mint', concurrency, count: 500 }),
+        );
+        cost.ownProcess!.off.push(
+          await worker.run({ url: ownOff.url, scenario: 'mint', concurrency, count: 500 }),
+        );
+      }
+    }
+  } finally {
+    await Promise.all([ownOn.close(), ownOff.close()]);
   }
   return cost;
 }
