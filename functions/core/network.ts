@@ -34,8 +34,24 @@ export function networkOf(address: string): string | undefined {
  */
 export function mintAllowlist(cidrs: readonly string[]): (address: string) => boolean {
   if (cidrs.length === 0) return () => true;
-  const matches = cidrMatcher(cidrs);
-  return (address) => matches(plain(address));
+  return addressMatcher(cidrs);
+}
+
+/** One matcher per list (the settings' lists live as long as the process): none is rebuilt per request. */
+const matchers = new WeakMap<readonly string[], (address: string) => boolean>();
+
+/**
+ * A test of whether an address (IPv4-mapped included) lies in any of `cidrs`, built once per list.
+ * @example addressMatcher(settings.trustedProxies)('10.1.2.3')
+ */
+export function addressMatcher(cidrs: readonly string[]): (address: string) => boolean {
+  let matcher = matchers.get(cidrs);
+  if (!matcher) {
+    const matches = cidrMatcher(cidrs);
+    matcher = (address) => matches(plain(address));
+    matchers.set(cidrs, matcher);
+  }
+  return matcher;
 }
 
 /**

@@ -16,7 +16,7 @@ import type { RequestOrigin } from '../core/deps';
 import type { Log } from '../core/ports';
 import { recordableText } from '../core/text';
 import { isIP } from 'node:net';
-import { cidrMatcher } from '../core/tokenFilter';
+import { addressMatcher } from '../core/network';
 
 /** Bodies above this are refused before they are parsed (DESIGN §3). */
 export const MAX_BODY_BYTES = 64 * 1024;
@@ -86,7 +86,7 @@ export function origin(event: APIGatewayProxyEvent, trustedProxies: readonly str
  */
 function clientAddress(peer: string, event: APIGatewayProxyEvent, trustedProxies: readonly string[]): string {
   if (trustedProxies.length === 0) return peer;
-  const trusted = cidrMatcher(trustedProxies);
+  const trusted = addressMatcher(trustedProxies);
   if (!isIP(peer) || !trusted(peer)) return peer;
   const hops = (header(event, 'x-forwarded-for') ?? '').split(',').map((hop) => hop.trim());
   for (let i = hops.length - 1; i >= 0; i--) {
