@@ -26,6 +26,26 @@ export class BenchClient {
 
   post(path: string, headers: Record<string, string> = {}, body?: unknown): Promise<Reply> {
     const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
+    return this.send(
+      path,
+      { ...(payload ? { 'content-type': 'application/json' } : {}), ...headers },
+      payload,
+      true,
+    );
+  }
+
+  /** POSTs raw bytes (an OTLP export) to `path`; the reply body is read and dropped. */
+  postBytes(path: string, headers: Record<string, string>, body: Buffer): Promise<Reply> {
+    return this.send(path, headers, body, false);
+  }
+
+  /** One POST on the kept-alive agent; with `parse`, the reply body as JSON (or its text). */
+  private send(
+    path: string,
+    headers: Record<string, string>,
+    payload: Buffer | undefined,
+    parse: boolean,
+  ): Promise<Reply> {
     return new Promise((resolve, reject) => {
       const req = request(
         {
@@ -34,19 +54,16 @@ export class BenchClient {
           port: this.base.port,
           method: 'POST',
           path,
-          headers: {
-            ...(payload ? { 'content-type': 'application/json', 'content-length': payload.length } : {}),
-            ...headers,
-          },
+          headers: { ...headers, ...(payload ? { 'content-length': payload.length } : {}) },
         },
         (res) => {
           const chunks: Buffer[] = [];
-          res.on('data', (chunk: Buffer) => chunks.push(chunk));
+          res.on('data', (chunk: Buffer) => void (parse && chunks.push(chunk)));
           res.on('end', () => {
             const text = Buffer.concat(chunks).toString('utf8');
-            let parsed: unknown = text;
+            let parsed: unknown = parse ? text : undefined;
             try {
-              parsed = text ? JSON.parse(text) : undefined;
+              if (parse) parsed = text ? JSON.parse(text) : undefined;
             } catch {
               // Not JSON: keep the text, the caller reports the status anyway.
             }
@@ -57,31 +74,6 @@ export class BenchClient {
       );
       req.on('error', reject);
       req.end(payload);
-    });
-  }
-
-  /** POSTs raw bytes (an OTLP export) to `path`; the reply body is read and dropped. */
-  postBytes(path: string, headers: Record<string, string>, body: Buffer): Promise<Reply> {
-    return new Promise((resolve, reject) => {
-      const req = request(
-        {
-          agent: this.agent,
-          host: this.base.hostname,
-          port: this.base.port,
-          method: 'POST',
-          path,
-          headers: { ...headers, 'content-length': body.length },
-        },
-        (res) => {
-          res.on('data', () => undefined);
-          res.on('end', () =>
-            resolve({ status: res.statusCode ?? 0, headers: res.headers, body: undefined }),
-          );
-          res.on('error', reject);
-        },
-      );
-      req.on('error', reject);
-      req.end(body);
     });
   }
 
