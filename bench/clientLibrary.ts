@@ -1,10 +1,10 @@
 /**
- * The client library (client/, issue #5) in `npm run bench`:
- *   1. its bundle: esbuild of client/src/index.ts, minified, every dependency inlined (Node built-ins are not);
+ * The client library (clients/node/, issue #5) in `npm run bench`:
+ *   1. its bundle: esbuild of clients/node/src/index.ts, minified, every dependency inlined (Node built-ins are not);
  *   2. warm-cache `getWriteToken()`: in this process, with a cache file the first call wrote, timed for a
  *      new client per call (what each CLI run pays: read and parse the cache) and for repeated calls on one
  *      client; a counting `fetch` proves the warm path makes no network call;
- *   3. startup of the example CLI (client/examples/hello-cli.ts) with a warm cache against its twin with a
+ *   3. startup of the example CLI (clients/node/examples/hello-cli.ts) with a warm cache against its twin with a
  *      hard-coded token (hello-cli-hardcoded.ts): both bundled the same way, run as fresh `node` processes,
  *      interleaved in one run, each sending its span to the dev upstream of `npm start` (a child process,
  *      test/support/localBroker.ts), with a counting proxy in front of its API.
@@ -17,7 +17,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { build, type Metafile } from 'esbuild';
-import { createBrokerClient } from '../client/src';
+import { createBrokerClient } from '../clients/node/src';
 import { startCountingProxy, traceBatches, type CountingProxy } from '../test/support/clientCli';
 import { startLocalBroker, type LocalBroker } from '../test/support/localBroker';
 import { ROOT } from './bundles';
@@ -62,7 +62,7 @@ export interface ClientBenchResult {
   };
 }
 
-/** node_modules/@scope/pkg/... → @scope/pkg; client/src/x.ts → client/src. */
+/** node_modules/@scope/pkg/... → @scope/pkg; clients/node/src/x.ts → clients/node/src. */
 function moduleOf(input: string): string {
   const inPackage = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(input);
   if (inPackage) return inPackage[1]!;
@@ -85,7 +85,7 @@ function modulesOf(meta: Metafile): ClientBundle['modules'] {
 /** The library as a CLI author's bundler would ship it: minified, dependencies inlined. */
 export async function bundleClient(): Promise<ClientBundle> {
   const result = await build({
-    entryPoints: [join(ROOT, 'client', 'src', 'index.ts')],
+    entryPoints: [join(ROOT, 'clients', 'node', 'src', 'index.ts')],
     bundle: true,
     minify: true,
     format: 'cjs',
@@ -111,7 +111,7 @@ async function bundleExamples(): Promise<{ withClient: string; hardcoded: string
     ['hello-cli-hardcoded.ts', files.hardcoded],
   ] as const) {
     await build({
-      entryPoints: [join(ROOT, 'client', 'examples', entry)],
+      entryPoints: [join(ROOT, 'clients', 'node', 'examples', entry)],
       outfile,
       bundle: true,
       minify: true,

@@ -28,15 +28,15 @@ export function clientSection(result: ClientBenchResult, sectionNumber: number):
   const clientMedian = median(startup.withClient);
   const hardcodedMedian = median(startup.hardcoded);
   return [
-    `## ${sectionNumber}. Client library (client/)`,
+    `## ${sectionNumber}. Client library (clients/node/)`,
     '',
-    'bench/clientLibrary.ts. **Bundle**: esbuild of `client/src/index.ts`, minified CommonJS for Node 20, with',
+    'bench/clientLibrary.ts. **Bundle**: esbuild of `clients/node/src/index.ts`, minified CommonJS for Node 20, with',
     'every dependency inlined (what a CLI author who bundles ships); Node built-ins are not counted.',
     '',
     row(['bundle', 'size KB', 'gzip KB', 'what is in it (KB in bundle)', 'command']),
     row(['---', '--:', '--:', '---', '---']),
     row([
-      '`client/src/index.ts`, minified, dependencies included',
+      '`clients/node/src/index.ts`, minified, dependencies included',
       kb(bundle.bytes),
       kb(bundle.gzipBytes),
       bundle.modules.map((m) => `${m.module} ${kb(m.bytes)}`).join(', '),
@@ -67,8 +67,8 @@ export function clientSection(result: ClientBenchResult, sectionNumber: number):
       COMMAND,
     ]),
     '',
-    '**Startup of the example CLI.** `client/examples/hello-cli.ts` (broker client, warm cache) against',
-    '`client/examples/hello-cli-hardcoded.ts` (the same CLI with its write token in the environment, no client),',
+    '**Startup of the example CLI.** `clients/node/examples/hello-cli.ts` (broker client, warm cache) against',
+    '`clients/node/examples/hello-cli-hardcoded.ts` (the same CLI with its write token in the environment, no client),',
     'both bundled by esbuild the same way (OpenTelemetry SDK and OTLP/protobuf exporter included) and run as',
     `fresh \`node\` processes, ${startup.withClient.length} each, interleaved with the order alternating, after`,
     'one first run (notice, mint) and three warm-ups. Each run greets, records one span and exports it',

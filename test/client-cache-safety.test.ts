@@ -1,6 +1,6 @@
 /**
  * The client library's cache under concurrency and tampering (issue #8, point 7), in real CLI processes
- * (client/examples/hello-cli.ts through tsx) against the real `npm start` broker behind a counting proxy:
+ * (clients/node/examples/hello-cli.ts through tsx) against the real `npm start` broker behind a counting proxy:
  *
  * - many first runs at once on a machine kept busy by other processes agree on one install id and mint once;
  * - a symlink, FIFO or directory planted at a cache path is refused, never followed or written through, and
@@ -21,7 +21,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { join } from 'node:path';
-import type { CachePaths } from '../client/src/cacheFiles';
+import type { CachePaths } from '../clients/node/src/cacheFiles';
 import {
   cachedToken,
   calls,

@@ -1,5 +1,5 @@
 /**
- * The client library (client/, issue #5) in real CLI processes: client/examples/hello-cli.ts run through
+ * The client library (clients/node/, issue #5) in real CLI processes: clients/node/examples/hello-cli.ts run through
  * tsx as child processes against the real `npm start` broker (a child process too). A counting HTTP proxy
  * sits between the CLI and the broker, so every call the client makes to the broker is seen; the dev
  * upstream's log line per OTLP batch shows what reached "Logfire". Each test has its own HOME (and XDG

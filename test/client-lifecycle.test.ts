@@ -1,6 +1,6 @@
 /**
- * The client library (client/, issue #5) when the world changes under a cached token, in real CLI processes
- * (client/examples/hello-cli.ts through tsx) against the real `npm start` broker:
+ * The client library (clients/node/, issue #5) when the world changes under a cached token, in real CLI processes
+ * (clients/node/examples/hello-cli.ts through tsx) against the real `npm start` broker:
  *
  * - the broker says `rotate`, `paused` or `revoked`, or refuses a spent client secret, at the next heartbeat
  *   (heartbeats every second here). The broker keeps its tables in a dynalite server this test starts, so the

@@ -1,5 +1,5 @@
 /**
- * Drives the client library's example CLI (client/examples/hello-cli.ts) as real child processes, and
+ * Drives the client library's example CLI (clients/node/examples/hello-cli.ts) as real child processes, and
  * watches what reaches the network: a counting HTTP proxy in front of the broker, and a server that
  * accepts connections and never answers (a hung broker) or only counts them.
  *
@@ -20,12 +20,12 @@ import {
 import { createServer as createTcpServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { cachePaths, type CachePaths } from '../../client/src/cacheFiles';
+import { cachePaths, type CachePaths } from '../../clients/node/src/cacheFiles';
 import { logLines, stopAllLocalBrokers } from './localBroker';
 
 const REPO_ROOT = resolve(__dirname, '..', '..');
 const TSX = join(REPO_ROOT, 'node_modules', '.bin', 'tsx');
-export const HELLO_CLI = join(REPO_ROOT, 'client', 'examples', 'hello-cli.ts');
+export const HELLO_CLI = join(REPO_ROOT, 'clients', 'node', 'examples', 'hello-cli.ts');
 
 export interface CliRun {
   code: number | null;

@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { MintRequest } from '../../functions/core/contract';
+import type { MintRequest } from '../../../functions/core/contract';
 import { cachePaths, readPreferences, readTokenCache, TOKEN_FORMAT } from './cacheFiles';
 import { APP, useFixture } from './testing/fixture';
 

@@ -5,7 +5,7 @@
  * the startup time of the two and attribute the difference to the client alone.
  *
  *   HELLO_WRITE_TOKEN=<token> HELLO_INGEST_URL=http://127.0.0.1:8787/dev-logfire \
- *     node_modules/.bin/tsx client/examples/hello-cli-hardcoded.ts world --exit-code 0
+ *     node_modules/.bin/tsx clients/node/examples/hello-cli-hardcoded.ts world --exit-code 0
  */
 import { startTracing } from './tracing';
 

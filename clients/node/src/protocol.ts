@@ -2,7 +2,7 @@
  * The three client routes of the HTTP contract v1 (DESIGN §3), each under the run's deadline. The contract
  * types come from the server's module as types only: nothing of the server is bundled.
  */
-import type { ErrorReply, HeartbeatReply, IssuedToken, MintRequest } from '../../functions/core/contract';
+import type { ErrorReply, HeartbeatReply, IssuedToken, MintRequest } from '../../../functions/core/contract';
 import type { Deadline } from './deadline';
 import { randomUUID } from './lazy';
 import { BrokerRequestError, BudgetSpentError, InvalidReplyError } from './errors';

@@ -6,9 +6,9 @@
  *
  * Run it against `npm start` (the dev upstream prints one line per batch it receives):
  *
- *   HELLO_BROKER_URL=http://127.0.0.1:8787 node_modules/.bin/tsx client/examples/hello-cli.ts world
- *   node_modules/.bin/tsx client/examples/hello-cli.ts world --exit-code 3   # exits 3, telemetry or not
- *   node_modules/.bin/tsx client/examples/hello-cli.ts telemetry disable     # or enable, status
+ *   HELLO_BROKER_URL=http://127.0.0.1:8787 node_modules/.bin/tsx clients/node/examples/hello-cli.ts world
+ *   node_modules/.bin/tsx clients/node/examples/hello-cli.ts world --exit-code 3   # exits 3, telemetry or not
+ *   node_modules/.bin/tsx clients/node/examples/hello-cli.ts telemetry disable     # or enable, status
  *
  * Environment: HELLO_BROKER_URL (default http://127.0.0.1:8787), HELLO_BROKER_BUDGET_MS (default 1500),
  * and the client's conventions: DO_NOT_TRACK=1 or HELLO_CLI_TELEMETRY=0 turn telemetry off,

@@ -10,7 +10,7 @@
  * `refused`: the caller turns telemetry off and leaves it alone (safeFiles.ts).
  */
 import * as path from 'node:path';
-import type { IssuedToken } from '../../functions/core/contract';
+import type { IssuedToken } from '../../../functions/core/contract';
 import { createCacheFile, readCacheFile, writeCacheFile } from './safeFiles';
 
 export const TOKEN_FORMAT = 'logfire-broker-client/token/1';

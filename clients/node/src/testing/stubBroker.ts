@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { HeartbeatStatus, IssuedToken } from '../../../functions/core/contract';
+import type { HeartbeatStatus, IssuedToken } from '../../../../functions/core/contract';
 
 export type StubRoute = 'mint' | 'heartbeat' | 'refresh' | 'other';
 

@@ -1,4 +1,4 @@
-import type { MintRequest } from '../../functions/core/contract';
+import type { MintRequest } from '../../../functions/core/contract';
 import { sink, useFixture } from './testing/fixture';
 
 describe('Method: logfireOptions', () => {

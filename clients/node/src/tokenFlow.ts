@@ -4,7 +4,7 @@
  * heartbeat, refresh or re-mint as the cache and the broker say, and write the result. Everything here
  * may throw; the client turns a throw into "telemetry off for this run".
  */
-import type { AppIdentity } from '../../functions/core/contract';
+import type { AppIdentity } from '../../../functions/core/contract';
 import {
   readTokenCache,
   writePrivateJson,

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
-import type { MintRequest } from '../../functions/core/contract';
+import type { MintRequest } from '../../../functions/core/contract';
 import { cachePaths, readPreferences } from './cacheFiles';
 import { MAX_CACHE_FILE_BYTES, writeCacheFile } from './safeFiles';
 import { APP, sink, useFixture } from './testing/fixture';

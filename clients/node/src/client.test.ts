@@ -1,5 +1,5 @@
 import * as fs from 'node:fs';
-import type { MintRequest } from '../../functions/core/contract';
+import type { MintRequest } from '../../../functions/core/contract';
 import { APP, closedPort, sink, START, useFixture } from './testing/fixture';
 
 const HOUR = 3600 * 1000;
