@@ -20,6 +20,8 @@ import { createLocalServer } from '../functions/local/server';
 import { countRequests, type RequestCounter } from '../test/support/requestCounter';
 import { dynamoProcess } from './dynamoProcess';
 
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
 export interface BenchBroker {
   url: string;
   requests: RequestCounter;
@@ -33,7 +35,15 @@ export interface BenchBroker {
  * request pays for its counters and none is refused; `off`: every limit 0 (no counter written).
  */
 export async function startBenchBroker(
-  options: { quotas?: 'on' | 'off'; dynamo?: 'in-process' | 'own-process' } = {},
+  options: {
+    quotas?: 'on' | 'off';
+    dynamo?: 'in-process' | 'own-process';
+    /**
+     * Emulated network round trips, as in AWS: each DynamoDB request waits `dynamo` ms before it is sent
+     * (requests in parallel wait side by side, as they travel side by side), each Logfire token create `logfire` ms.
+     */
+    roundTripMs?: { dynamo: number; logfire: number };
+  } = {},
 ): Promise<BenchBroker> {
   const limit = options.quotas === 'off' ? '0' : '1000000000';
   // An explicit environment, never process.env: a LOGFIRE_API_KEY in the shell must not send the bench to Logfire.
@@ -56,6 +66,16 @@ export async function startBenchBroker(
   const client = createDynamoClient({ endpoint: dynamo.endpoint });
   await ensureTables(client, config.tableName, { auditTableName: config.auditTableName });
   const requests = countRequests(client);
+  const roundTrip = options.roundTripMs;
+  if (roundTrip) {
+    client.middlewareStack.add(
+      (next) => async (args) => {
+        await sleep(roundTrip.dynamo);
+        return next(args);
+      },
+      { step: 'finalizeRequest', name: 'benchRoundTrip' },
+    );
+  }
 
   // The dev upstream's ingest URL needs the port, known once listening: the handlers read deps per request.
   const wiring: { deps?: BrokerDeps } = {};
@@ -69,7 +89,15 @@ export async function startBenchBroker(
   });
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   // In memory (no dataDir): no file writes on the mint path, so figures are the broker's own overhead.
-  const upstream = new DevUpstream({ log, ingestBaseUrl: `${url}/dev-logfire` });
+  const dev = new DevUpstream({ log, ingestBaseUrl: `${url}/dev-logfire` });
+  const upstream: DevUpstream = roundTrip
+    ? Object.assign(Object.create(dev) as DevUpstream, {
+        createWriteToken: async (request: Parameters<DevUpstream['createWriteToken']>[0]) => {
+          await sleep(roundTrip.logfire);
+          return dev.createWriteToken(request);
+        },
+      })
+    : dev;
   const deps = wireBroker({ config, doc: toDocumentClient(client), upstream, log });
   wiring.deps = deps;
   requests.reset(); // table creation is not an operation

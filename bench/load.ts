@@ -15,8 +15,11 @@ export interface LoadJob {
   scenario: Scenario;
   concurrency: number;
   count: number;
-  /** `ingest`: the OTLP batch (protobuf, base64) posted to `<url>/v1/traces` with this write token. */
-  ingest?: { token: string; batchBase64: string };
+  /**
+   * `ingest`: the OTLP batch (protobuf, base64) posted to `<url>/v1/traces`; worker `w` sends with
+   * `tokens[w % tokens.length]`, as each exporting install has a token of its own.
+   */
+  ingest?: { tokens: string[]; batchBase64: string };
 }
 
 export interface LoadResult extends LoadJob {
@@ -82,7 +85,10 @@ export async function runJob(job: LoadJob): Promise<LoadResult> {
       case 'ingest':
         reply = await client.postBytes(
           '/v1/traces',
-          { authorization: job.ingest!.token, 'content-type': 'application/x-protobuf' },
+          {
+            authorization: job.ingest!.tokens[w % job.ingest!.tokens.length]!,
+            'content-type': 'application/x-protobuf',
+          },
           batch!,
         );
         ok = reply.status === 200;

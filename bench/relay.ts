@@ -1,9 +1,9 @@
 /**
  * The ingest relay against posting straight to the same upstream (issue #9): the broker in relay mode as
- * `npm start` runs it (local HTTP server, real handlers, the dev upstream's ingest on a port of its own),
- * with DynamoDB (dynalite) in a process of its own, as it is a service of its own in AWS, fed real OTLP
- * protobuf batches of 512 spans by the load worker. "Straight" posts the
- * same batch to the dev ingest with the pool's Logfire token; "relay" posts it to the broker with a relay
+ * `npm start` runs it (local HTTP server, real handlers), with DynamoDB (dynalite) and Logfire's ingest
+ * (bench/ingestProcess.ts) each in a process of its own, as each is a service of its own in AWS, fed real
+ * OTLP protobuf batches of 512 spans by the load worker. "Straight" posts the
+ * same batch to that ingest with the pool's Logfire token; "relay" posts it to the broker with a relay
  * token. Each is measured with the ingest answering at once (loopback: the relay's own cost) and after an
  * emulated network round trip to Logfire. Also counts the DynamoDB requests of each relayed batch (target 1).
  */
@@ -23,6 +23,7 @@ import { createLocalServer } from '../functions/local/server';
 import { countRequests } from '../test/support/requestCounter';
 import { BenchClient } from './client';
 import { dynamoProcess } from './dynamoProcess';
+import { ingestProcess } from './ingestProcess';
 import type { LoadResult, LoadWorker } from './load';
 
 /** What OpenTelemetry's BatchSpanProcessor sends at most per export by default. */
@@ -40,7 +41,14 @@ const COUNT_REPEATS = 20;
 
 export interface RelayBenchResult {
   batchBytes: number;
-  runs: { upstreamDelayMs: number; concurrency: number; direct: LoadResult; relay: LoadResult }[];
+  runs: {
+    upstreamDelayMs: number;
+    concurrency: number;
+    direct: LoadResult;
+    relay: LoadResult;
+    /** CPU of this process (the broker alone: DynamoDB, Logfire and the load run elsewhere) per relayed batch. */
+    brokerCpuMsPerBatch: number;
+  }[];
   /** DynamoDB requests of each relayed batch, counted on the wire. */
   requestsPerBatch: { min: number; max: number; breakdown: string };
 }
@@ -101,25 +109,13 @@ export async function measureRelay(worker: LoadWorker): Promise<RelayBenchResult
   ) as Record<RouteName, ProxyHandler>;
   const brokerServer = createLocalServer({ handlers, log, mode: 'relay' });
   const brokerUrl = await listen(brokerServer);
-  const dev: { upstream?: DevUpstream; delayMs: number } = { delayMs: 0 };
-  const ingestServer = createLocalServer({
-    log,
-    mode: 'dev',
-    devIngest: {
-      // The emulated round trip is waited out before the batch is read, as a remote Logfire would make it.
-      receiveOtlp: async (post) => {
-        if (dev.delayMs) await new Promise((resolve) => setTimeout(resolve, dev.delayMs));
-        return dev.upstream!.receiveOtlp(post);
-      },
-      projectInfo: (authorization) => dev.upstream!.projectInfo(authorization),
-    },
-  });
-  const ingestUrl = await listen(ingestServer);
-  dev.upstream = new DevUpstream({ log, ingestBaseUrl: ingestUrl });
+  // Logfire's ingest in a process of its own; the dev upstream only makes the pool's write tokens.
+  const ingest = await ingestProcess();
+  const upstream = new DevUpstream({ log, ingestBaseUrl: ingest.baseUrl });
   wiring.deps = wireBroker({
     config,
     doc: toDocumentClient(client),
-    upstream: dev.upstream,
+    upstream,
     log,
     baseUrl: brokerUrl,
   });
@@ -127,19 +123,26 @@ export async function measureRelay(worker: LoadWorker): Promise<RelayBenchResult
   const benchClient = new BenchClient(brokerUrl, 4);
   try {
     const batch = await otlpBatch(SPANS_PER_BATCH);
-    const relayToken = (await benchClient.mintOk()).writeToken;
+    // One install per concurrent exporter: an OpenTelemetry exporter sends one batch at a time, so 16
+    // batches in flight are 16 installs, each charging its own token's counters.
+    const maxConcurrency = Math.max(...PLAN.map(([, concurrency]) => concurrency));
+    const relayTokens: string[] = [];
+    for (let i = 0; i < maxConcurrency; i++) relayTokens.push((await benchClient.mintOk()).writeToken);
+    const relayToken = relayTokens[0]!;
     const poolToken = (await wiring.deps.relay!.pool.open()).current.token;
-    const job = (url: string, token: string, concurrency: number, count: number) => ({
+    await ingest.configure({ tokens: [poolToken], delayMs: 0 });
+    const ingestUrl = ingest.baseUrl;
+    const job = (url: string, tokens: string[], concurrency: number, count: number) => ({
       url,
       scenario: 'ingest' as const,
       concurrency,
       count,
-      ingest: { token, batchBase64: batch.toString('base64') },
+      ingest: { tokens, batchBase64: batch.toString('base64') },
     });
 
     // Warm-up, untimed: JIT, sockets, dynalite's table and the pool cache.
-    await worker.run(job(ingestUrl, poolToken, 16, 200));
-    await worker.run(job(brokerUrl, relayToken, 16, 200));
+    await worker.run(job(ingestUrl, [poolToken], 16, 200));
+    await worker.run(job(brokerUrl, relayTokens, 16, 200));
 
     const totals: number[] = [];
     let breakdown = '';
@@ -159,14 +162,18 @@ export async function measureRelay(worker: LoadWorker): Promise<RelayBenchResult
 
     const runs: RelayBenchResult['runs'] = [];
     for (const [upstreamDelayMs, concurrency, count] of PLAN) {
-      dev.delayMs = upstreamDelayMs;
-      const direct = await worker.run(job(ingestUrl, poolToken, concurrency, count));
-      const relay = await worker.run(job(brokerUrl, relayToken, concurrency, count));
-      runs.push({ upstreamDelayMs, concurrency, direct, relay });
+      await ingest.configure({ tokens: [poolToken], delayMs: upstreamDelayMs });
+      const direct = await worker.run(job(ingestUrl, [poolToken], concurrency, count));
+      const cpuBefore = process.cpuUsage();
+      const relay = await worker.run(job(brokerUrl, relayTokens, concurrency, count));
+      const cpu = process.cpuUsage(cpuBefore);
+      const brokerCpuMsPerBatch = (cpu.user + cpu.system) / 1000 / relay.count;
+      runs.push({ upstreamDelayMs, concurrency, direct, relay, brokerCpuMsPerBatch });
       console.log(
         `  relay (upstream +${upstreamDelayMs} ms) c=${concurrency} n=${count}: ` +
           `${((relay.count / relay.elapsedMs) * 1000).toFixed(0)} batches/s vs straight ` +
-          `${((direct.count / direct.elapsedMs) * 1000).toFixed(0)} batches/s`,
+          `${((direct.count / direct.elapsedMs) * 1000).toFixed(0)} batches/s, ` +
+          `broker CPU ${brokerCpuMsPerBatch.toFixed(2)} ms per batch`,
       );
     }
     return {
@@ -176,10 +183,9 @@ export async function measureRelay(worker: LoadWorker): Promise<RelayBenchResult
     };
   } finally {
     benchClient.close();
-    for (const server of [brokerServer, ingestServer]) {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    }
+    brokerServer.closeAllConnections();
+    await new Promise<void>((resolve) => brokerServer.close(() => resolve()));
+    ingest.close();
     client.destroy();
     dynamo.child.kill();
   }

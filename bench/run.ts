@@ -24,7 +24,7 @@ import { countDynamoRequests, passes } from './dynamoCounts';
 import { storeHeartbeatFloor } from './floor';
 import { jobPasses, measureLifecycle } from './lifecycle';
 import { startLoadWorker, type LoadJob, type LoadResult } from './load';
-import { measureRelay } from './relay';
+import { EMULATED_RTT_MS, measureRelay } from './relay';
 import { relayFailures } from './relayReport';
 import { renderReport, MAX_BUNDLE_KB, MAX_INIT_RATIO, type Environment } from './report';
 import { fmt, percentile } from './stats';
@@ -49,6 +49,9 @@ const WARM_UP: [LoadJob['scenario'], number, number][] = [
   ['mint-idempotent', 16, 150],
   ['refresh', 4, 100],
 ];
+
+/** A DynamoDB request's round trip from a Lambda in the same region (AWS: "single-digit milliseconds"). */
+const DYNAMO_RTT_MS = 3;
 
 /**
  * Mint latency with every quota enforced (the main broker) against a second broker with quotas off, the
@@ -92,6 +95,27 @@ async function measureQuotaCost(
     }
   } finally {
     await Promise.all([ownOn.close(), ownOff.close()]);
+  }
+  // Again as in AWS, where each DynamoDB request and Logfire's create are a network round trip away.
+  const roundTripMs = { dynamo: DYNAMO_RTT_MS, logfire: EMULATED_RTT_MS };
+  const [slowOn, slowOff] = await Promise.all([
+    startBenchBroker({ quotas: 'on', dynamo: 'own-process', roundTripMs }),
+    startBenchBroker({ quotas: 'off', dynamo: 'own-process', roundTripMs }),
+  ]);
+  cost.roundTrips = { ...roundTripMs, on: [], off: [] };
+  try {
+    for (const concurrency of [1, 16]) {
+      for (let round = 0; round < 2; round++) {
+        cost.roundTrips.on.push(
+          await worker.run({ url: slowOn.url, scenario: 'mint', concurrency, count: 200 }),
+        );
+        cost.roundTrips.off.push(
+          await worker.run({ url: slowOff.url, scenario: 'mint', concurrency, count: 200 }),
+        );
+      }
+    }
+  } finally {
+    await Promise.all([slowOn.close(), slowOff.close()]);
   }
   return cost;
 }

@@ -80,9 +80,15 @@ function readBody(request: IncomingMessage, limit: number): Promise<Buffer> {
       }
       chunks.push(chunk);
     });
-    request.on('end', () => resolve(Buffer.concat(chunks)));
-    request.on('error', () => reject(new RequestAborted()));
-    request.on('close', () => reject(new RequestAborted()));
+    let ended = false;
+    request.on('end', () => {
+      ended = true;
+      resolve(Buffer.concat(chunks));
+    });
+    // 'close' follows every request, read or not: an error (and its stack) only for one cut short.
+    const aborted = () => ended || reject(new RequestAborted());
+    request.on('error', aborted);
+    request.on('close', aborted);
   });
 }
 
