@@ -20,7 +20,6 @@ With Logfire's SDK the integration is two lines (this example stays on the stand
 
 import argparse
 import os
-import random
 import sys
 
 try:
@@ -38,8 +37,10 @@ def parse(argv):
     parser = argparse.ArgumentParser(prog="hello-cli", description="Greets, and sends one span about it.")
     parser.add_argument("name", nargs="?", default="world")
     parser.add_argument("extra", nargs="?", help=argparse.SUPPRESS)
-    parser.add_argument("--exit-code", type=int, default=0, choices=range(0, 256), metavar="N")
+    parser.add_argument("--exit-code", type=int, default=0, metavar="N")
     args = parser.parse_args(argv)
+    if not 0 <= args.exit_code <= 255:
+        parser.error("--exit-code must be 0..255")
     if args.name == "telemetry":
         if args.extra not in ("enable", "disable", "status", "reset"):
             parser.error("usage: hello-cli telemetry enable|disable|status|reset")
@@ -75,7 +76,8 @@ def main(argv) -> int:
     base_url = client.ingest_base_url() if token else None
     attributes = {"hello.name": args.name, "hello.exit_code": args.exit_code}
     if token and base_url:
-        if random.random() < client.sample_rate():  # the broker's remote sample rate
+        rate = client.sample_rate()  # the broker's remote sample rate
+        if rate >= 1 or __import__("random").random() < rate:
             payload = span_payload("hello", started, now_ns(), client.resource_attributes(), attributes)
             # Sends the span; gives up after the budget rather than keep the user waiting.
             client.flush(lambda: send_traces(base_url, token, payload, budget))
