@@ -4,6 +4,8 @@ import type { ClientBenchResult } from './clientLibrary';
 import type { Comparison } from './baseline';
 import { comparisonSection, quotaCostSection, type QuotaCost } from './baselineReport';
 import { clientFailures, clientSection } from './clientReport';
+import type { PythonClientBenchResult } from './pythonClient';
+import { pythonClientFailures, pythonClientSection } from './pythonClientReport';
 import type { ColdInitResult } from './coldInit';
 import { passes, type OperationCount } from './dynamoCounts';
 import type { LifecycleResult } from './lifecycle';
@@ -41,6 +43,8 @@ export interface Report {
   quotaCost?: QuotaCost;
   /** The ingest relay against posting straight to the same upstream (bench/relay.ts). */
   relay?: RelayBenchResult;
+  /** The Python client library (bench/pythonClient.ts). */
+  pythonClient?: PythonClientBenchResult;
 }
 
 /** What the socket guard of the cold-init runner saw over every sample. */
@@ -233,6 +237,7 @@ function meaningSection(report: Report): string[] {
     ...lifecycleFailures(report.lifecycle),
     ...clientFailures(report.client),
     ...relayFailures(report.relay),
+    ...pythonClientFailures(report.pythonClient),
   ];
   return [
     '## 8. What the numbers mean',
@@ -289,6 +294,7 @@ export function renderReport(report: Report): string {
     ...comparisonSection(report.comparison, 6),
     ...quotaCostSection(report.quotaCost, 7),
     ...relaySection(report.relay, 8),
+    ...pythonClientSection(report.pythonClient, 9),
     ...meaningSection(report),
   ].join('\n');
 }

@@ -6,7 +6,8 @@
  *   4. the rotation and sweep jobs over 100,000 tokens, against a full Scan (bench/lifecycle.ts);
  *   5. the client library: bundle, warm-cache getWriteToken(), example CLI startup (bench/clientLibrary.ts);
  *   6. with BENCH_BASELINE=<git ref>: that commit's broker against this tree's, side by side (bench/baseline.ts);
- *   7. the ingest relay against posting straight to the same upstream (bench/relay.ts).
+ *   7. the ingest relay against posting straight to the same upstream (bench/relay.ts);
+ *   8. the Python client library: import, warm-cache write_token(), example CLI startup (bench/pythonClient.ts).
  * About two minutes on 2 cores, half of it loading the 100,000 tokens. Only loopback addresses are contacted.
  */
 import { execFileSync } from 'node:child_process';
@@ -24,6 +25,8 @@ import { countDynamoRequests, passes } from './dynamoCounts';
 import { storeHeartbeatFloor } from './floor';
 import { jobPasses, measureLifecycle } from './lifecycle';
 import { startLoadWorker, type LoadJob, type LoadResult } from './load';
+import { measurePythonClient } from './pythonClient';
+import { pythonClientFailures } from './pythonClientReport';
 import { EMULATED_RTT_MS, measureRelay } from './relay';
 import { relayFailures } from './relayReport';
 import { renderReport, MAX_BUNDLE_KB, MAX_INIT_RATIO, type Environment } from './report';
@@ -160,6 +163,10 @@ async function main(): Promise<void> {
     'bench: client library (bundle, warm-cache getWriteToken, CLI startup against a hard-coded token)',
   );
   const client = await measureClient();
+  console.log(
+    'bench: Python client library (import, warm-cache write_token, CLI startup against a hard-coded token)',
+  );
+  const pythonClient = await measurePythonClient();
 
   console.log('bench: DynamoDB requests per operation, latency and throughput');
   const broker = await startBenchBroker();
@@ -223,6 +230,7 @@ async function main(): Promise<void> {
       comparison,
       quotaCost,
       relay,
+      pythonClient,
     }),
   );
 
@@ -239,6 +247,8 @@ async function main(): Promise<void> {
   console.log(`  client: CLI startup ${client.startup.ratio.toFixed(3)}× the hard-coded twin`);
   for (const failure of clientFailures(client)) console.log(`FAIL: ${failure}`);
   for (const failure of relayFailures(relay)) console.log(`FAIL: ${failure}`);
+  console.log(`  python client: CLI startup ${pythonClient.startup.ratio.toFixed(3)}× the hard-coded twin`);
+  for (const failure of pythonClientFailures(pythonClient)) console.log(`FAIL: ${failure}`);
   console.log(`bench: wrote docs/benchmarks.md in ${env.durationS.toFixed(0)} s`);
 }
 

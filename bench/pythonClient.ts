@@ -1,0 +1,220 @@
+/**
+ * The Python client library (clients/python/, issue #11) in `npm run bench`:
+ *   1. its import time: `import logfire_broker_client` in fresh `python3` processes (bytecode compiled, as
+ *      after `pip install`, into a temporary PYTHONPYCACHEPREFIX so the checkout gets no __pycache__);
+ *   2. warm-cache `write_token()`: in one Python process, a new client per call after a first call minted;
+ *      a counting wrapper around the client's HTTP step proves the warm path makes no network call;
+ *   3. startup of the example CLI (clients/python/examples/hello_cli.py) with a warm cache against its twin
+ *      with a hard-coded token (hello_cli_hardcoded.py): fresh `python3` processes, interleaved in one run,
+ *      each sending its span to the dev upstream of `npm start` (a child process), with a counting proxy in
+ *      front of the broker's API.
+ * Loopback only; about 20 s. `npx tsx bench/pythonClient.ts` runs this section alone and prints it.
+ */
+import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startCountingProxy, traceBatches, type CountingProxy } from '../test/support/clientCli';
+import { startLocalBroker, type LocalBroker } from '../test/support/localBroker';
+import { ROOT } from './bundles';
+import { median } from './stats';
+
+/** Target of issue #11: the CLI with the client starts at most this much slower than with a hard-coded token. */
+export const MAX_PYTHON_STARTUP_RATIO = 1.05;
+const IMPORT_RUNS = 30;
+const TOKEN_CALLS = 2000;
+const STARTUP_RUNS = 30;
+const STARTUP_WARM_UP = 3;
+const PACKAGE = join(ROOT, 'clients', 'python');
+const EXAMPLES = join(PACKAGE, 'examples');
+
+export interface PythonClientBenchResult {
+  python: string;
+  /** ms per `import logfire_broker_client`, each in a fresh process. */
+  importMs: number[];
+  writeToken: { freshClient: number[]; networkCalls: number };
+  startup: {
+    withClient: number[];
+    hardcoded: number[];
+    brokerRequests: number;
+    batches: number;
+    failures: string[];
+    ratio: number;
+  };
+}
+
+interface Run {
+  ms: number;
+  code: number | null;
+  stdout: string;
+}
+
+function elapsed(since: bigint): number {
+  return Number(process.hrtime.bigint() - since) / 1e6;
+}
+
+function runPython(args: string[], env: NodeJS.ProcessEnv): Promise<Run> {
+  const started = process.hrtime.bigint();
+  const child = spawn('python3', args, { env, stdio: ['ignore', 'pipe', 'ignore'] });
+  const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+  let stdout = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+  return new Promise((done) => {
+    child.once('close', (code) => {
+      clearTimeout(timer);
+      done({ ms: elapsed(started), code, stdout });
+    });
+  });
+}
+
+const IMPORT_PROBE =
+  'import time; t = time.perf_counter(); import logfire_broker_client; print((time.perf_counter() - t) * 1000)';
+
+const WRITE_TOKEN_PROBE = `
+import json, os, sys, time
+from logfire_broker_client import BrokerClient
+from logfire_broker_client import _protocol
+calls = [0]
+real_post = _protocol.post
+def counting_post(*args, **kwargs):
+    calls[0] += 1
+    return real_post(*args, **kwargs)
+_protocol.post = counting_post
+url, cache, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
+make = lambda: BrokerClient(url, "hello-cli", "1.0.0", notice=False, cache_dir=cache, env={})
+if make().write_token() is None:
+    sys.exit("bench: the Python client could not mint a token from the bench broker")
+calls[0] = 0
+times = []
+for _ in range(n):
+    t = time.perf_counter()
+    make().write_token()
+    times.append((time.perf_counter() - t) * 1000)
+print(json.dumps({"freshClient": times, "networkCalls": calls[0]}))
+`;
+
+async function measureStartup(
+  broker: LocalBroker,
+  proxy: CountingProxy,
+  base: NodeJS.ProcessEnv,
+): Promise<PythonClientBenchResult['startup']> {
+  const home = mkdtempSync(join(tmpdir(), 'logfire-broker-bench-pyhome-'));
+  const withClientEnv = {
+    ...base,
+    HOME: home,
+    XDG_CONFIG_HOME: join(home, '.config'),
+    HELLO_BROKER_URL: proxy.url,
+  };
+  const minted = await fetch(`${broker.url}/v1/tokens`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ installId: randomUUID(), app: { name: 'hello-cli', version: '1.0.0' } }),
+  });
+  const issued = (await minted.json()) as { writeToken: string; ingest: { baseUrl: string } };
+  const hardcodedEnv = {
+    ...base,
+    HELLO_WRITE_TOKEN: issued.writeToken,
+    HELLO_INGEST_URL: issued.ingest.baseUrl,
+  };
+  const files = {
+    client: join(EXAMPLES, 'hello_cli.py'),
+    hardcoded: join(EXAMPLES, 'hello_cli_hardcoded.py'),
+  };
+  const failures: string[] = [];
+  const check = (label: string, run: Run) => {
+    if (run.code !== 0 || !run.stdout.includes('Hello, bench!')) {
+      failures.push(`${label}: exit ${String(run.code)}, stdout ${JSON.stringify(run.stdout.slice(0, 80))}`);
+    }
+  };
+  try {
+    check('first run', await runPython([files.client, 'bench'], withClientEnv)); // notice, mint
+    for (let i = 0; i < STARTUP_WARM_UP; i++) {
+      check('warm-up', await runPython([files.client, 'bench'], withClientEnv));
+      check('warm-up (hard-coded)', await runPython([files.hardcoded, 'bench'], hardcodedEnv));
+    }
+    proxy.reset();
+    const batchesBefore = traceBatches(broker.output()).length;
+    const withClient: number[] = [];
+    const hardcoded: number[] = [];
+    for (let i = 0; i < STARTUP_RUNS; i++) {
+      // Alternating which goes first, so drift and caches fall on both alike.
+      for (const which of i % 2 === 0
+        ? (['client', 'hardcoded'] as const)
+        : (['hardcoded', 'client'] as const)) {
+        const run = await runPython(
+          [files[which], 'bench'],
+          which === 'client' ? withClientEnv : hardcodedEnv,
+        );
+        check(which, run);
+        (which === 'client' ? withClient : hardcoded).push(run.ms);
+      }
+    }
+    const expected = batchesBefore + 2 * STARTUP_RUNS;
+    for (
+      const end = Date.now() + 3000;
+      traceBatches(broker.output()).length < expected && Date.now() < end;
+    ) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    return {
+      withClient,
+      hardcoded,
+      brokerRequests: proxy.requests.length,
+      batches: traceBatches(broker.output()).length - batchesBefore,
+      failures,
+      ratio: median(withClient) / median(hardcoded),
+    };
+  } finally {
+    rmSync(home, { recursive: true, force: true });
+  }
+}
+
+export async function measurePythonClient(): Promise<PythonClientBenchResult> {
+  const pycache = mkdtempSync(join(tmpdir(), 'logfire-broker-bench-pycache-'));
+  const cache = mkdtempSync(join(tmpdir(), 'logfire-broker-bench-pycachedir-'));
+  // Compiled bytecode, as an installed package has; PYTHONDONTWRITEBYTECODE would recompile every run.
+  const base: NodeJS.ProcessEnv = {
+    PATH: process.env.PATH,
+    PYTHONPATH: join(PACKAGE, 'src'),
+    PYTHONPYCACHEPREFIX: pycache,
+  };
+  const broker = await startLocalBroker();
+  const proxy = await startCountingProxy(broker.url);
+  try {
+    const version = (
+      await runPython(['-c', 'import sys; print(sys.version.split()[0])'], base)
+    ).stdout.trim();
+    await runPython(['-c', IMPORT_PROBE], base); // writes the bytecode
+    const importMs: number[] = [];
+    for (let i = 0; i < IMPORT_RUNS; i++)
+      importMs.push(Number((await runPython(['-c', IMPORT_PROBE], base)).stdout));
+    const probe = await runPython(['-c', WRITE_TOKEN_PROBE, broker.url, cache, String(TOKEN_CALLS)], base);
+    const writeToken = JSON.parse(probe.stdout) as PythonClientBenchResult['writeToken'];
+    const startup = await measureStartup(broker, proxy, base);
+    return { python: `Python ${version}`, importMs, writeToken, startup };
+  } finally {
+    await proxy.close();
+    await broker.stop();
+    rmSync(pycache, { recursive: true, force: true });
+    rmSync(cache, { recursive: true, force: true });
+  }
+}
+
+export function pythonClientPasses(result: PythonClientBenchResult): boolean {
+  const { startup } = result;
+  return (
+    startup.ratio <= MAX_PYTHON_STARTUP_RATIO &&
+    startup.failures.length === 0 &&
+    startup.brokerRequests === 0 &&
+    startup.batches === 2 * startup.withClient.length &&
+    result.writeToken.networkCalls === 0
+  );
+}
+
+if (require.main === module) {
+  void (async () => {
+    const { pythonClientSection } = await import('./pythonClientReport');
+    console.log(pythonClientSection(await measurePythonClient(), 9).join('\n'));
+  })();
+}
