@@ -122,7 +122,9 @@ describe('POST /v1/tokens/{tokenId}/revoke', () => {
           ),
         );
         // A refresh that won handed out a successor: the revokes must have reached it too.
-        const successors = results.filter((r) => r.status === 200 && 'tokenId' in r.body).map((r) => r.body);
+        const successors = results
+          .filter((r) => r.status === 200 && 'tokenId' in r.body)
+          .map((r) => r.body as IssuedToken);
         won += successors.length;
         // Assess: every revoke answered 200, every refresh 200 or 401 (never a 5xx), nothing of the chain lives
         results.forEach((result, i) => {
