@@ -14,7 +14,13 @@ function fakeFunctions(prefix: string): Record<RouteName, aws.lambda.Function> {
       handler: 'index.handler',
       code: new pulumi.asset.AssetArchive({}),
     });
-  return { mint: fn('mint'), heartbeat: fn('heartbeat'), refresh: fn('refresh'), relay: fn('relay') };
+  return {
+    mint: fn('mint'),
+    heartbeat: fn('heartbeat'),
+    refresh: fn('refresh'),
+    revoke: fn('revoke'),
+    relay: fn('relay'),
+  };
 }
 
 const defaults = (functions: ApiArgs['functions']): ApiArgs => ({
@@ -84,6 +90,7 @@ describe('Component: Api', () => {
       '/v1/tokens/{tokenId}',
       '/v1/tokens/{tokenId}/heartbeat',
       '/v1/tokens/{tokenId}/refresh',
+      '/v1/tokens/{tokenId}/revoke',
       '/v1/traces',
     ]);
   });
@@ -107,6 +114,7 @@ describe('Component: Api', () => {
       '/v1/tokens': 'NONE',
       '/v1/tokens/{tokenId}/heartbeat': 'NONE',
       '/v1/tokens/{tokenId}/refresh': 'NONE',
+      '/v1/tokens/{tokenId}/revoke': 'NONE',
       '/v1/traces': 'NONE',
       '/v1/logs': 'NONE',
       '/v1/metrics': 'NONE',

@@ -67,7 +67,7 @@ describe('HANDLERS', () => {
       HANDLERS.filter((h) => h.readsUpstreamSecret)
         .map((h) => h.name)
         .sort(),
-    ).toEqual(['mint', 'refresh', 'relay', 'rotate', 'sweep']);
+    ).toEqual(['mint', 'refresh', 'relay', 'revoke', 'rotate', 'sweep']);
   });
 
   it("gives the scheduled jobs timeouts within Lambda's 900 s", () => {

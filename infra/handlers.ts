@@ -87,8 +87,9 @@ export const HANDLERS: readonly HandlerSpec[] = [
     description: 'POST /v1/tokens/{tokenId}/heartbeat: a client checks in',
     routes: ['heartbeat'],
     // UpdateItem: the heartbeat itself, its hourly quota counted in the same write; nothing else, refused
-    // or not (a failed condition is always a wrong or dead credential).
-    tokens: { actions: ['dynamodb:UpdateItem'] },
+    // or not (a failed condition is always a wrong or dead credential). GetItem: the remote client
+    // settings, read at most every 30 s per process, beside the heartbeat's write.
+    tokens: { actions: ['dynamodb:UpdateItem', 'dynamodb:GetItem'] },
     // BatchWriteItem: the heartbeat-storm signal, once per token and hour at its first refusal (anomalies).
     audit: { actions: ['dynamodb:BatchWriteItem'] },
     readsUpstreamSecret: false,
@@ -114,6 +115,18 @@ export const HANDLERS: readonly HandlerSpec[] = [
     },
     // BatchWriteItem: the successor's entry, and reuse detection's entries.
     audit: { actions: ['dynamodb:BatchWriteItem'] },
+    readsUpstreamSecret: true,
+  },
+  {
+    name: 'revoke',
+    description: 'POST /v1/tokens/{tokenId}/revoke: a client revokes its own chain (self-revoke)',
+    routes: ['revoke'],
+    // GetItem: the token (its secret) and the chain walk by successorId/parentId; UpdateItem: revoke each
+    // member, dequeue its deleted Logfire token; PutItem: the chain-revocation note the sweep finishes.
+    tokens: { actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:PutItem'] },
+    // BatchWriteItem: the revocations' entries (actor `client`).
+    audit: { actions: ['dynamodb:BatchWriteItem'] },
+    // Deletes the chain's write tokens at Logfire (direct mode), as an admin revoke does.
     readsUpstreamSecret: true,
   },
   {

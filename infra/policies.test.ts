@@ -22,15 +22,18 @@ const resources = (policy: PolicyDocument) => policy.Statement.flatMap((s) => s.
 const statement = (policy: PolicyDocument, sid: string) => policy.Statement.find((s) => s.Sid === sid);
 
 describe('Method: functionPolicy', () => {
-  it('grants the heartbeat function its one token write, appends to the audit trail and its logs, nothing else', () => {
+  it('grants the heartbeat function its one token write and the settings read, appends to the audit trail and its logs, nothing else', () => {
     const policy = functionPolicy(handlerNamed('heartbeat'), ARNS);
     expect(actions(policy).sort()).toEqual([
       'dynamodb:BatchWriteItem', // the heartbeat-storm signal, on the audit table only
+      'dynamodb:GetItem', // the remote client settings, at most every 30 s per process
       'dynamodb:UpdateItem',
       'logs:CreateLogStream',
       'logs:PutLogEvents',
     ]);
-    expect(statement(policy, 'TokensTable')).toMatchObject({ Action: ['dynamodb:UpdateItem'] });
+    expect(statement(policy, 'TokensTable')).toMatchObject({
+      Action: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
+    });
     expect(statement(policy, 'AuditTable')).toMatchObject({
       Action: ['dynamodb:BatchWriteItem'],
       Resource: [ARNS.auditTable],

@@ -142,6 +142,7 @@ describe('npm start with the built-in dev upstream', () => {
       refreshAfter: expect.any(String),
       heartbeatIntervalSeconds: 21_600,
       ingest: { baseUrl: broker.url },
+      settings: { telemetry: 'on', sampleRate: 1 },
     });
     const expiresIn = Date.parse(minted.body.expiresAt) - Date.now();
     expect(expiresIn).toBeGreaterThan(14 * 86_400_000 - 60_000);

@@ -2,7 +2,7 @@
  * Property tests of the input-hygiene rules (issue #8, point 5) over real HTTP, with the harness of
  * test/fuzz.test.ts: mint takes only `Content-Type: application/json` (415 otherwise), text fields refuse
  * control, format, separator, private-use and noncharacter code points and count lengths in code points,
- * and heartbeat and refresh refuse any body. Every reply is below 500, and every refusal changes nothing.
+ * and heartbeat, refresh and self-revoke refuse any body. Every reply is below 500, and every refusal changes nothing.
  */
 import fc from 'fast-check';
 import type { IssuedToken } from '../functions/core/contract';
@@ -204,7 +204,7 @@ describe('fuzzing the input-hygiene rules over HTTP', () => {
       );
     }));
 
-  it('refuses any body on heartbeat and refresh with 400, even with the right secret, and the secret stays good', () =>
+  it('refuses any body on heartbeat, refresh and self-revoke with 400, even with the right secret, and the secret stays good', () =>
     served(async () => {
       const anyBody = fc.oneof(
         fc
@@ -215,7 +215,7 @@ describe('fuzzing the input-hygiene rules over HTTP', () => {
       );
       await fc.assert(
         fc.asyncProperty(
-          fc.constantFrom('heartbeat', 'refresh'),
+          fc.constantFrom('heartbeat', 'refresh', 'revoke'),
           anyBody.map(labelled),
           fc.option(
             fc.oneof(
@@ -242,7 +242,7 @@ describe('fuzzing the input-hygiene rules over HTTP', () => {
         ),
         { numRuns: 200 },
       );
-      // Assess: the secret was never spent, so the real, bodiless refresh works
+      // Assess: the secret was never spent nor its token revoked, so the real, bodiless refresh works
       const refreshed = await send({
         method: 'POST',
         path: `/v1/tokens/${live.tokenId}/refresh`,

@@ -222,6 +222,7 @@ const segment = fc.oneof(
 const routePath = fc.oneof(
   segment.map((id) => `/v1/tokens/${id}/heartbeat`),
   segment.map((id) => `/v1/tokens/${id}/refresh`),
+  segment.map((id) => `/v1/tokens/${id}/revoke`),
   fc.tuple(segment, segment).map(([a, b]) => `/v1/tokens/${a}/${b}`),
   segment.map((rest) => `/v1/tokens${rest}`),
   fc.constantFrom(
@@ -288,7 +289,7 @@ describe('fuzzing the public routes over HTTP', () => {
       );
     }));
 
-  it('answers any heartbeat or refresh below 500, never accepts a guessed secret, and leaves the real token alone', () =>
+  it('answers any heartbeat, refresh or self-revoke below 500, never accepts a guessed secret, and leaves the real token alone', () =>
     served(async () => {
       const tokenId = fc.oneof(
         segment,
@@ -297,7 +298,7 @@ describe('fuzzing the public routes over HTTP', () => {
       );
       await fc.assert(
         fc.asyncProperty(
-          fc.constantFrom('heartbeat', 'refresh'),
+          fc.constantFrom('heartbeat', 'refresh', 'revoke'),
           tokenId,
           headers,
           fc.option(anyBody, { nil: undefined }),
@@ -356,6 +357,7 @@ describe('fuzzing the public routes over HTTP', () => {
         '/v1/tokens',
         `/v1/tokens/${live.tokenId}/heartbeat`,
         `/v1/tokens/${live.tokenId}/refresh`,
+        `/v1/tokens/${live.tokenId}/revoke`,
       );
       const oversized = fc
         .tuple(fc.integer({ min: LIMIT + 1, max: 3 * LIMIT }), fc.constantFrom('json', 'spaces', 'bytes'))
@@ -385,7 +387,7 @@ describe('fuzzing the public routes over HTTP', () => {
         }),
         { numRuns: 60 },
       );
-      // A refused refresh carrying the real secret did not spend it.
+      // A refused refresh or self-revoke carrying the real secret did not spend or revoke it.
       const after = await send({
         method: 'POST',
         path: `/v1/tokens/${live.tokenId}/heartbeat`,

@@ -16,7 +16,8 @@ import { JOB_RUN_MESSAGES, UPSTREAM_DELETE_FAILED_MESSAGES } from '../infra/alar
 import { HANDLERS, type HandlerSpec } from '../infra/handlers';
 import { startTestBroker, type TestBroker } from './support/broker';
 import { forgetQuotaOverrides } from '../functions/core/quotas';
-import { apiEvent, heartbeatEvent, mintEvent, refreshEvent } from './support/events';
+import { forgetClientSettings } from '../functions/core/clientSettings';
+import { apiEvent, heartbeatEvent, mintEvent, refreshEvent, revokeEvent } from './support/events';
 import { anomalyRules } from './support/anomalies';
 
 const DAY = 86_400_000;
@@ -210,6 +211,22 @@ describe('IAM actions declared in infra/handlers.ts', () => {
     await mint();
     await rotate(t0 + 8 * DAY);
     await sweep(t0 + 15 * DAY);
+    // heartbeat in a process that has not read the remote client settings for 30 s: one GetItem beside it.
+    const checking = await mint();
+    forgetClientSettings(broker.store);
+    await api('heartbeat', 200, () =>
+      broker.handlers.heartbeat(heartbeatEvent(checking.tokenId, checking.clientSecret)),
+    );
+    // revoke (self-revoke): a chain of two (the refresh made the second), again, and with a wrong secret.
+    const leaving = await mint();
+    const leavingNext = JSON.parse(
+      (await broker.handlers.refresh(refreshEvent(leaving.tokenId, leaving.clientSecret))).body,
+    ) as IssuedToken;
+    const selfRevoke = () =>
+      broker.handlers.revoke(revokeEvent(leavingNext.tokenId, leavingNext.clientSecret));
+    await api('revoke', 200, selfRevoke);
+    await api('revoke', 200, selfRevoke);
+    await api('revoke', 401, () => broker.handlers.revoke(revokeEvent(leavingNext.tokenId, 'lfb_cs_wrong')));
 
     // Relay mode, on a broker of its own: the relay's first export creates the upstream pool, the next ones
     // are one charge each; a refused token is read to tell why; counters of windows long past are removed.

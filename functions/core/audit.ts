@@ -29,6 +29,8 @@ export type AuditAction =
   | 'anomaly.actioned'
   /** An admin undid an anomaly action: its paused tokens resumed. */
   | 'anomaly.undone'
+  /** An admin replaced the remote client settings (details: the rules before and after, as JSON). */
+  | 'settings_changed'
   | 'relay.pool_created'
   | 'relay.pool_rotated'
   | 'relay.pool_repaired';

@@ -6,6 +6,8 @@ import { appendAudit } from './jobs';
 import { checkBoundNetwork } from './network';
 import { quotaCounter, quotaExceeded } from './quota';
 import type { TokenRecord } from './model';
+import { clientSettingsLookup } from './clientSettings';
+import type { ClientSettings } from './contract';
 
 /**
  * A client checks in (R7): records the heartbeat and tells the client what to do next. Exactly one
@@ -26,13 +28,16 @@ export async function heartbeat(
   const now = deps.clock.now();
   // The configured limit: reading the operator's overrides would cost the hot path a request per process.
   const limit = deps.settings.quotas.heartbeatsPerTokenPerHour;
-  const updated = await deps.store.recordHeartbeat(tokenId, hashSecret(clientSecret), now, {
-    countHour: limit > 0,
-  });
+  // The settings' rules are read (at most every 30 s per process) beside the one write, never after it.
+  const [updated, lookup] = await Promise.all([
+    deps.store.recordHeartbeat(tokenId, hashSecret(clientSecret), now, { countHour: limit > 0 }),
+    clientSettingsLookup(deps),
+  ]);
   // Expired or replaced credentials are just invalid; only an explicit revocation is told its owner.
   if (!updated || !secretMatches(clientSecret, updated.record.secretHash)) throw new Unauthorized();
   const { record, beatsThisHour } = updated;
-  if (record.status === 'revoked') return reply(deps, record, 'revoked');
+  const settings = lookup(record);
+  if (record.status === 'revoked') return reply(deps, record, 'revoked', settings);
   if (sourceIp !== undefined) checkBoundNetwork(record, sourceIp);
   if (beatsThisHour !== undefined && beatsThisHour > limit) {
     if (beatsThisHour === limit + 1) await recordQuotaExceeded(deps, record, limit, now, sourceIp);
@@ -42,7 +47,7 @@ export async function heartbeat(
       now,
     );
   }
-  return reply(deps, record, liveStatus(record, now));
+  return reply(deps, record, liveStatus(record, now), settings);
 }
 
 /** Logged once per token and hour, at its first refusal; the log metric and the heartbeat-storm rule count it. */
@@ -82,10 +87,16 @@ function liveStatus(record: TokenRecord, now: number): HeartbeatStatus {
   return 'active';
 }
 
-function reply(deps: BrokerDeps, record: TokenRecord, status: HeartbeatStatus): HeartbeatReply {
+function reply(
+  deps: BrokerDeps,
+  record: TokenRecord,
+  status: HeartbeatStatus,
+  settings: ClientSettings,
+): HeartbeatReply {
   return {
     status,
     heartbeatIntervalSeconds: Math.round(deps.settings.heartbeatIntervalMs / 1000),
     expiresAt: new Date(record.expiresAt).toISOString(),
+    settings,
   };
 }

@@ -9,7 +9,14 @@ import { relayBaseUrl } from './relay';
 /** Who the token is for; carried from a token to its successor at refresh. */
 export type TokenIdentity = Pick<
   TokenRecord,
-  'installId' | 'appName' | 'appVersion' | 'platform' | 'metadata' | 'boundNetwork'
+  | 'installId'
+  | 'appName'
+  | 'appVersion'
+  | 'platform'
+  | 'metadata'
+  | 'boundNetwork'
+  | 'clientName'
+  | 'clientVersion'
 >;
 
 /** Where a token comes from: a mint starts a chain, a refresh continues one with a successor chosen at claim time. */

@@ -6,6 +6,7 @@ import { Conflict, errorName, Forbidden, IdempotencyKeyReused } from './errors';
 import { mintAllowlist, networkOf } from './network';
 import { takeMintQuota } from './quotas';
 import { issueToken } from './issue';
+import { clientSettingsLookup } from './clientSettings';
 
 /** How long a request waits for a concurrent mint with the same Idempotency-Key before answering 409. */
 const CONCURRENT_MINT_WAIT_MS = 10_000;
@@ -39,13 +40,21 @@ export async function mintToken(
     platform: request.platform,
     metadata: request.metadata && Object.keys(request.metadata).length ? request.metadata : undefined,
     boundNetwork: deps.settings.bindTokensToNetwork ? networkOf(origin.sourceIp) : undefined,
+    clientName: request.client?.name,
+    clientVersion: request.client?.version,
   };
+  // Read (at most every 30 s) while the mint does its own work; a replay gets the settings of now too.
+  const lookup = clientSettingsLookup(deps);
+  const withSettings = async (reply: IssuedToken): Promise<IssuedToken> => ({
+    ...reply,
+    settings: (await lookup)(identity),
+  });
   // Quotas count mints that reach Logfire: a replay of an earlier reply takes none.
   const quota = () => takeMintQuota(deps, request.installId, origin.sourceIp);
   if (!idempotencyKey) {
     const { record, reply } = await issueToken(deps, identity, origin, {}, quota());
     logMint(deps, record, request, origin, false);
-    return { reply, replayed: false };
+    return { reply: await withSettings(reply), replayed: false };
   }
 
   const key = idempotencyRecordKey(request.installId, idempotencyKey);
@@ -53,7 +62,7 @@ export async function mintToken(
   const replay = await claimOrReplay(deps, key, claimId, request, idempotencyKey);
   if (replay) {
     logMint(deps, { tokenId: replay.tokenId }, request, origin, true);
-    return { reply: replay, replayed: true };
+    return { reply: await withSettings(replay), replayed: true };
   }
   let issued;
   try {
@@ -77,7 +86,7 @@ export async function mintToken(
     await deps.store.releaseIdempotencyKey(key, claimId).catch(() => undefined);
   }
   logMint(deps, issued.record, request, origin, false);
-  return { reply: issued.reply, replayed: false };
+  return { reply: await withSettings(issued.reply), replayed: false };
 }
 
 /**

@@ -49,6 +49,9 @@ export interface TokenRecord {
   appVersion: string;
   platform?: string;
   metadata?: Record<string, string>;
+  /** The client library that minted the chain (the mint body's `client`), for `minClientVersion`. */
+  clientName?: string;
+  clientVersion?: string;
   sourceIp: string;
   /**
    * Set when `BROKER_BIND_TOKENS_TO_NETWORK` is on: the network (`networkOf(sourceIp)`, /24 or /48) the token

@@ -1,5 +1,6 @@
 import type { AnomalyStore } from './anomalies/ports';
 import type { AuditEntry } from './audit';
+import type { ClientSettingsRule } from './contract';
 import type { QuotaLimits } from './deps';
 import type { QuotaCounter } from './quota';
 import type { TokenRecord, TokenStatus, UpstreamKind } from './model';
@@ -207,6 +208,18 @@ export interface QuotaStore {
   putQuotaOverrides(limits: Partial<QuotaLimits>, now: number): Promise<void>;
 }
 
+/** The remote client settings (core/clientSettings.ts): one item holding every rule, replaced whole. */
+export interface ClientSettingsStore {
+  /** The stored rules as written (checked again by the caller); `[]` when none are stored. */
+  getClientSettingsRules(): Promise<unknown[]>;
+  /** Replaces every rule; returns the rules stored before. */
+  putClientSettingsRules(
+    rules: readonly ClientSettingsRule[],
+    now: number,
+    updatedBy: string,
+  ): Promise<unknown[]>;
+}
+
 /** The OTLP/HTTP signals Logfire ingests, each at `{base}/v1/<signal>`. */
 export type OtlpSignal = 'traces' | 'logs' | 'metrics';
 
@@ -312,7 +325,8 @@ export interface IngestForwarder {
  * Persistence of token records (the port; DynamoDB is the adapter). Every state change is one
  * conditional write, so concurrent requests cannot both win.
  */
-export interface TokenStore extends TokenLifecycleStore, QuotaStore, AnomalyStore, RelayStore {
+export interface TokenStore
+  extends TokenLifecycleStore, QuotaStore, ClientSettingsStore, AnomalyStore, RelayStore {
   /**
    * Stores a new record together with its audit entries, in one request (a mint stays within three
    * DynamoDB requests). Token ids carry 128 random bits, so the write needs no existence condition.

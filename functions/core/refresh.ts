@@ -8,6 +8,7 @@ import { issueToken } from './issue';
 import { checkBoundNetwork } from './network';
 import { takeRefreshQuota } from './quotas';
 import { LIVE_STATUSES, type TokenRecord } from './model';
+import { clientSettingsLookup } from './clientSettings';
 
 /** Statuses that mean the presented secret was already spent on a refresh. */
 const SPENT = new Set(['refreshing', 'refreshed', 'superseded']);
@@ -45,7 +46,7 @@ export async function refreshToken(
       leaseMs: claimLeaseMs(deps),
     });
     if (claimed && secretMatches(clientSecret, claimed.secretHash)) {
-      return issueSuccessor(deps, claimed, successorId, clientSecret, origin);
+      return withSettings(deps, claimed, issueSuccessor(deps, claimed, successorId, clientSecret, origin));
     }
     const record = await store.getToken(tokenId);
     if (!record || !secretMatches(clientSecret, record.secretHash)) throw new Unauthorized();
@@ -58,7 +59,7 @@ export async function refreshToken(
           successorId: record.successorId,
           sourceIp: origin.sourceIp,
         });
-        return again;
+        return withSettings(deps, record, Promise.resolve(again));
       }
     }
     if (record.status === 'refreshing' && (record.refreshLeaseUntil ?? 0) > clock.now()) {
@@ -73,6 +74,16 @@ export async function refreshToken(
     if (record.status === 'refreshing') continue; // its lease just ran out: take it over
     return refuse(deps, record, origin);
   }
+}
+
+/** The reply with the remote client settings of now (mint's rule; the rules are read beside the refresh). */
+async function withSettings(
+  deps: BrokerDeps,
+  record: TokenRecord,
+  reply: Promise<IssuedToken>,
+): Promise<IssuedToken> {
+  const [issued, lookup] = await Promise.all([reply, clientSettingsLookup(deps)]);
+  return { ...issued, settings: lookup(record) };
 }
 
 /** Issues the successor under the claim, seals its reply for the grace, and completes the refresh. */
@@ -193,6 +204,7 @@ async function refuse(deps: BrokerDeps, record: TokenRecord, origin: RequestOrig
 }
 
 function identityOf(record: TokenRecord) {
-  const { installId, appName, appVersion, platform, metadata, boundNetwork } = record;
-  return { installId, appName, appVersion, platform, metadata, boundNetwork };
+  const { installId, appName, appVersion, platform, metadata, boundNetwork, clientName, clientVersion } =
+    record;
+  return { installId, appName, appVersion, platform, metadata, boundNetwork, clientName, clientVersion };
 }

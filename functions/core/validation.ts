@@ -8,7 +8,7 @@ import { InvalidRequest } from './errors';
 import { codePointLength, recordableText, refusedCharacter } from './text';
 
 /** The characters an identifier may hold, as a pattern and as the error message lists them. */
-interface Alphabet {
+export interface Alphabet {
   pattern: RegExp;
   chars: string;
 }
@@ -30,7 +30,7 @@ function textProblem(value: string, min: number, max: number, alphabet?: Alphabe
  * A text field of `min` to `max` characters, counted in code points, with no refused character
  * (functions/core/text.ts) and, for an identifier, only the characters of its alphabet.
  */
-function text(min: number, max: number, alphabet?: Alphabet) {
+export function text(min: number, max: number, alphabet?: Alphabet) {
   return z.string().check(
     z.superRefine((value, context) => {
       const problem = textProblem(value, min, max, alphabet);
@@ -41,12 +41,18 @@ function text(min: number, max: number, alphabet?: Alphabet) {
 
 export const MAX_METADATA_ENTRIES = 20;
 
+/** An npm or PyPI package name, as apps and client libraries are named. */
+export const PACKAGE_NAME: Alphabet = { pattern: /^[A-Za-z0-9@/._-]+$/, chars: 'A-Z a-z 0-9 @ / . _ -' };
+/** A version as packages write them (`1.2.0`, `2.0.0-beta.1+build.5`). */
+export const PACKAGE_VERSION: Alphabet = { pattern: /^[A-Za-z0-9.+_-]+$/, chars: 'A-Z a-z 0-9 . + _ -' };
+
+const packageSchema = () =>
+  z.strictObject({ name: text(1, 100, PACKAGE_NAME), version: text(1, 64, PACKAGE_VERSION) });
+
 const mintSchema = z.strictObject({
   installId: text(8, 128, { pattern: /^[A-Za-z0-9._:-]+$/, chars: 'A-Z a-z 0-9 . _ : -' }),
-  app: z.strictObject({
-    name: text(1, 100, { pattern: /^[A-Za-z0-9@/._-]+$/, chars: 'A-Z a-z 0-9 @ / . _ -' }),
-    version: text(1, 64, { pattern: /^[A-Za-z0-9.+_-]+$/, chars: 'A-Z a-z 0-9 . + _ -' }),
-  }),
+  app: packageSchema(),
+  client: z.optional(packageSchema()),
   platform: z.optional(text(1, 64)),
   metadata: z.optional(
     z.record(text(1, 64, { pattern: /^[A-Za-z0-9._-]+$/, chars: 'A-Z a-z 0-9 . _ -' }), text(0, 256)).check(
@@ -80,7 +86,8 @@ function describe(issue: z.core.$ZodIssue): string {
   }
 }
 
-function parse<T>(schema: z.ZodMiniType<T>, value: unknown): T {
+/** Validates `value` against `schema`; a 400 names the first three problems, each with its field. */
+export function parse<T>(schema: z.ZodMiniType<T>, value: unknown): T {
   const result = schema.safeParse(value);
   if (!result.success) throw new InvalidRequest(result.error.issues.slice(0, 3).map(describe).join('; '));
   return result.data;

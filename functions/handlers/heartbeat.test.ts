@@ -26,7 +26,12 @@ describe('POST /v1/tokens/{tokenId}/heartbeat', () => {
     const counter = countRequests(broker.db.client);
     const { status, body } = await beat();
     expect(status).toBe(200);
-    expect(body).toEqual({ status: 'active', heartbeatIntervalSeconds: 21_600, expiresAt: token.expiresAt });
+    expect(body).toEqual({
+      status: 'active',
+      heartbeatIntervalSeconds: 21_600,
+      expiresAt: token.expiresAt,
+      settings: { telemetry: 'on', sampleRate: 1 },
+    });
     expect(counter.total()).toBe(1);
   });
 

@@ -4,6 +4,7 @@ import { heartbeatHandler } from './heartbeat';
 import { mintHandler } from './mint';
 import { refreshHandler } from './refresh';
 import { relayHandler } from './relay';
+import { revokeHandler } from './revoke';
 import type { DepsSource } from './shared';
 
 export type { DepsSource } from './shared';
@@ -13,5 +14,6 @@ export const HANDLER_FACTORIES: Record<RouteName, (deps: DepsSource) => ProxyHan
   mint: mintHandler,
   heartbeat: heartbeatHandler,
   refresh: refreshHandler,
+  revoke: revokeHandler,
   relay: relayHandler,
 };

@@ -32,6 +32,8 @@ describe('POST /v1/tokens', () => {
       refreshAfter: new Date(broker.clock.now() + 7 * 86_400_000).toISOString(),
       heartbeatIntervalSeconds: 21_600,
       ingest: { baseUrl: broker.logfire.baseUrl },
+      // No rule is stored: what every reply says then (functions/core/clientSettings.ts).
+      settings: { telemetry: 'on', sampleRate: 1 },
     });
     const creates = broker.logfire.requests.filter((r) => r.method === 'POST');
     expect(creates).toHaveLength(1);

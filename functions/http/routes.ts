@@ -4,7 +4,7 @@
  */
 import { RELAY_MAX_BODY_BYTES } from '../core/relay';
 
-export type RouteName = 'mint' | 'heartbeat' | 'refresh' | 'relay';
+export type RouteName = 'mint' | 'heartbeat' | 'refresh' | 'revoke' | 'relay';
 
 export interface RouteSpec {
   name: RouteName;
@@ -23,6 +23,8 @@ export const ROUTES: readonly RouteSpec[] = [
   { name: 'mint', method: 'POST', path: '/v1/tokens', auth: 'none' },
   { name: 'heartbeat', method: 'POST', path: '/v1/tokens/{tokenId}/heartbeat', auth: 'none' },
   { name: 'refresh', method: 'POST', path: '/v1/tokens/{tokenId}/refresh', auth: 'none' },
+  // Self-revoke: the client's own chain, with its client secret (a logout that really logs out).
+  { name: 'revoke', method: 'POST', path: '/v1/tokens/{tokenId}/revoke', auth: 'none' },
   // The ingest relay (relay mode): OTLP/HTTP at the root of the broker's URL, as Logfire serves it.
   ...(['traces', 'logs', 'metrics'] as const).map((signal): RouteSpec => ({
     name: 'relay',

@@ -58,3 +58,12 @@ export const refreshEvent = (tokenId: string, secret: string | undefined, source
     headers: secret === undefined ? {} : { authorization: `Bearer ${secret}` },
     sourceIp,
   });
+
+export const revokeEvent = (tokenId: string, secret: string | undefined, sourceIp?: string) =>
+  apiEvent({
+    path: `/v1/tokens/${tokenId}/revoke`,
+    resource: '/v1/tokens/{tokenId}/revoke',
+    pathParameters: { tokenId },
+    headers: secret === undefined ? {} : { authorization: `Bearer ${secret}` },
+    sourceIp,
+  });

@@ -9,6 +9,7 @@
  *   HELLO_BROKER_URL=http://127.0.0.1:8787 node_modules/.bin/tsx clients/node/examples/hello-cli.ts world
  *   node_modules/.bin/tsx clients/node/examples/hello-cli.ts world --exit-code 3   # exits 3, telemetry or not
  *   node_modules/.bin/tsx clients/node/examples/hello-cli.ts telemetry disable     # or enable, status
+ *   node_modules/.bin/tsx clients/node/examples/hello-cli.ts telemetry reset       # revokes the token, forgets it
  *
  * Environment: HELLO_BROKER_URL (default http://127.0.0.1:8787), HELLO_BROKER_BUDGET_MS (default 1500),
  * and the client's conventions: DO_NOT_TRACK=1 or HELLO_CLI_TELEMETRY=0 turn telemetry off,
@@ -28,19 +29,19 @@ import { createBrokerClient, type BrokerClient } from '../src';
 import { startTracing, type Tracing } from './tracing';
 
 const APP = { name: 'hello-cli', version: '1.0.0' };
-const USAGE = 'usage: hello-cli [name] [--exit-code N] | hello-cli telemetry enable|disable|status';
+const USAGE = 'usage: hello-cli [name] [--exit-code N] | hello-cli telemetry enable|disable|status|reset';
 
 interface Command {
   kind: 'greet' | 'telemetry';
   name: string;
   exitCode: number;
-  telemetry?: 'enable' | 'disable' | 'status';
+  telemetry?: 'enable' | 'disable' | 'status' | 'reset';
 }
 
 function parse(argv: string[]): Command | string {
   if (argv[0] === 'telemetry') {
     const sub = argv[1];
-    if (sub !== 'enable' && sub !== 'disable' && sub !== 'status') return USAGE;
+    if (sub !== 'enable' && sub !== 'disable' && sub !== 'status' && sub !== 'reset') return USAGE;
     return { kind: 'telemetry', name: '', exitCode: 0, telemetry: sub };
   }
   const command: Command = { kind: 'greet', name: 'world', exitCode: 0 };
@@ -74,6 +75,8 @@ async function setUpTracing(client: BrokerClient, budgetMs: number): Promise<Tra
       headers: async () => ({ Authorization: (await client.getWriteToken()) ?? token }),
       resource: await client.resourceAttributes(),
       budgetMs,
+      // The broker operator's sample rate for this app and version (1 unless a rule says otherwise).
+      sampleRate: await client.traceSampleRate(),
     });
   }
   // HELLO_CLI_TELEMETRY_DEBUG=1 is a dry run (no token, no network): print the span instead.
@@ -104,6 +107,11 @@ async function main(): Promise<void> {
   });
 
   if (command.kind === 'telemetry') {
+    if (command.telemetry === 'reset') {
+      await client.reset();
+      console.log('telemetry token revoked and forgotten');
+      return;
+    }
     if (command.telemetry === 'disable') client.disable();
     if (command.telemetry === 'enable') client.enable();
     console.log(`telemetry is ${client.enabled ? 'enabled' : 'disabled'}`);

@@ -20,6 +20,7 @@ import { resourceFromAttributes } from '@opentelemetry/resources';
 import {
   BasicTracerProvider,
   BatchSpanProcessor,
+  TraceIdRatioBasedSampler,
   type ReadableSpan,
   type SpanExporter,
 } from '@opentelemetry/sdk-trace-base';
@@ -36,6 +37,8 @@ export interface TracingOptions {
   resource: Record<string, string>;
   /** Upper bound of one export request, so a slow ingest cannot hold the CLI longer than its budget. */
   budgetMs: number;
+  /** Share of traces to keep, 0 to 1 (`client.traceSampleRate()`); default 1. */
+  sampleRate?: number;
   /** Write each span to `debug` instead of sending it (the `<APP>_TELEMETRY_DEBUG=1` convention). */
   debug?: { write(chunk: string): unknown };
 }
@@ -77,6 +80,8 @@ export function startTracing(options: TracingOptions): Tracing {
       });
   const provider = new BasicTracerProvider({
     resource: resourceFromAttributes(options.resource),
+    // By trace id, so every span of a trace is kept or dropped together.
+    sampler: new TraceIdRatioBasedSampler(options.sampleRate ?? 1),
     spanProcessors: [new BatchSpanProcessor(exporter, { exportTimeoutMillis: options.budgetMs })],
   });
   const tracer = provider.getTracer(options.resource['service.name'] ?? 'cli');

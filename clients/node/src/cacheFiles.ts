@@ -26,6 +26,11 @@ export interface TokenCache extends Omit<IssuedToken, 'ingest'> {
   lastHeartbeatAt: string;
   /** `paused` after a heartbeat said so: telemetry stays off until the next heartbeat is due. */
   status: 'active' | 'paused';
+  /**
+   * The remote client settings of the last mint, refresh or heartbeat (absent from older brokers and caches):
+   * `telemetry: 'off'` keeps the run silent until a heartbeat says otherwise. Readers check it again.
+   */
+  settings?: IssuedToken['settings'];
 }
 
 export interface Preferences {

@@ -1,5 +1,6 @@
 import * as fs from 'node:fs';
 import type { MintRequest } from '../../../functions/core/contract';
+import { CLIENT_LIBRARY } from './library';
 import { APP, closedPort, sink, START, useFixture } from './testing/fixture';
 
 const HOUR = 3600 * 1000;
@@ -20,7 +21,17 @@ describe('Method: getWriteToken', () => {
       app: APP,
       platform: 'linux-x64',
       metadata: { channel: 'stable' },
+      // The library itself, so the operator's minClientVersion can stop old copies.
+      client: { name: 'logfire-broker-client', version: CLIENT_LIBRARY.version },
     });
+  });
+
+  it('names its own version as package.json does', () => {
+    const manifest = JSON.parse(fs.readFileSync(`${__dirname}/../package.json`, 'utf8')) as {
+      name: string;
+      version: string;
+    };
+    expect(CLIENT_LIBRARY).toEqual({ name: manifest.name, version: manifest.version });
   });
 
   it('makes no network call on the next run (warm cache)', async () => {

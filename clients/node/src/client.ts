@@ -4,6 +4,11 @@ import { loadEnvPaths } from './lazy';
 import { PreferenceStore } from './preferences';
 import { dryRunLines } from './dryRun';
 import { CacheRefusedError } from './errors';
+import { Deadline } from './deadline';
+import { CLIENT_LIBRARY } from './library';
+import { withLock } from './lock';
+import { remoteSettings, selfRevoke, type ClientSettings } from './protocol';
+import { removeCacheFile } from './safeFiles';
 import { judge, pausedReason, renewToken, type FlowContext } from './tokenFlow';
 import type { BrokerClient, BrokerClientOptions } from './types';
 
@@ -127,13 +132,13 @@ export class BrokerClientImpl implements BrokerClient {
         if (read.problem) this.log(read.problem);
       }
       const verdict = judge(this.record, this.now(), installId);
-      if (verdict === 'use') return this.record!.writeToken;
+      if (verdict === 'use') return this.obeyed(this.record!.writeToken);
       if (verdict === 'paused') {
         this.log(pausedReason(this.record!));
         return undefined;
       }
       this.inflight ??= this.renew(installId).finally(() => (this.inflight = undefined));
-      return await this.inflight;
+      return this.obeyed(await this.inflight);
     } catch (error) {
       return this.turnOff(error);
     }
@@ -152,6 +157,45 @@ export class BrokerClientImpl implements BrokerClient {
     return this.attributes(installId);
   }
 
+  async traceSampleRate(): Promise<number> {
+    const token = await this.getWriteToken();
+    return token === undefined ? 0 : this.settingsNow().sampleRate;
+  }
+
+  async reset(): Promise<void> {
+    try {
+      if (!this.brokerUrl || !this.hasCacheDir) return;
+      const deadline = new Deadline(this.budgetMs);
+      const log = (line: string) => this.log(line);
+      await withLock(this.paths.tokenFile, deadline, async () => {
+        const cached = readTokenCache(this.paths.tokenFile, this.brokerUrl!, this.app.name).value;
+        if (cached) {
+          this.record = cached; // so its secrets are masked in the lines below
+          const http = { brokerUrl: this.brokerUrl!, fetch: this.options.fetch ?? fetch, deadline, log };
+          try {
+            const outcome = await selfRevoke(http, cached.tokenId, cached.clientSecret);
+            log(
+              outcome === 'revoked'
+                ? `reset: the broker revoked token ${cached.tokenId} and its chain`
+                : `reset: the broker no longer knows token ${cached.tokenId}; nothing to revoke`,
+            );
+          } catch (error) {
+            // The cache goes anyway: a reset must not leave this user's token on disk.
+            log(
+              `reset: token ${cached.tokenId} could not be revoked (${String(error)}); it expires ${cached.expiresAt}`,
+            );
+          }
+        }
+        removeCacheFile(this.paths.tokenFile);
+      });
+    } catch (error) {
+      this.log(`reset failed: ${error instanceof Error ? error.message : String(error)}`);
+    } finally {
+      this.record = undefined;
+      this.recordLoaded = false;
+    }
+  }
+
   async logfireOptions(): Promise<Record<string, unknown>> {
     const resourceAttributes = await this.resourceAttributes();
     const common = { serviceName: this.app.name, serviceVersion: this.app.version, resourceAttributes };
@@ -161,9 +205,12 @@ export class BrokerClientImpl implements BrokerClient {
       // In a dry run Logfire prints the spans it would have sent.
       return { ...common, sendToLogfire: false, ...(this.debug ? { console: true } : {}) };
     }
+    const sampleRate = this.settingsNow().sampleRate;
     return {
       ...common,
       sendToLogfire: true,
+      // The operator's trace sample rate (@pydantic/logfire-node's head sampling; older versions ignore it).
+      ...(sampleRate < 1 ? { sampling: { head: sampleRate } } : {}),
       // Called by Logfire at each export: the current token, renewed if it expired meanwhile.
       token: async () => {
         const current = await this.getWriteToken();
@@ -232,6 +279,32 @@ export class BrokerClientImpl implements BrokerClient {
       return undefined;
     }
     return result.record?.writeToken;
+  }
+
+  /** The remote client settings last received (cached), or telemetry on at the full rate. */
+  private settingsNow(): ClientSettings {
+    return remoteSettings(this.record?.settings) ?? { telemetry: 'on', sampleRate: 1 };
+  }
+
+  /** `token`, unless the operator's settings turn telemetry off; a debug line says why either way. */
+  private obeyed(token: string | undefined): string | undefined {
+    if (token === undefined) return undefined;
+    const settings = this.settingsNow();
+    const app = `${this.app.name} ${this.app.version}`;
+    if (settings.telemetry === 'off') {
+      this.log(
+        settings.reason === 'client_outdated'
+          ? `telemetry is off: the broker needs ${CLIENT_LIBRARY.name} ${settings.minClientVersion ?? '(newer)'} or later, this is ${CLIENT_LIBRARY.version}; update ${this.app.name}`
+          : `telemetry is off: the broker's operator turned telemetry off for ${app} (kill switch)`,
+      );
+      return undefined;
+    }
+    if (settings.sampleRate < 1) {
+      this.log(
+        `the broker's operator samples ${Math.round(settings.sampleRate * 1000) / 10}% of traces for ${app}`,
+      );
+    }
+    return token;
   }
 
   private turnOff(error: unknown): undefined {

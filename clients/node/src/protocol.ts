@@ -2,12 +2,37 @@
  * The three client routes of the HTTP contract v1 (DESIGN §3), each under the run's deadline. The contract
  * types come from the server's module as types only: nothing of the server is bundled.
  */
-import type { ErrorReply, HeartbeatReply, IssuedToken, MintRequest } from '../../../functions/core/contract';
+import type {
+  ClientSettings,
+  ErrorReply,
+  HeartbeatReply,
+  IssuedToken,
+  MintRequest,
+} from '../../../functions/core/contract';
 import type { Deadline } from './deadline';
 import { randomUUID } from './lazy';
 import { BrokerRequestError, BudgetSpentError, InvalidReplyError } from './errors';
 
-export type { HeartbeatReply, IssuedToken, MintRequest };
+export type { ClientSettings, HeartbeatReply, IssuedToken, MintRequest };
+
+/**
+ * The remote client settings in a reply or the cache, if they follow the contract; undefined otherwise (an
+ * older broker sends none: telemetry stays on, at the full rate).
+ * @example remoteSettings(reply.settings)?.telemetry // 'on' | 'off' | undefined
+ */
+export function remoteSettings(value: unknown): ClientSettings | undefined {
+  const settings = value as Partial<ClientSettings> | undefined;
+  if (typeof settings !== 'object' || settings === null) return undefined;
+  if (settings.telemetry !== 'on' && settings.telemetry !== 'off') return undefined;
+  const { telemetry, sampleRate, reason, minClientVersion } = settings;
+  if (typeof sampleRate !== 'number' || !(sampleRate >= 0 && sampleRate <= 1)) return undefined;
+  return {
+    telemetry,
+    sampleRate,
+    ...(reason === 'kill_switch' || reason === 'client_outdated' ? { reason } : {}),
+    ...(typeof minClientVersion === 'string' ? { minClientVersion } : {}),
+  };
+}
 
 export interface BrokerHttp {
   /** Without a trailing slash. */
@@ -241,4 +266,28 @@ export async function refresh(
     },
     firstAttemptMs,
   );
+}
+
+/**
+ * `POST /v1/tokens/{tokenId}/revoke` (self-revoke): the broker revokes this token's whole chain. `unknown`
+ * when the broker no longer knows the credential (401), so there is nothing left to revoke.
+ *
+ * @example
+ * await selfRevoke(http, record.tokenId, record.clientSecret); // 'revoked'
+ */
+export async function selfRevoke(
+  http: BrokerHttp,
+  tokenId: string,
+  clientSecret: string,
+): Promise<'revoked' | 'unknown'> {
+  const reply = await withOneRetry(http, () =>
+    post(
+      http,
+      'revoke',
+      `/v1/tokens/${encodeURIComponent(tokenId)}/revoke`,
+      { headers: { authorization: `Bearer ${clientSecret}` } },
+      [401],
+    ),
+  );
+  return reply.status === 401 ? 'unknown' : 'revoked';
 }

@@ -220,3 +220,17 @@ export function createCacheFile(file: string, text: string): boolean {
     fs.rmSync(temp, { force: true });
   }
 }
+
+/**
+ * Deletes a cache file (`reset()`); nothing there is fine. Anything but a regular file is left alone
+ * (`CacheRefusedError`), as every other cache operation leaves it.
+ *
+ * @example
+ * removeCacheFile(paths.tokenFile);
+ */
+export function removeCacheFile(file: string): void {
+  const existing = entryAt(file);
+  if (!existing) return;
+  if (!existing.isFile()) throw new CacheRefusedError(refusedReason(file, describeEntry(existing)));
+  fs.rmSync(file, { force: true });
+}

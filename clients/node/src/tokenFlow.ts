@@ -15,7 +15,16 @@ import {
 import { Deadline } from './deadline';
 import { CacheRefusedError } from './errors';
 import { withLock } from './lock';
-import { mint, refresh, sendHeartbeat, type BrokerHttp, type IssuedToken } from './protocol';
+import { CLIENT_LIBRARY } from './library';
+import {
+  mint,
+  refresh,
+  remoteSettings,
+  sendHeartbeat,
+  type BrokerHttp,
+  type ClientSettings,
+  type IssuedToken,
+} from './protocol';
 import { cacheDirProblem, errorCode } from './safeFiles';
 
 /** A token this close to its expiry is treated as expired: it could die in the middle of the run. */
@@ -119,6 +128,8 @@ async function heartbeat(ctx: FlowContext, http: BrokerHttp, record: TokenCache)
     ...('expiresAt' in outcome && Number.isFinite(Date.parse(outcome.expiresAt))
       ? { expiresAt: outcome.expiresAt }
       : {}),
+    // What the operator says now; a heartbeat without settings (an older broker) leaves the last ones.
+    ...withSettings('settings' in outcome ? outcome.settings : undefined),
   });
   switch (outcome.status) {
     case 'active': {
@@ -169,6 +180,7 @@ async function mintAndStore(ctx: FlowContext, http: BrokerHttp, why: string): Pr
     app: { name: ctx.app.name, version: ctx.app.version },
     platform: ctx.platform,
     ...(Object.keys(ctx.metadata).length ? { metadata: ctx.metadata } : {}),
+    client: { name: CLIENT_LIBRARY.name, version: CLIENT_LIBRARY.version },
   });
   ctx.log(`minted token ${issued.tokenId} (expires ${issued.expiresAt})`);
   return store(ctx, fromIssued(ctx, issued));
@@ -190,7 +202,13 @@ function fromIssued(ctx: FlowContext, issued: IssuedToken): TokenCache {
     // A mint or refresh is as good as a heartbeat: the broker just vouched for the token.
     lastHeartbeatAt: new Date(ctx.now()).toISOString(),
     status: 'active',
+    ...withSettings(issued.settings),
   };
+}
+
+function withSettings(value: unknown): { settings?: ClientSettings } {
+  const settings = remoteSettings(value);
+  return settings ? { settings } : {};
 }
 
 /** Writes the record; a cache that cannot be written still leaves the token usable for this run. */

@@ -34,7 +34,8 @@ export interface BrokerClientOptions {
 export interface BrokerClient {
   /**
    * The write token for this run, or undefined when telemetry is off for this run (opted out, notice not
-   * shown yet, debug dry run, broker unreachable, budget spent). Never throws. With a warm cache it makes
+   * shown yet, debug dry run, broker unreachable, budget spent, or the broker's operator turned it off for
+   * this app, version or client library: remote settings, re-read at each heartbeat). Never throws. With a warm cache it makes
    * no network call.
    */
   getWriteToken(): Promise<string | undefined>;
@@ -62,6 +63,19 @@ export interface BrokerClient {
    * telemetry is off for the run: `sendToLogfire: false` and no token (`console: true` in a debug dry run).
    */
   logfireOptions(): Promise<Record<string, unknown>>;
+  /**
+   * The share of traces to keep (0 to 1), as the broker's operator set it for this app and version (1 when
+   * no rule says otherwise; 0 when telemetry is off for the run). Pass it to your tracer's sampler, e.g.
+   * `new TraceIdRatioBasedSampler(rate)`; `logfireOptions()` already sets `sampling.head`. Never throws.
+   */
+  traceSampleRate(): Promise<number>;
+  /**
+   * Logs this installation out (e.g. behind `mycli telemetry reset`): asks the broker to revoke the cached
+   * token's whole chain, within `budgetMs`, then deletes the token cache; the next run mints a new token.
+   * The install id, opt-out and notice are kept. Never throws; if the broker cannot be reached the cache is
+   * deleted anyway (the token then lives until it expires), and the debug output says so.
+   */
+  reset(): Promise<void>;
   /** Runs `flush` (e.g. `() => logfire.forceFlush()`) for at most `budgetMs`; never keeps the process alive longer. Never throws. */
   flush(flush: () => Promise<unknown>): Promise<void>;
 }

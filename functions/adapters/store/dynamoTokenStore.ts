@@ -38,6 +38,8 @@ import type { AuditEntry } from '../../core/audit';
 import { claimIdempotencyKey, completeIdempotencyKey, releaseIdempotencyKey } from './idempotencyItems';
 import { dropMintIntent, isUpstreamTokenRecorded, listMintIntents, recordMintIntent } from './mintIntents';
 import { getQuotaOverrides, putQuotaOverrides, refundQuota, takeQuota } from './quotaItems';
+import { getClientSettingsRules, putClientSettingsRules } from './clientSettingsItems';
+import type { ClientSettingsRule } from '../../core/contract';
 import type { QuotaLimits } from '../../core/deps';
 import type { QuotaCounter } from '../../core/quota';
 import { finishChainRevocation, listChainRevocations, queueChainRevocation } from './chainRevocations';
@@ -491,6 +493,18 @@ export class DynamoTokenStore extends DynamoTokenQueries implements TokenStore {
 
   putQuotaOverrides(limits: Partial<QuotaLimits>, now: number): Promise<void> {
     return putQuotaOverrides(this.target, limits, now);
+  }
+
+  getClientSettingsRules(): Promise<unknown[]> {
+    return getClientSettingsRules(this.target);
+  }
+
+  putClientSettingsRules(
+    rules: readonly ClientSettingsRule[],
+    now: number,
+    updatedBy: string,
+  ): Promise<unknown[]> {
+    return putClientSettingsRules(this.target, rules, now, updatedBy);
   }
 
   /**

@@ -81,6 +81,8 @@ export const KEY = {
   }),
   /** The operator's run-time overrides of the quota limits (the admin surface writes them). */
   quotaOverrides: () => ({ pk: 'settings#quotas', sk: 'settings' }),
+  /** The operator's remote client settings rules (functions/core/clientSettings.ts), one item. */
+  clientSettings: () => ({ pk: 'settings#clients', sk: 'settings' }),
 } as const;
 
 export const TOKEN_PK_PREFIX = 'token#';
