@@ -30,7 +30,14 @@ export type AuditAction =
   /** An admin undid an anomaly action: its paused tokens resumed. */
   | 'anomaly.undone'
   /** An admin replaced the remote client settings (details: the rules before and after, as JSON). */
-  | 'settings_changed'
+  | 'admin.settings_changed'
+  /** Admin API: a bulk job created (its tokens' own entries follow as it runs), quotas or allowlist changed. */
+  | 'admin.bulk_created'
+  | 'admin.quotas_changed'
+  | 'admin.allowlist_changed'
+  /** Every second-factor attempt, good or bad (never the code). */
+  | 'otp_accepted'
+  | 'otp_refused'
   | 'relay.pool_created'
   | 'relay.pool_rotated'
   | 'relay.pool_repaired';

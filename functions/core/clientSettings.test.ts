@@ -139,9 +139,9 @@ describe('Function: replaceClientSettings', () => {
     expect(rules.map((rule) => rule.app)).toEqual(['mycli', '*']);
     expect(await readClientSettings(broker.deps)).toEqual({ rules });
     const { entries } = await broker.audit.byTime({ from: 0, to: broker.clock.now() });
-    expect(entries.filter((entry) => entry.action === 'settings_changed').at(0)).toEqual({
+    expect(entries.filter((entry) => entry.action === 'admin.settings_changed').at(0)).toEqual({
       at: broker.clock.now(),
-      action: 'settings_changed',
+      action: 'admin.settings_changed',
       actor: ADMIN.actor,
       sourceIp: '198.51.100.9',
       reason: ADMIN.reason,

@@ -190,7 +190,7 @@ export async function readClientSettings(deps: BrokerDeps): Promise<{ rules: Cli
 
 /**
  * Replaces every rule (for `PUT /v1/admin/settings`, after its OTP check): checks `body` (a 400 stores
- * nothing), stores the rules most specific first, and appends a `settings_changed` audit entry with the
+ * nothing), stores the rules most specific first, and appends a `admin.settings_changed` audit entry with the
  * rules before and after. This process uses the new rules at once; others within 30 s.
  * @example await replaceClientSettings(deps, { rules: [{ app: '*', telemetry: 'off' }] }, { actor: 'admin:arn:…', reason: 'incident 42' });
  */
@@ -207,7 +207,7 @@ export async function replaceClientSettings(
   await appendAudit(deps, [
     {
       at: now,
-      action: 'settings_changed',
+      action: 'admin.settings_changed',
       actor: context.actor,
       sourceIp: context.sourceIp,
       reason: context.reason,

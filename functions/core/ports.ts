@@ -1,3 +1,4 @@
+import type { AdminStore } from './adminPorts';
 import type { AnomalyStore } from './anomalies/ports';
 import type { AuditEntry } from './audit';
 import type { ClientSettingsRule } from './contract';
@@ -206,6 +207,14 @@ export interface QuotaStore {
   refundQuota(counter: QuotaCounter, amount?: number): Promise<void>;
   getQuotaOverrides(): Promise<Partial<QuotaLimits>>;
   putQuotaOverrides(limits: Partial<QuotaLimits>, now: number): Promise<void>;
+  /** The quota overrides and the run-time mint allowlist, in one read (they share one item). */
+  getRuntimeOverrides(): Promise<RuntimeOverrides>;
+}
+
+/** What the operator changed at run time (the admin API): quota limits, and the mint allowlist if set. */
+export interface RuntimeOverrides {
+  limits: Partial<QuotaLimits>;
+  mintAllowCidrs?: string[];
 }
 
 /** The remote client settings (core/clientSettings.ts): one item holding every rule, replaced whole. */
@@ -326,7 +335,7 @@ export interface IngestForwarder {
  * conditional write, so concurrent requests cannot both win.
  */
 export interface TokenStore
-  extends TokenLifecycleStore, QuotaStore, ClientSettingsStore, AnomalyStore, RelayStore {
+  extends TokenLifecycleStore, QuotaStore, ClientSettingsStore, AnomalyStore, RelayStore, AdminStore {
   /**
    * Stores a new record together with its audit entries, in one request (a mint stays within three
    * DynamoDB requests). Token ids carry 128 random bits, so the write needs no existence condition.
