@@ -16,7 +16,8 @@ import * as z from 'zod/mini';
 import type { AdminContext } from './admin';
 import type { ClientSettings, ClientSettingsRule } from './contract';
 import type { BrokerDeps } from './deps';
-import { errorName, InvalidRequest } from './errors';
+import { InvalidRequest } from './errors';
+import { operatorSettingsCache } from './operatorSettingsCache';
 import { appendAudit } from './jobs';
 import type { TokenStore } from './ports';
 import { versionRange } from './tokenFilter';
@@ -142,25 +143,12 @@ function resolve(compiled: readonly CompiledRule[], caller: SettingsCaller): Cli
   return { telemetry: 'on', sampleRate };
 }
 
-const cache = new WeakMap<TokenStore, { readAt: number; rules: CompiledRule[] }>();
-
-/**
- * The rules in force for this process: read at most every `CLIENT_SETTINGS_TTL_MS`. A failed read keeps the
- * rules read last (none at first): settings must never stop a mint or a heartbeat.
- */
-async function rulesInForce(deps: BrokerDeps): Promise<CompiledRule[]> {
-  const cached = cache.get(deps.store);
-  if (cached && performance.now() - cached.readAt <= CLIENT_SETTINGS_TTL_MS) return cached.rules;
-  let rules: CompiledRule[];
-  try {
-    rules = compile(parseClientSettingsRules({ rules: await deps.store.getClientSettingsRules() }));
-  } catch (error) {
-    deps.log.warn('remote client settings not read; using the last ones read', { cause: errorName(error) });
-    rules = cached?.rules ?? [];
-  }
-  cache.set(deps.store, { readAt: performance.now(), rules });
-  return rules;
-}
+const rulesCache = operatorSettingsCache<CompiledRule[]>(
+  CLIENT_SETTINGS_TTL_MS,
+  async (deps) => compile(parseClientSettingsRules({ rules: await deps.store.getClientSettingsRules() })),
+  () => [],
+  'remote client settings',
+);
 
 /**
  * The settings a mint, refresh or heartbeat reply carries, as a lookup by caller over the cached rules
@@ -170,13 +158,13 @@ async function rulesInForce(deps: BrokerDeps): Promise<CompiledRule[]> {
 export async function clientSettingsLookup(
   deps: BrokerDeps,
 ): Promise<(caller: SettingsCaller) => ClientSettings> {
-  const rules = await rulesInForce(deps);
+  const rules = await rulesCache.get(deps);
   return (caller) => resolve(rules, caller);
 }
 
 /** Drops this process's cached rules (after a change here, and in tests). */
 export function forgetClientSettings(store: TokenStore): void {
-  cache.delete(store);
+  rulesCache.forget(store);
 }
 
 /**

@@ -1,4 +1,5 @@
 import { mintEvent } from '../../test/support/events';
+import { countRequests } from '../../test/support/requestCounter';
 import { startTestBroker, type TestBroker } from '../../test/support/broker';
 import type { IssuedToken } from './contract';
 import { idempotencyRecordKey, requestHash } from './credentials';
@@ -77,5 +78,26 @@ describe('Function: mintToken with an Idempotency-Key', () => {
     expect(results.every((r) => r.status === 201)).toBe(true);
     expect(new Set(results.map((r) => r.body.tokenId)).size).toBe(1);
     expect(broker.logfire.issued).toHaveLength(1);
+  });
+});
+
+describe('Function: mintToken on a cold process', () => {
+  it('reads the operator overrides once for 20 concurrent first mints, not once each', async () => {
+    const broker = await startTestBroker();
+    try {
+      const requests = countRequests(broker.db.client);
+      const minted = await Promise.all(
+        Array.from({ length: 20 }, (_, i) =>
+          broker.handlers.mint(
+            mintEvent({ installId: `cold-install-${i}`, app: { name: 'cli', version: '1.0.0' } }),
+          ),
+        ),
+      );
+      expect(minted.map((r) => r.statusCode)).toEqual(Array(20).fill(201));
+      // GetItem: the overrides item once, and the client settings item once (both cached per process).
+      expect(requests.counts.GetItem).toBe(2);
+    } finally {
+      await broker.close();
+    }
   });
 });

@@ -6,27 +6,19 @@
  */
 import type { BrokerDeps, QuotaLimits } from './deps';
 import { errorName } from './errors';
+import { operatorSettingsCache } from './operatorSettingsCache';
 import { networkOf } from './network';
 import type { RuntimeOverrides, TokenStore } from './ports';
 import { quotaCounter, quotaExceeded, type QuotaCounter } from './quota';
 
 const OVERRIDES_TTL_MS = 30_000;
-const overrides = new WeakMap<TokenStore, { readAt: number; overrides: RuntimeOverrides }>();
-
-/** The operator's run-time settings: quota limits and the mint allowlist, stored in one item. */
-async function runtimeOverrides(deps: BrokerDeps): Promise<RuntimeOverrides> {
-  let cached = overrides.get(deps.store);
-  if (!cached || performance.now() - cached.readAt > OVERRIDES_TTL_MS) {
-    const read = await deps.store.getRuntimeOverrides().catch((error: unknown) => {
-      // The configured limits still hold: a failed read must not lift every quota, nor stop every mint.
-      deps.log.warn('quota overrides not read; using the configured limits', { cause: errorName(error) });
-      return cached?.overrides ?? { limits: {} };
-    });
-    cached = { readAt: performance.now(), overrides: read };
-    overrides.set(deps.store, cached);
-  }
-  return cached.overrides;
-}
+const overrides = operatorSettingsCache<RuntimeOverrides>(
+  OVERRIDES_TTL_MS,
+  (deps) => deps.store.getRuntimeOverrides(),
+  () => ({ limits: {} }),
+  'quota overrides',
+);
+const runtimeOverrides = (deps: BrokerDeps) => overrides.get(deps);
 
 /**
  * The limits in force: configuration, then the operator's overrides (cached per store for 30 s).
@@ -47,7 +39,7 @@ export async function mintAllowCidrs(deps: BrokerDeps): Promise<readonly string[
 
 /** Drops the cached overrides (after the operator changes them in this process, and in tests). */
 export function forgetQuotaOverrides(store: TokenStore): void {
-  overrides.delete(store);
+  overrides.forget(store);
 }
 
 /**
