@@ -30,6 +30,14 @@ describe('otp enroll, locally', () => {
     expect(existsSync(seedFile())).toBe(false);
   });
 
+  it('refuses a data folder that does not exist before it shows any seed', async () => {
+    const missing = join(dataDir, 'missing');
+    const run = await runCli(['otp', 'enroll', '--data-dir', missing, '--show-secret']);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain(`${missing} is not a data folder`);
+    expect(run.stdout).toBe('');
+  });
+
   it('stores the seed it shows in the data folder, readable by its owner only, with a QR code and the URI', async () => {
     const run = await runCli(['otp', 'enroll', '--data-dir', dataDir, '--show-secret']);
     expect(run.code).toBe(0);

@@ -5,10 +5,11 @@
  * to a log: on anything but a terminal it is printed only with `--show-secret`.
  */
 import type { Command } from 'commander';
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { Secret, TOTP } from 'otpauth';
+import { URI } from 'otpauth';
 import QRCode from 'qrcode';
+import { createOtpSeed } from '../../../functions/core/otp';
 import { TOTP_SEED_FILE, writeLocalTotpSeed } from '../../../functions/local/adminSecrets';
 import { stackOutputs } from '../api/endpoint';
 import type { Context } from '../context';
@@ -19,7 +20,6 @@ import type { Act } from '../program';
 
 /** The stack output with the ARN of the TOTP seed secret (infra/index.ts). */
 export const SEED_SECRET_OUTPUT = 'adminTotpSecretArn';
-const ISSUER = 'logfire-broker';
 
 export function registerOtpCommands(program: Command, act: Act): void {
   program
@@ -37,21 +37,6 @@ export function registerOtpCommands(program: Command, act: Act): void {
     .action(act(enroll));
 }
 
-/**
- * A new seed (160 random bits, as RFC 4226 recommends) and its TOTP as docs/admin-api.md specifies it:
- * SHA-1, 6 digits, 30 s.
- */
-export function createSeed(label: string): TOTP {
-  return new TOTP({
-    issuer: ISSUER,
-    label,
-    algorithm: 'SHA1',
-    digits: 6,
-    period: 30,
-    secret: new Secret({ size: 20 }),
-  });
-}
-
 async function enroll(context: Context, _args: string[], options: Record<string, unknown>) {
   const { io } = context;
   if (!io.stdout.isTTY && !options.showSecret) {
@@ -63,8 +48,8 @@ async function enroll(context: Context, _args: string[], options: Record<string,
   if (target.exists && !options.force) {
     throw new UsageError(`A seed is already enrolled (${target.where}): pass --force to replace it.`);
   }
-  const totp = createSeed(options.label as string);
-  const uri = totp.toString();
+  // The server's own seed maker, so the CLI and the broker agree on the algorithm, digits and period.
+  const { secret: seed, uri } = createOtpSeed({ account: options.label as string });
   if (context.json) {
     printJson(io, { otpauthUri: uri, storedIn: target.where });
   } else {
@@ -74,14 +59,14 @@ async function enroll(context: Context, _args: string[], options: Record<string,
   // On a terminal, a code from the authenticator proves it was scanned before the old seed is replaced.
   if (io.stdin.isTTY && io.stderr.isTTY) {
     const code = await otpCode(context, undefined, 'confirm the enrollment');
-    if (totp.validate({ token: code, window: 1 }) === null) {
+    if (URI.parse(uri).validate({ token: code, window: 1 }) === null) {
       throw new CliError(
         'That code does not match the new seed; nothing was stored. Run otp enroll again.',
         EXIT.refused,
       );
     }
   }
-  await target.store(totp.secret.base32);
+  await target.store(seed);
   note(io, `stored in ${target.where}; admin operations that need a code accept it now`);
 }
 
@@ -96,6 +81,9 @@ async function seedTarget(context: Context, options: Record<string, unknown>): P
   if (dataDir !== undefined) {
     if (options.secretId !== undefined)
       throw new UsageError('Give --data-dir (local) or --secret-id (AWS), not both.');
+    if (!isDirectory(dataDir)) {
+      throw new UsageError(`${dataDir} is not a data folder: start the broker (npm start) with it first.`);
+    }
     const file = join(dataDir, TOTP_SEED_FILE);
     return {
       where: file,
@@ -148,4 +136,12 @@ async function seedSecretFromStack(context: Context): Promise<string> {
     throw new UsageError(`The Pulumi stack has no ${SEED_SECRET_OUTPUT} output: pass --secret-id <arn>.`);
   }
   return arn;
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
 }
