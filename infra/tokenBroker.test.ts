@@ -9,7 +9,9 @@ import { TokenBroker, type TokenBrokerArgs } from './tokenBroker';
 const PROJECT_ID = '0b6e3f2a-5c4d-4e8f-9a1b-2c3d4e5f6a7b';
 /** Distinctive, so a leak anywhere is found by a plain substring search. */
 const CREDENTIAL = 'pylf_v1_us_FAKE_UPSTREAM_CREDENTIAL_9d2f7b31';
-const fnArn = (name: string) => `arn:aws:lambda:${REGION}:${ACCOUNT}:function:${name}`;
+/** A handler's `live` alias, what the API and the schedules invoke (infra/functions.ts). */
+const liveArn = (handler: string) =>
+  `arn:aws:lambda:${REGION}:${ACCOUNT}:function:logfire-broker-prod-${handler}:live`;
 
 /** The whole broker from stack config under fresh mocks; records each resource's parent. */
 async function deploy(config: Record<string, string>, extra: Partial<TokenBrokerArgs> = {}) {
@@ -90,7 +92,9 @@ describe('TokenBroker', () => {
       const handler = HANDLERS.find((h) => h.routes.includes(route.name))!;
       const path = `/${route.method}${route.path.replace(/\{[^}]+\}/g, '*')}`;
       const grants = permissions.filter((p) => String(p.inputs.sourceArn).endsWith(path));
-      expect(grants.map((p) => p.inputs.function)).toEqual([`logfire-broker-prod-${handler.name}`]);
+      expect(grants.map((p) => [p.inputs.function, p.inputs.qualifier])).toEqual([
+        [`logfire-broker-prod-${handler.name}`, 'live'],
+      ]);
     }
   });
 
@@ -143,13 +147,13 @@ describe('TokenBroker', () => {
       JSON.parse(policies().find((p) => p.name === name)!.inputs.policy as string) as PolicyDocument;
     const queue = () => ofType(stack.resources, 'aws:sqs/queue:Queue')[0]!;
 
-    it('runs rotation hourly on the rotate function and the sweep every 15 minutes on the sweep function', () => {
+    it("runs rotation hourly on the rotate function's live alias and the sweep every 15 minutes on the sweep's", () => {
       const schedules = ofType(stack.resources, 'aws:scheduler/schedule:Schedule');
       expect(
         schedules.map((s) => [s.inputs.scheduleExpression, (s.inputs.target as { arn: string }).arn]),
       ).toEqual([
-        ['rate(1 hour)', fnArn('broker-fn-rotate')],
-        ['rate(15 minutes)', fnArn('broker-fn-sweep')],
+        ['rate(1 hour)', liveArn('rotate')],
+        ['rate(15 minutes)', liveArn('sweep')],
       ]);
     });
 
@@ -157,7 +161,7 @@ describe('TokenBroker', () => {
       const [invoke, deadLetters] = documentOf('broker-schedules-policy').Statement;
       expect(invoke).toMatchObject({
         Action: ['lambda:InvokeFunction'],
-        Resource: [fnArn('broker-fn-rotate'), fnArn('broker-fn-sweep')],
+        Resource: [liveArn('rotate'), liveArn('sweep')],
       });
       expect(deadLetters).toMatchObject({ Action: ['sqs:SendMessage'], Resource: [queue().state.arn] });
     });
@@ -263,7 +267,13 @@ describe('TokenBroker', () => {
     it('refuses a schedule that targets an API function', () => {
       setupMocks({ logfireProjectId: PROJECT_ID });
       const wrong: ScheduleSpec[] = [
-        { name: 'oops', handler: 'mint', expression: 'sweepSchedule', description: '' },
+        {
+          name: 'oops',
+          handler: 'mint',
+          expression: 'sweepSchedule',
+          description: '',
+          runMessage: 'oops run',
+        },
       ];
       expect(() => new TokenBroker('b', { ...loadConfig(), schedules: wrong })).toThrow('serves API routes');
     });

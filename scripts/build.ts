@@ -1,16 +1,18 @@
 /**
- * Builds one minified ESM bundle per Lambda handler: functions/lambda/<name>.ts → dist/functions/<name>/index.mjs.
+ * Builds one minified ESM bundle per Lambda handler: functions/lambda/<name>.ts → dist/functions/<name>/index.mjs,
+ * with a manifest of what went into it that `pulumi up` checks (infra/bundles.ts).
  * The AWS SDK v3 stays outside the bundles: the nodejs22.x runtime ships it, and bundling it would add
  * ~550 KB per function (see docs/benchmarks.md).
  */
 import { build } from 'esbuild';
 import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { manifestPath, META_DIR, ROOT, sourceManifest } from '../infra/bundles';
 
 export const LAMBDA_DIR = join(__dirname, '..', 'functions', 'lambda');
 export const DIST_DIR = join(__dirname, '..', 'dist', 'functions');
 /** esbuild's metafile per bundle (what each module weighs), kept out of the deployed folders. */
-export const META_DIR = join(__dirname, '..', 'dist', 'meta');
+export { META_DIR };
 
 /** The Lambda entry points: every .ts file in functions/lambda/ except helpers and tests. */
 export function lambdaNames(): string[] {
@@ -40,9 +42,16 @@ export async function buildLambdas(): Promise<Record<string, number>> {
         js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
       },
       metafile: true,
+      // The metafile's input paths are relative to this; infra/bundles.ts reads them from the root.
+      absWorkingDir: ROOT,
       logLevel: 'error',
     });
     writeFileSync(join(META_DIR, `${name}.json`), JSON.stringify(result.metafile));
+    // What `pulumi up` checks before it deploys this bundle (infra/bundles.ts).
+    writeFileSync(
+      manifestPath(name, META_DIR),
+      JSON.stringify(sourceManifest(join(DIST_DIR, name, 'index.mjs'), Object.keys(result.metafile.inputs))),
+    );
     sizes[name] = Object.values(result.metafile.outputs).reduce((sum, output) => sum + output.bytes, 0);
   }
   return sizes;
