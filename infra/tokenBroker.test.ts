@@ -54,6 +54,64 @@ describe('TokenBroker', () => {
     expect(outside.map((r) => `${r.type} ${r.name}`)).toEqual([]);
   });
 
+  it('serves a custom domain with the execute-api endpoint off, and ships its URL as apiUrl', async () => {
+    const custom = await deploy({
+      domainName: 'broker.example.com',
+      hostedZoneId: 'Z0123456789ABC',
+      disableExecuteApiEndpoint: 'true',
+      ingestMode: 'relay',
+    });
+    const [api] = ofType(custom.resources, 'aws:apigateway/restApi:RestApi');
+    expect(api!.inputs.disableExecuteApiEndpoint).toBe(true);
+    const [mapping] = ofType(custom.resources, 'aws:apigateway/basePathMapping:BasePathMapping');
+    const [stage] = ofType(custom.resources, 'aws:apigateway/stage:Stage');
+    expect(mapping!.inputs).toMatchObject({ restApi: api!.id, stageName: stage!.inputs.stageName });
+    expect(await valueOf(custom.broker.apiUrl)).toBe('https://broker.example.com');
+    // The relay hands out the domain, mapped at the root, as ingest.baseUrl.
+    for (const fn of ofType(custom.resources, 'aws:lambda/function:Function'))
+      expect(envOf(fn).BROKER_PUBLIC_URL).toBe('https://broker.example.com');
+    expect(await valueOf(stack.broker.apiUrl)).toMatch(/\.execute-api\./);
+  });
+
+  it('logs WAF to an aws-waf-logs- group with retention, redacting every credential header', async () => {
+    expect(
+      ofType(stack.resources, 'aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration'),
+    ).toEqual([]);
+    const logged = await deploy({ wafLogging: 'true', logRetentionDays: '90' });
+    const [config] = ofType(
+      logged.resources,
+      'aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration',
+    );
+    const group = ofType(logged.resources, 'aws:cloudwatch/logGroup:LogGroup').find((g) =>
+      String(g.inputs.name).startsWith('aws-waf-logs-'),
+    );
+    expect(group?.inputs).toMatchObject({ name: 'aws-waf-logs-logfire-broker-prod', retentionInDays: 90 });
+    expect(config!.inputs.logDestinationConfigs).toEqual([group!.state.arn]);
+    expect(config!.inputs.redactedFields).toEqual([
+      { singleHeader: { name: 'authorization' } },
+      { singleHeader: { name: 'x-amz-security-token' } },
+      { singleHeader: { name: 'x-broker-otp' } },
+    ]);
+  });
+
+  it('pins the managed rule group versions it is given, and only those', async () => {
+    const pinned = await deploy({ wafRuleVersions: '{"AWSManagedRulesCommonRuleSet": "Version_1.12"}' });
+    const groups = (resources: RecordedResource[]) =>
+      (
+        ofType(resources, 'aws:wafv2/webAcl:WebAcl')[0]!.inputs.rules as {
+          statement: { managedRuleGroupStatement?: { name: string; version?: string } };
+        }[]
+      )
+        .map((rule) => rule.statement.managedRuleGroupStatement)
+        .filter((group) => group !== undefined);
+    expect(Object.fromEntries(groups(pinned.resources).map((g) => [g!.name, g!.version]))).toEqual({
+      AWSManagedRulesAmazonIpReputationList: undefined,
+      AWSManagedRulesKnownBadInputsRuleSet: undefined,
+      AWSManagedRulesCommonRuleSet: 'Version_1.12',
+    });
+    for (const group of groups(stack.resources)) expect(group!.version).toBeUndefined();
+  });
+
   it('uses plain @pulumi/aws resources only', () => {
     for (const { type } of stack.resources) expect(type).toMatch(/^(aws:|logfire-broker:)/);
   });
