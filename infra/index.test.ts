@@ -57,6 +57,13 @@ describe('infra/index.ts', () => {
       dashboardUrl: await valueOf(program.dashboardUrl),
     };
     for (const value of Object.values(outputs)) expect(value).toEqual(expect.any(String));
+    // What a rollback needs: each function's name and the version its live alias is on.
+    expect((await valueOf(program.liveVersions)).mint).toEqual({
+      functionName: 'logfire-broker-prod-mint',
+      version: '7',
+    });
+    expect(await valueOf(program.jobsDeadLetterQueueUrl!)).toMatch(/^https:\/\/sqs\./);
+    expect(program.customDomainTarget).toBeUndefined();
     expect(outputs.upstreamSecretArn).toMatch(/^arn:aws:secretsmanager:us-east-1:\d{12}:secret:/);
     expect(outputs.tokensTableName).toBe('logfire-broker-prod-tokens');
     expect(JSON.stringify(outputs)).not.toContain(CREDENTIAL);

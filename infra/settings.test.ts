@@ -277,6 +277,14 @@ describe('Names', () => {
   });
 });
 
+describe("README's stack settings", () => {
+  it('lists every setting', () => {
+    const readme = readFileSync(join(__dirname, '..', 'README.md'), 'utf8');
+    const section = readme.slice(readme.indexOf('### Stack settings'), readme.indexOf('### Updating'));
+    for (const key of SETTING_KEYS) expect(section).toContain(`\`${key}\``);
+  });
+});
+
 describe('Pulumi.dev.yaml', () => {
   const text = readFileSync(join(__dirname, '..', 'Pulumi.dev.yaml'), 'utf8');
 
