@@ -1,6 +1,6 @@
 /**
  * What is in each Lambda bundle: its size on disk (as `npm run build` wrote it), the AWS SDK packages it
- * imports (the SDK is external: the nodejs22.x runtime provides it) and the modules that weigh most,
+ * imports (none since the SDK is bundled, issue #12; a bundle built with `bundleSdk: false` lists them) and the modules that weigh most,
  * from the esbuild metafile of that build.
  */
 import type { Metafile } from 'esbuild';

@@ -12,7 +12,7 @@ import { median, percentile } from './stats';
 import { ROOT, type BundleInfo } from './bundles';
 
 /** Inside dist/ so `@aws-sdk/*` resolves from the repository's node_modules, as it does for the bundles. */
-const WORK_DIR = join(ROOT, 'dist', 'bench');
+export const WORK_DIR = join(ROOT, 'dist', 'bench');
 
 export const LAMBDA_ENV: Record<string, string> = {
   BROKER_UPSTREAM: 'api-key',
@@ -34,7 +34,7 @@ export const LAMBDA_ENV: Record<string, string> = {
  * Records performance.now() (ms since process start) around `await import(module)`. Sockets are refused
  * and counted, so a module that reached for the network at import shows up instead of silently waiting.
  */
-const RUNNER = `import net from 'node:net';
+export const RUNNER = `import net from 'node:net';
 import { performance } from 'node:perf_hooks';
 let network = 0;
 net.Socket.prototype.connect = function () { network++; queueMicrotask(() => this.destroy(new Error('bench: network refused'))); return this; };
@@ -87,7 +87,7 @@ export interface ColdInitResult {
   runner: string;
 }
 
-function sample(runner: string, module: string): InitSample {
+export function sample(runner: string, module: string): InitSample {
   const result = spawnSync(process.execPath, [runner, pathToFileURL(module).href], {
     cwd: ROOT,
     // Only what a Lambda has: no AWS_PROFILE or other credentials from this shell.
@@ -100,7 +100,7 @@ function sample(runner: string, module: string): InitSample {
   return JSON.parse(result.stdout) as InitSample;
 }
 
-function figures(label: string, module: string, samples: InitSample[]): InitFigures {
+export function figures(label: string, module: string, samples: InitSample[]): InitFigures {
   const imports = samples.map((s) => s.importMs);
   return {
     label,

@@ -3,9 +3,9 @@ import { alarmSpecs, logMetrics, messagePattern, REVOCATION_MESSAGES, type Alarm
 const inputs: AlarmInputs<string> = {
   api: { name: 'broker-api', stage: 'prod' },
   functions: [
-    { key: 'mint', name: 'mint-fn' },
-    { key: 'heartbeat', name: 'heartbeat-fn' },
-    { key: 'refresh', name: 'refresh-fn' },
+    { key: 'mint', name: 'mint-fn', timeoutSeconds: 29 },
+    { key: 'heartbeat', name: 'heartbeat-fn', timeoutSeconds: 10 },
+    { key: 'refresh', name: 'refresh-fn', timeoutSeconds: 29 },
   ],
   mintAlarmPerMinute: 30,
 };
@@ -13,6 +13,8 @@ const inputs: AlarmInputs<string> = {
 describe('Function: logMetrics', () => {
   it('counts mints, refreshes, revocations and ERROR lines from the JSON log', () => {
     expect(Object.fromEntries(logMetrics().map((metric) => [metric.metricName, metric.pattern]))).toEqual({
+      RotationRuns: '{ $.message = "rotation run" }',
+      SweepRuns: '{ $.message = "sweep run" }',
       Mints: '{ $.message = "token minted" }',
       Refreshes: '{ $.message = "token refreshed" }',
       Revocations: '{ $.message = "token chain revoked" }',
@@ -94,13 +96,20 @@ describe('Function: alarmSpecs', () => {
     expect(alarm?.description).toMatch(/undo/);
   });
 
-  it('alarms on dead-letter queue depth only when there is a queue', () => {
-    expect(byKey(alarmSpecs(inputs))['dlq-depth']).toBeUndefined();
-    const alarm = byKey(alarmSpecs({ ...inputs, deadLetterQueue: { name: 'dlq' } }))['dlq-depth']!;
-    expect(alarm).toMatchObject({
+  it('alarms on messages sent to the dead-letter queue per 5 minutes, not its depth, so every failure pages', () => {
+    expect(byKey(alarmSpecs(inputs))['dlq-messages']).toBeUndefined();
+    const alarms = byKey(alarmSpecs({ ...inputs, deadLetterQueue: { name: 'dlq' } }));
+    expect(alarms['dlq-depth']).toBeUndefined();
+    expect(alarms['dlq-messages']).toMatchObject({
       threshold: 0,
-      metric: { metricName: 'ApproximateNumberOfMessagesVisible', dimensions: { QueueName: 'dlq' } },
+      metric: {
+        metricName: 'NumberOfMessagesSent',
+        stat: 'Sum',
+        period: 300,
+        dimensions: { QueueName: 'dlq' },
+      },
     });
+    expect(alarms['dlq-messages']!.description).toMatch(/purge/);
   });
 
   it('alarms when the mint function runs more often per minute than configured', () => {

@@ -4,8 +4,19 @@
  * in as a type parameter (strings in tests, Outputs in infra/monitoring.ts).
  */
 
+import { SCHEDULES } from './handlers';
+import {
+  deadMansSwitch,
+  jobRunMetric,
+  LOG_METRIC_NAMESPACE,
+  nearTimeoutAlarm,
+  tableThrottleAlarm,
+  wafBlockRateAlarm,
+  type WatchedJob,
+} from './watchdogs';
+
 /** Namespace of the metrics the log filters publish. */
-export const METRIC_NAMESPACE = 'LogfireBroker';
+export const METRIC_NAMESPACE = LOG_METRIC_NAMESPACE;
 
 /**
  * Log messages that mean "a token was revoked". Extension point: when admin revocation, bulk revoke or
@@ -29,7 +40,7 @@ export const ANOMALY_ACTION_MESSAGES: readonly string[] = ['anomaly action taken
 export const ANOMALY_DRY_RUN_MESSAGES: readonly string[] = ['anomaly detected (dry run)'];
 
 /** The summary line each rotation and sweep run logs (functions/core/rotation.ts, sweep.ts), with `done`. */
-export const JOB_RUN_MESSAGES: readonly string[] = ['rotation run', 'sweep run'];
+export const JOB_RUN_MESSAGES: readonly string[] = SCHEDULES.map((schedule) => schedule.runMessage);
 
 /** A CloudWatch Logs metric filter: every matching log line adds 1 to the metric. */
 export interface LogMetric {
@@ -43,9 +54,14 @@ export interface LogMetric {
  * scheduled jobs, failed upstream deletions, runs that ended with work left (`done: false`: budget
  * spent, an item failed, or Logfire kept refusing deletions), and the anomaly rules' actions and dry runs.
  */
-export function logMetrics(revocationMessages: readonly string[] = REVOCATION_MESSAGES): LogMetric[] {
+export function logMetrics(
+  revocationMessages: readonly string[] = REVOCATION_MESSAGES,
+  jobs: readonly Pick<WatchedJob, 'name' | 'runMessage'>[] = SCHEDULES,
+): LogMetric[] {
   const jobRuns = JOB_RUN_MESSAGES.map((message) => `$.message = "${message}"`).join(' || ');
   return [
+    // One per job, for its dead-man's switch (infra/watchdogs.ts).
+    ...jobs.map((job) => ({ metricName: jobRunMetric(job), pattern: messagePattern([job.runMessage]) })),
     { metricName: 'Mints', pattern: messagePattern(['token minted']) },
     { metricName: 'Refreshes', pattern: messagePattern(['token refreshed']) },
     { metricName: 'Revocations', pattern: messagePattern(revocationMessages) },
@@ -71,7 +87,7 @@ export interface MetricSpec<N> {
   metricName: string;
   stat: string;
   period: number;
-  dimensions: Record<string, N>;
+  dimensions: Record<string, N | string>;
 }
 
 export interface AlarmSpec<N> {
@@ -80,6 +96,10 @@ export interface AlarmSpec<N> {
   description: string;
   threshold: number;
   evaluationPeriods: number;
+  /** Default GreaterThanThreshold. */
+  comparison?: 'GreaterThanThreshold' | 'LessThanThreshold';
+  /** Default notBreaching: no traffic is not an outage. A dead-man's switch says breaching. */
+  treatMissingData?: 'breaching' | 'notBreaching';
   /** A single metric, or metric math: the query with returnData is what is compared. */
   metric?: MetricSpec<N>;
   queries?: {
@@ -93,21 +113,27 @@ export interface AlarmSpec<N> {
 
 export interface AlarmInputs<N> {
   api: { name: N; stage: N };
-  /** Every function, by key (mint, heartbeat, refresh, ...). */
-  functions: { key: string; name: N }[];
+  /** Every function, by key (mint, heartbeat, refresh, ...), with its timeout. */
+  functions: { key: string; name: N; timeoutSeconds: number }[];
   deadLetterQueue?: { name: N };
   mintAlarmPerMinute: number;
+  /** The scheduled jobs, each with its dead-man's switch. */
+  jobs?: readonly WatchedJob[];
+  /** DynamoDB tables by key (tokens, audit). */
+  tables?: { key: string; name: N }[];
+  /** The WebACL in front of the stage, and the share of blocked requests that pages. */
+  waf?: { webAclName: N; region: N; blockedPercent: number };
 }
 
 /** API 5xx share of requests above this (percent, over 5 minutes) pages the operator. */
 export const API_5XX_PERCENT = 5;
 
 /**
- * Every alarm of the stack. All compare with GreaterThanThreshold and treat missing data as not
- * breaching: no traffic is not an outage.
+ * Every alarm of the stack. They compare with GreaterThanThreshold and treat missing data as not
+ * breaching (no traffic is not an outage), except the dead-man's switches, for which silence is the failure.
  */
 export function alarmSpecs<N>(inputs: AlarmInputs<N>): AlarmSpec<N>[] {
-  const { api, functions, deadLetterQueue, mintAlarmPerMinute } = inputs;
+  const { api, functions, deadLetterQueue, mintAlarmPerMinute, jobs = [], tables = [], waf } = inputs;
   if (!Number.isInteger(mintAlarmPerMinute) || mintAlarmPerMinute < 1) {
     throw new Error(`mintAlarmPerMinute: ${mintAlarmPerMinute} must be a whole number of at least 1`);
   }
@@ -157,21 +183,29 @@ export function alarmSpecs<N>(inputs: AlarmInputs<N>): AlarmSpec<N>[] {
         evaluationPeriods: 1,
         metric: lambda(fn.name, 'Throttles', 300),
       },
+      nearTimeoutAlarm(fn),
     );
   }
+  alarms.push(...jobs.map((job) => deadMansSwitch<N>(job)));
+  alarms.push(...tables.map((table) => tableThrottleAlarm(table)));
+  if (waf) alarms.push(wafBlockRateAlarm(waf, waf.blockedPercent));
   if (deadLetterQueue) {
     // The queue exists exactly when the stack runs scheduled jobs, so their alarms go with it.
     alarms.push(...jobAlarms<N>());
+    // Messages SENT per period, not the depth: nothing drains the queue, so a depth alarm would fire on
+    // the first failure and stay in ALARM, and every later failure would page no one. SendMessage counts
+    // here (Scheduler's dead-letter config and Lambda's on-failure destination both use it; only a
+    // redrive from another queue would not). Runbook: README, "Operating it", dead-letter queue.
     alarms.push({
-      key: 'dlq-depth',
+      key: 'dlq-messages',
       description:
-        'A scheduled job failed (it threw or timed out) or could not be delivered; its event waits in the dead-letter queue',
+        'A scheduled job failed (it threw or timed out) or could not be delivered in the last 5 minutes; its event is in the dead-letter queue (read it, then purge: README, "The dead-letter queue")',
       threshold: 0,
       evaluationPeriods: 1,
       metric: {
         namespace: 'AWS/SQS',
-        metricName: 'ApproximateNumberOfMessagesVisible',
-        stat: 'Maximum',
+        metricName: 'NumberOfMessagesSent',
+        stat: 'Sum',
         period: 300,
         dimensions: { QueueName: deadLetterQueue.name },
       },

@@ -2,25 +2,36 @@ import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import { ROUTES, type RouteName, type RouteSpec } from '../functions/http/routes';
 import { ofType, settle, setupMocks, valueOf, type RecordedResource } from './testing/mocks';
-import { Api, type ApiArgs } from './api';
+import { Api, type ApiArgs, type InvokeTarget } from './api';
+import { GATEWAY_RESPONSES } from './apiResponses';
+import { buildRouteTree, deploymentHash } from './apiRoutes';
 
-const resources = setupMocks();
+let resources = setupMocks();
 
-function fakeFunctions(prefix: string): Record<RouteName, aws.lambda.Function> {
-  const fn = (route: string) =>
-    new aws.lambda.Function(`${prefix}-${route}-fn`, {
+/** One function per route behind its `live` alias, as infra/functions.ts deploys them. */
+function fakeFunctions(prefix: string): Record<RouteName, InvokeTarget> {
+  const target = (route: string): InvokeTarget => {
+    const fn = new aws.lambda.Function(`${prefix}-${route}-fn`, {
       role: 'arn:aws:iam::123456789012:role/fake',
       runtime: 'nodejs22.x',
       handler: 'index.handler',
       code: new pulumi.asset.AssetArchive({}),
+      publish: true,
     });
+    const alias = new aws.lambda.Alias(`${prefix}-${route}-live`, {
+      name: 'live',
+      functionName: fn.arn,
+      functionVersion: fn.version,
+    });
+    return { invokeArn: alias.invokeArn, functionName: alias.functionName, qualifier: alias.name };
+  };
   return {
-    mint: fn('mint'),
-    heartbeat: fn('heartbeat'),
-    refresh: fn('refresh'),
-    revoke: fn('revoke'),
-    relay: fn('relay'),
-    admin: fn('admin'),
+    mint: target('mint'),
+    heartbeat: target('heartbeat'),
+    refresh: target('refresh'),
+    revoke: target('revoke'),
+    relay: target('relay'),
+    admin: target('admin'),
   };
 }
 
@@ -32,9 +43,13 @@ const defaults = (functions: ApiArgs['functions']): ApiArgs => ({
 });
 
 /** Builds an Api and returns only the resources it created. */
-async function build(name: string, args: Partial<ApiArgs> = {}) {
+async function build(
+  name: string,
+  args: Partial<ApiArgs> = {},
+  transformations: pulumi.ResourceTransformation[] = [],
+) {
   const functions = args.functions ?? fakeFunctions(name);
-  const api = new Api(name, { ...defaults(functions), ...args });
+  const api = new Api(name, { ...defaults(functions), ...args }, { transformations });
   await valueOf(api.url);
   await settle();
   const mine = resources.filter((resource) => resource.name.startsWith(`${name}-`));
@@ -110,7 +125,7 @@ describe('Component: Api', () => {
     const adminUri = ofType(mine, 'aws:apigateway/integration:Integration').filter((integration) =>
       paths.get(String(integration.inputs.resourceId))?.startsWith('/v1/admin'),
     );
-    const invokeArn = await new Promise((resolve) => functions.admin.invokeArn.apply(resolve));
+    const invokeArn = await new Promise((resolve) => pulumi.output(functions.admin.invokeArn).apply(resolve));
     for (const integration of adminUri) expect(integration.inputs.uri).toBe(invokeArn);
   });
 
@@ -152,7 +167,8 @@ describe('Component: Api', () => {
       expect(permission?.inputs).toMatchObject({
         action: 'lambda:InvokeFunction',
         principal: 'apigateway.amazonaws.com',
-        function: await valueOf(functions[route.name].name),
+        function: await valueOf(functions[route.name].functionName),
+        qualifier: 'live',
       });
     }
     for (const permission of permissions)
@@ -177,16 +193,92 @@ describe('Component: Api', () => {
     );
   });
 
-  it('sets the account-wide API Gateway CloudWatch role, unless told another stack owns it', async () => {
-    const { mine } = await build('account');
-    const account = ofType(mine, 'aws:apigateway/account:Account')[0];
+  it("sets the account's CloudWatch role when none is set, and keeps it when the stack is destroyed", async () => {
+    const kept = new Map<string, boolean>();
+    const { mine } = await build('account', {}, [
+      ({ name, opts }) => {
+        kept.set(name, opts.retainOnDelete === true);
+        return undefined;
+      },
+    ]);
+    const account = ofType(mine, 'aws:apigateway/account:Account').find((r) => !r.read);
     const role = ofType(mine, 'aws:iam/role:Role')[0]!;
+    expect(role.inputs.name).toBe('account-apigw-logs');
     expect(account?.inputs.cloudwatchRoleArn).toBe(role.state.arn);
     expect(ofType(mine, 'aws:iam/rolePolicyAttachment:RolePolicyAttachment')[0]?.inputs.policyArn).toBe(
       'arn:aws:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs',
     );
-    const { mine: shared } = await build('shared', { manageAccountLogRole: false });
-    expect(ofType(shared, 'aws:apigateway/account:Account')).toHaveLength(0);
+    // Deleting the setting would reset it for every REST API in the region; the role stays with it.
+    for (const created of [account!, role]) expect(kept.get(created.name)).toBe(true);
+  });
+
+  it("leaves the account's CloudWatch role alone when another stack's role is set, or when told to", async () => {
+    resources = setupMocks({}, 'dev', { accountLogRoleArn: 'arn:aws:iam::123456789012:role/someone-elses' });
+    const { mine: shared } = await build('shared');
+    expect(ofType(shared, 'aws:apigateway/account:Account').filter((r) => !r.read)).toEqual([]);
+    expect(ofType(shared, 'aws:iam/role:Role')).toEqual([]);
+    resources = setupMocks({}, 'dev', { accountLogRoleArn: 'arn:aws:iam::123456789012:role/own-apigw-logs' });
+    const { mine: own } = await build('own');
+    expect(ofType(own, 'aws:apigateway/account:Account').filter((r) => !r.read)).toHaveLength(1);
+    resources = setupMocks();
+    const { mine: off } = await build('off', { manageAccountLogRole: false });
+    expect(ofType(off, 'aws:apigateway/account:Account')).toEqual([]);
+  });
+
+  it('turns the execute-api endpoint off and traces the stage when asked', async () => {
+    const { mine: plain } = await build('endpoint-on');
+    expect(ofType(plain, 'aws:apigateway/restApi:RestApi')[0]!.inputs.disableExecuteApiEndpoint).toBe(false);
+    const { mine } = await build('endpoint-off', { disableExecuteApiEndpoint: true, tracing: true });
+    expect(ofType(mine, 'aws:apigateway/restApi:RestApi')[0]!.inputs.disableExecuteApiEndpoint).toBe(true);
+    expect(ofType(mine, 'aws:apigateway/stage:Stage')[0]!.inputs.xrayTracingEnabled).toBe(true);
+  });
+
+  it('hashes every argument each method and integration is created with into the redeployment trigger', async () => {
+    const { mine } = await build('hash-all');
+    const tree = buildRouteTree(ROUTES);
+    const trigger = (
+      ofType(mine, 'aws:apigateway/deployment:Deployment')[0]!.inputs.triggers as {
+        redeployment: string;
+      }
+    ).redeployment;
+    const created = (type: string, slug: string) => {
+      const {
+        restApi: _api,
+        resourceId: _resource,
+        ...args
+      } = ofType(mine, type).find(
+        (r) => r.name === `hash-all-${type.endsWith('Method') ? 'method' : 'integration'}-${slug}`,
+      )!.inputs;
+      return args;
+    };
+    // Rebuilt from what the resources were given: equal only if nothing passed to them is left out.
+    const integrations = Object.fromEntries(
+      tree.methods.map((node) => [node.slug, created('aws:apigateway/integration:Integration', node.slug)]),
+    );
+    expect(
+      deploymentHash({
+        resources: tree.resources,
+        methods: tree.methods.map((node) => ({
+          slug: node.slug,
+          ...created('aws:apigateway/method:Method', node.slug),
+        })),
+        integrations,
+        responses: GATEWAY_RESPONSES,
+        binaryMediaTypes: ['*/*'],
+      }),
+    ).toBe(trigger);
+  });
+
+  it('redeploys when an integration argument changes: a route moved to another function', async () => {
+    const first = await build('target-a');
+    const moved = { ...first.functions, refresh: first.functions.mint };
+    const second = await build('target-b', { functions: moved });
+    const trigger = (mine: RecordedResource[]) =>
+      (ofType(mine, 'aws:apigateway/deployment:Deployment')[0]!.inputs.triggers as { redeployment: string })
+        .redeployment;
+    const third = await build('target-c', { functions: first.functions });
+    expect(trigger(first.mine)).toBe(trigger(third.mine));
+    expect(trigger(first.mine)).not.toBe(trigger(second.mine));
   });
 
   it('throttles every method of the stage and turns on metrics, without execution logs', async () => {

@@ -13,10 +13,20 @@ import {
   gatewayResponseParameters,
   gatewayResponseTemplate,
 } from './apiResponses';
-import { buildRouteTree, deploymentHash } from './apiRoutes';
+import { accountLogRole } from './accountLogRole';
+import { buildRouteTree, deploymentHash, integrationArgs, methodArgs } from './apiRoutes';
+import type { AccountLogRoleSetting } from './productionSettings';
+
+/** What a route invokes: a function's `live` alias (infra/functions.ts), so a rollback moves it. */
+export interface InvokeTarget {
+  invokeArn: pulumi.Input<string>;
+  functionName: pulumi.Input<string>;
+  /** The alias name; the invoke permission is granted on it alone. */
+  qualifier?: pulumi.Input<string>;
+}
 
 export interface ApiArgs {
-  functions: Record<RouteName, aws.lambda.Function>;
+  functions: Record<RouteName, InvokeTarget>;
   stageName: string;
   /** Stage-wide method throttling: steady requests per second and burst (API Gateway's token bucket). */
   throttle: { rateLimit: number; burstLimit: number };
@@ -25,11 +35,14 @@ export interface ApiArgs {
   kmsKeyArn?: pulumi.Input<string>;
   /** The routes to serve; defaults to ROUTES. Tests pass their own to check admin routes. */
   routes?: readonly RouteSpec[];
-  /**
-   * Create the account-level API Gateway CloudWatch role (default true). It is one setting per account and
-   * region: a second stack in the same account and region should set this to false and reuse the first's.
-   */
-  manageAccountLogRole?: boolean;
+  /** API Gateway's account-wide CloudWatch role (infra/accountLogRole.ts); default `auto`. */
+  manageAccountLogRole?: AccountLogRoleSetting;
+  /** Physical name of that role when this stack creates it; default `<name>-apigw-logs`. */
+  accountLogRoleName?: string;
+  /** Turns off `https://<id>.execute-api...`: only a custom domain (infra/domain.ts) reaches the API. */
+  disableExecuteApiEndpoint?: boolean;
+  /** X-Ray tracing on the stage. */
+  tracing?: boolean;
 }
 
 export class Api extends pulumi.ComponentResource {
@@ -46,7 +59,10 @@ export class Api extends pulumi.ComponentResource {
       logRetentionDays,
       kmsKeyArn,
       routes,
-      manageAccountLogRole = true,
+      manageAccountLogRole = 'auto',
+      accountLogRoleName = `${name}-apigw-logs`,
+      disableExecuteApiEndpoint = false,
+      tracing = false,
     } = args;
     validate(stageName, throttle, logRetentionDays);
     const tree = buildRouteTree(routes);
@@ -60,6 +76,9 @@ export class Api extends pulumi.ComponentResource {
         // REGIONAL: WAF attaches to the stage in this region; an edge-optimized API would hide client IPs
         // behind CloudFront's.
         endpointConfiguration: { types: 'REGIONAL' },
+        // With a custom domain, the one URL a CLI should know; the execute-api one would then only be a
+        // second way past anything the domain adds.
+        disableExecuteApiEndpoint,
         // Binary bodies (the relay's OTLP) reach the Lambdas intact only as binary media types.
         // `minimumCompressionSize` stays unset: with it API Gateway would inflate gzip bodies itself, and
         // the relay forwards them as they came.
@@ -81,46 +100,41 @@ export class Api extends pulumi.ComponentResource {
     }
 
     const dependsOn: pulumi.Resource[] = [];
-    const targets: Record<string, pulumi.Output<string>> = {};
+    const integrationsBySlug: Record<string, pulumi.Output<ReturnType<typeof integrationArgs<string>>>> = {};
     for (const node of tree.methods) {
-      const fn = functions[node.route.name];
-      if (!fn)
+      const target = functions[node.route.name];
+      if (!target)
         throw new Error(
           `Api: no function for route "${node.route.name}" (${node.httpMethod} ${node.resourcePath})`,
         );
       const resourceId = resourceIds.get(node.resourcePath)!;
       const method = new aws.apigateway.Method(
         `${name}-method-${node.slug}`,
-        { restApi: restApi.id, resourceId, httpMethod: node.httpMethod, authorization: node.authorization },
+        { restApi: restApi.id, resourceId, ...methodArgs(node) },
         parent,
       );
       const integration = new aws.apigateway.Integration(
         `${name}-integration-${node.slug}`,
-        {
-          restApi: restApi.id,
-          resourceId,
-          httpMethod: method.httpMethod,
-          type: 'AWS_PROXY',
-          // Lambda is always invoked with POST, whatever the client's method.
-          integrationHttpMethod: 'POST',
-          uri: fn.invokeArn,
-        },
-        parent,
+        { restApi: restApi.id, resourceId, ...integrationArgs(node, target.invokeArn) },
+        { parent: this, dependsOn: [method] },
       );
-      // Only this API, only this route's method and path may invoke the function (any stage, so the
+      // Only this API, only this route's method and path may invoke the alias (any stage, so the
       // console's test-invoke works too); never `/*/*`.
       new aws.lambda.Permission(
         `${name}-invoke-${node.slug}`,
         {
           action: 'lambda:InvokeFunction',
-          function: fn.name,
+          function: target.functionName,
+          qualifier: target.qualifier,
           principal: 'apigateway.amazonaws.com',
           sourceArn: pulumi.interpolate`${restApi.executionArn}/*${node.sourceArnPath}`,
         },
         parent,
       );
       dependsOn.push(method, integration);
-      targets[`${node.httpMethod} ${node.resourcePath}`] = fn.invokeArn;
+      integrationsBySlug[node.slug] = pulumi
+        .output(target.invokeArn)
+        .apply((uri) => integrationArgs(node, uri));
     }
 
     // API Gateway's own errors in the broker's JSON error shape. They take effect only when deployed,
@@ -141,19 +155,20 @@ export class Api extends pulumi.ComponentResource {
       );
     }
 
-    // A deployment is a snapshot: the hash makes any change of route, authorization, target or gateway
-    // response replace it (create-before-delete), and the stage moves to the new one.
+    // A deployment is a snapshot: the hash makes any change of a route, a method or integration argument
+    // (the same objects the resources above were given) or a gateway response replace it
+    // (create-before-delete), and the stage moves to the new one.
     const deployment = new aws.apigateway.Deployment(
       `${name}-deployment`,
       {
         restApi: restApi.id,
         description: 'Managed by Pulumi (logfire-broker)',
         triggers: {
-          redeployment: pulumi.all(targets).apply((uris) =>
+          redeployment: pulumi.all(integrationsBySlug).apply((integrations) =>
             deploymentHash({
               resources: tree.resources,
-              methods: tree.methods,
-              uris,
+              methods: tree.methods.map((node) => ({ slug: node.slug, ...methodArgs(node) })),
+              integrations,
               responses: GATEWAY_RESPONSES,
               binaryMediaTypes,
             }),
@@ -168,7 +183,11 @@ export class Api extends pulumi.ComponentResource {
       { retentionInDays: logRetentionDays, kmsKeyId: kmsKeyArn },
       parent,
     );
-    const account = manageAccountLogRole ? this.accountLogRole(name) : undefined;
+    const account = accountLogRole(
+      `${name}-account`,
+      { setting: manageAccountLogRole, roleName: accountLogRoleName },
+      this,
+    );
 
     this.stage = new aws.apigateway.Stage(
       `${name}-stage`,
@@ -177,10 +196,11 @@ export class Api extends pulumi.ComponentResource {
         deployment: deployment.id,
         stageName,
         accessLogSettings: { destinationArn: accessLogs.arn, format: accessLogFormat() },
+        xrayTracingEnabled: tracing,
       },
       // Access logging fails ("CloudWatch Logs role ARN must be set in account settings") until the
       // account-level role is in place.
-      { parent: this, dependsOn: account ? [account] : [] },
+      { parent: this, dependsOn: account },
     );
 
     new aws.apigateway.MethodSettings(
@@ -204,43 +224,6 @@ export class Api extends pulumi.ComponentResource {
 
     this.url = this.stage.invokeUrl;
     this.registerOutputs({ restApi: this.restApi, stage: this.stage, url: this.url });
-  }
-
-  /**
-   * The API Gateway service's CloudWatch role, required for access logging. ACCOUNT-WIDE: it is a single
-   * setting per account and region (aws.apigateway.Account), shared by every REST API there.
-   */
-  private accountLogRole(name: string): aws.apigateway.Account {
-    const partition = aws.getPartitionOutput({}, { parent: this }).partition;
-    const role = new aws.iam.Role(
-      `${name}-apigw-cloudwatch`,
-      {
-        description: 'API Gateway (account-wide setting) writes access logs to CloudWatch Logs',
-        assumeRolePolicy: JSON.stringify({
-          Version: '2012-10-17',
-          Statement: [
-            { Effect: 'Allow', Principal: { Service: 'apigateway.amazonaws.com' }, Action: 'sts:AssumeRole' },
-          ],
-        }),
-      },
-      { parent: this },
-    );
-    const attachment = new aws.iam.RolePolicyAttachment(
-      `${name}-apigw-cloudwatch`,
-      {
-        role: role.name,
-        // AWS's managed policy for exactly this role; it needs `*` resources because API Gateway names
-        // the log groups it creates itself.
-        policyArn: pulumi.interpolate`arn:${partition}:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs`,
-      },
-      { parent: this },
-    );
-    return new aws.apigateway.Account(
-      `${name}-account`,
-      { cloudwatchRoleArn: role.arn },
-      // API Gateway checks the role's permissions when it is set: attach the policy first.
-      { parent: this, dependsOn: [attachment] },
-    );
   }
 }
 

@@ -90,12 +90,39 @@ export function buildRouteTree(routes: readonly RouteSpec[] = ROUTES): RouteTree
   return { resources: [...resources.values()], methods };
 }
 
+/** The arguments of a route's `aws.apigateway.Method`, besides the API and resource ids. */
+export function methodArgs(node: MethodNode) {
+  return { httpMethod: node.httpMethod, authorization: node.authorization };
+}
+
 /**
- * A hash of everything that needs a new deployment when it changes: the tree, each method's
- * authorization and integration target, the gateway responses. Used as the Deployment's trigger.
+ * The arguments of a route's `aws.apigateway.Integration`, besides the API and resource ids: infra/api.ts
+ * passes exactly these to the resource and into the deployment's hash, so no argument can change without
+ * a redeployment.
+ * @example integrationArgs(node, alias.invokeArn) // { type: 'AWS_PROXY', integrationHttpMethod: 'POST', uri }
+ */
+export function integrationArgs<U>(node: MethodNode, uri: U) {
+  return {
+    httpMethod: node.httpMethod,
+    type: 'AWS_PROXY' as const,
+    // Lambda is always invoked with POST, whatever the client's method.
+    integrationHttpMethod: 'POST' as const,
+    uri,
+  };
+}
+
+/**
+ * A hash of everything that needs a new deployment when it changes: the tree, every argument of each
+ * method and integration, the gateway responses. Used as the Deployment's trigger.
  */
 export function deploymentHash(definition: unknown): string {
-  return createHash('sha256').update(JSON.stringify(definition)).digest('hex');
+  // Keys sorted: the same arguments in another order are the same deployment.
+  const canonical = JSON.stringify(definition, (_key, value: unknown) =>
+    value && typeof value === 'object' && !Array.isArray(value)
+      ? Object.fromEntries(Object.entries(value).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      : value,
+  );
+  return createHash('sha256').update(canonical).digest('hex');
 }
 
 function splitPath(route: RouteSpec): string[] {

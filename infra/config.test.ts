@@ -53,6 +53,20 @@ describe('Method: loadConfig', () => {
     expect(() => loadConfig()).toThrow(message);
   });
 
+  it('refuses an upstreamCredential set without --secret, which would sit in plain text in the stack file', () => {
+    setupMocks({ logfireProjectId: PROJECT_ID, upstreamCredential: CREDENTIAL }, 'prod', {
+      plaintextKeys: ['upstreamCredential'],
+    });
+    expect(() => loadConfig()).toThrow(
+      /^logfire-broker:upstreamCredential is set in plain text; it must be a secret: pulumi config rm upstreamCredential && pulumi config set --secret/,
+    );
+    try {
+      loadConfig();
+    } catch (error) {
+      expect(String(error)).not.toContain(CREDENTIAL);
+    }
+  });
+
   it('refuses a customer managed key from another region than aws:region', () => {
     setupMocks({ logfireProjectId: PROJECT_ID, kmsKeyArn: 'arn:aws:kms:eu-west-1:123456789012:key/abc' });
     expect(() => loadConfig()).toThrow(

@@ -5,7 +5,7 @@
  */
 import * as pulumi from '@pulumi/pulumi';
 import { HANDLERS } from './handlers';
-import { NAMESPACE, parseSettings, type StackSettings } from './settings';
+import { NAMESPACE, SettingsError, parseSettings, type StackSettings } from './settings';
 
 /** The one setting that is a Pulumi secret: it is read as an Output and never as text. */
 const CREDENTIAL_KEY = 'upstreamCredential';
@@ -39,5 +39,21 @@ export function loadConfig(): StackConfig {
     awsRegion: new pulumi.Config('aws').get('region'),
     handlerNames: HANDLERS.map((handler) => handler.name),
   });
+  if (config.get(CREDENTIAL_KEY) !== undefined && !isSecretConfig(prefix + CREDENTIAL_KEY)) {
+    // Set without --secret, the credential sits in plain text in Pulumi.<stack>.yaml (often committed).
+    throw new SettingsError(
+      CREDENTIAL_KEY,
+      'is set in plain text; it must be a secret: pulumi config rm upstreamCredential && pulumi config set --secret upstreamCredential <credential>',
+    );
+  }
   return { settings, upstreamCredential: config.getSecret(CREDENTIAL_KEY) };
+}
+
+/**
+ * Whether `pulumi config` holds the key as a secret. The SDK knows (the engine lists the secret keys in
+ * PULUMI_CONFIG_SECRET_KEYS) but keeps `isConfigSecret` out of its typings; without it, nothing is refused.
+ */
+function isSecretConfig(fullKey: string): boolean {
+  const runtime = pulumi.runtime as unknown as { isConfigSecret?: (key: string) => boolean };
+  return runtime.isConfigSecret ? runtime.isConfigSecret(fullKey) : true;
 }

@@ -1,4 +1,4 @@
-import { dashboardBody, dashboardName, dashboardUrl } from './dashboard';
+import { dashboardBody, dashboardUrl } from './dashboard';
 
 const inputs = {
   api: { name: 'broker-api', stage: 'prod' },
@@ -47,8 +47,7 @@ describe('Function: dashboardBody', () => {
     expect(new Set(cells).size).toBe(cells.length);
   });
 
-  it('builds a console URL and a name CloudWatch accepts', () => {
-    expect(dashboardName('broker monitoring', 'prod')).toBe('broker-monitoring-prod');
+  it('builds the console URL of a dashboard', () => {
     expect(dashboardUrl('eu-west-1', 'b-prod')).toBe(
       'https://eu-west-1.console.aws.amazon.com/cloudwatch/home?region=eu-west-1#dashboards/dashboard/b-prod',
     );

@@ -123,14 +123,6 @@ export function dashboardUrl(region: string, dashboardName: string): string {
   return `https://${region}.console.aws.amazon.com/cloudwatch/home?region=${region}#dashboards/dashboard/${encodeURIComponent(dashboardName)}`;
 }
 
-/** Dashboard names: letters, digits, - and _, at most 255 characters. */
-export function dashboardName(...parts: string[]): string {
-  return parts
-    .join('-')
-    .replace(/[^A-Za-z0-9_-]/g, '-')
-    .slice(0, 255);
-}
-
 /** Two widgets per row, in reading order. */
 function position(index: number) {
   return { x: (index % 2) * WIDTH, y: Math.floor(index / 2) * HEIGHT, width: WIDTH, height: HEIGHT };

@@ -1,10 +1,10 @@
 import * as pulumi from '@pulumi/pulumi';
 import { parseDuration, readConfig } from '../functions/config';
 import { ROUTES } from '../functions/http/routes';
-import { Functions, missingBundles, type FunctionsArgs } from './functions';
+import { Functions, LIVE_ALIAS, type FunctionsArgs } from './functions';
 import { HANDLERS, bundlePath, handlerNamed } from './handlers';
 import type { PolicyDocument } from './policies';
-import { ACCOUNT, REGION, ofType, setupMocks, settle, type RecordedResource } from './testing/mocks';
+import { ACCOUNT, REGION, ofType, setupMocks, settle, valueOf, type RecordedResource } from './testing/mocks';
 
 const TABLE = `arn:aws:dynamodb:${REGION}:${ACCOUNT}:table/p-tokens`;
 const AUDIT = `${TABLE}-audit`;
@@ -198,13 +198,26 @@ describe('Functions', () => {
     }
   });
 
-  it('grants kms:Decrypt on the customer managed key only when the stack uses one', async () => {
+  it('grants the customer managed key to DynamoDB writes and secret reads only when the stack uses one', async () => {
     const plain = built;
     for (const h of HANDLERS) expect(JSON.stringify(policyOf(plain.resources, h.name))).not.toContain('kms:');
     const cmk = await build({ kmsKeyArn: KMS });
     for (const h of HANDLERS) {
+      // Every handler writes a table (a heartbeat is an UpdateItem), so each needs the write grants.
       expect(policyOf(cmk.resources, h.name).Statement).toContainEqual(
-        expect.objectContaining({ Action: ['kms:Decrypt'], Resource: [KMS] }),
+        expect.objectContaining({
+          Sid: 'CustomerManagedKeyDynamoDB',
+          Action: [
+            'kms:Decrypt',
+            'kms:DescribeKey',
+            'kms:Encrypt',
+            'kms:GenerateDataKey',
+            'kms:GenerateDataKeyWithoutPlaintext',
+            'kms:ReEncryptFrom',
+            'kms:ReEncryptTo',
+          ],
+          Resource: [KMS],
+        }),
       );
     }
     for (const group of ofType(cmk.resources, 'aws:cloudwatch/logGroup:LogGroup')) {
@@ -261,11 +274,13 @@ describe('Functions', () => {
     }
   });
 
-  it('maps every route to the function that serves it', async () => {
+  it('maps every route to the live alias of the function that serves it', async () => {
     const { functions } = built;
     const routes = functions.routeFunctions();
     expect(Object.keys(routes).sort()).toEqual([...new Set(ROUTES.map((r) => r.name))].sort());
-    expect(routes.heartbeat).toBe(functions.byName.heartbeat!.fn);
+    expect(await valueOf(routes.heartbeat.invokeArn)).toBe(
+      await valueOf(functions.byName.heartbeat!.alias.invokeArn),
+    );
   });
 
   it('refuses an API handler whose timeout API Gateway would cut short', () => {
@@ -281,9 +296,34 @@ describe('Functions', () => {
     expect(() => new Functions('fn', { ...ARGS, reservedConcurrency: { ingest: 1 } })).toThrow('"ingest"');
   });
 
-  it('lists the bundles that are missing from a folder', () => {
-    expect(missingBundles(HANDLERS, '/nonexistent')).toEqual(
-      HANDLERS.map((h) => bundlePath(h.name, '/nonexistent')),
-    );
+  it('publishes a version per deploy and points a live alias of each function at it', async () => {
+    const { fns, resources, functions } = built;
+    const aliases = ofType(resources, 'aws:lambda/alias:Alias');
+    expect(aliases).toHaveLength(HANDLERS.length);
+    for (const fn of fns) {
+      expect(fn.inputs.publish).toBe(true);
+      const alias = aliases.find((candidate) => candidate.inputs.functionName === fn.inputs.name);
+      expect(alias?.inputs).toMatchObject({ name: LIVE_ALIAS, functionVersion: fn.state.version });
+    }
+    const versions = await valueOf(functions.liveVersions());
+    expect(versions.mint).toEqual({ functionName: 'p-mint', version: '7' });
+  });
+
+  it('routes API calls to the live alias, and grants invoking only on it', async () => {
+    const target = built.functions.routeFunctions().mint;
+    expect(await valueOf(target.invokeArn)).toMatch(/:function:p-mint:live\/invocations$/);
+    expect(await valueOf(target.qualifier!)).toBe('live');
+  });
+
+  it("traces with X-Ray only when asked, through AWS's managed write policy rather than a wildcard of its own", async () => {
+    expect(ofType(built.resources, 'aws:iam/rolePolicyAttachment:RolePolicyAttachment')).toEqual([]);
+    const traced = await build({ tracing: true });
+    for (const fn of traced.fns) expect(fn.inputs.tracingConfig).toEqual({ mode: 'Active' });
+    const attachments = ofType(traced.resources, 'aws:iam/rolePolicyAttachment:RolePolicyAttachment');
+    expect(attachments).toHaveLength(HANDLERS.length);
+    for (const attachment of attachments)
+      expect(attachment.inputs.policyArn).toBe('arn:aws:iam::aws:policy/AWSXRayDaemonWriteAccess');
+    for (const h of HANDLERS)
+      expect(JSON.stringify(policyOf(traced.resources, h.name))).not.toContain('xray');
   });
 });

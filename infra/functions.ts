@@ -5,9 +5,9 @@
  */
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
-import { existsSync } from 'node:fs';
 import { formatDuration } from '../functions/config';
 import type { RouteName } from '../functions/http/routes';
+import type { InvokeTarget } from './api';
 import { BUNDLE_DIR, bundlePath, type HandlerSpec } from './handlers';
 import { assumeRolePolicy, functionPolicy } from './policies';
 import { API_TIMEOUT_LIMIT_SECONDS } from './settings';
@@ -35,11 +35,22 @@ export interface FunctionsArgs {
   logLevel: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
   /** Where the bundles are; defaults to dist/functions. */
   bundleDir?: string;
+  /** X-Ray active tracing (AWS's managed write policy on each role). */
+  tracing?: boolean;
 }
+
+/**
+ * The alias the API and the schedules invoke. Every deploy publishes a version and moves `live` to it; a
+ * rollback moves it back (README, "Roll back"), without a deploy, to code and configuration that ran before.
+ */
+export const LIVE_ALIAS = 'live';
 
 export interface DeployedFunction {
   spec: HandlerSpec;
   fn: aws.lambda.Function;
+  /** `live`, on the version this deploy published: what everything invokes. */
+  alias: aws.lambda.Alias;
+  timeoutSeconds: number;
   role: aws.iam.Role;
   policy: aws.iam.RolePolicy;
   logGroup: aws.cloudwatch.LogGroup;
@@ -62,12 +73,26 @@ export class Functions extends pulumi.ComponentResource {
     });
   }
 
-  /** The function serving each API route, for the Api component. */
-  routeFunctions(): Record<RouteName, aws.lambda.Function> {
-    const routes: Partial<Record<RouteName, aws.lambda.Function>> = {};
-    for (const { spec, fn } of Object.values(this.byName))
-      for (const route of spec.routes) routes[route] = fn;
-    return routes as Record<RouteName, aws.lambda.Function>;
+  /** The `live` alias serving each API route, for the Api component. */
+  routeFunctions(): Record<RouteName, InvokeTarget> {
+    const routes: Partial<Record<RouteName, InvokeTarget>> = {};
+    for (const { spec, alias } of Object.values(this.byName)) {
+      const target = { invokeArn: alias.invokeArn, functionName: alias.functionName, qualifier: alias.name };
+      for (const route of spec.routes) routes[route] = target;
+    }
+    return routes as Record<RouteName, InvokeTarget>;
+  }
+
+  /** By handler: the function's name and the version its `live` alias points at (for a rollback). */
+  liveVersions(): pulumi.Output<Record<string, { functionName: string; version: string }>> {
+    return pulumi.output(
+      Object.fromEntries(
+        Object.entries(this.byName).map(([key, { fn, alias }]) => [
+          key,
+          { functionName: fn.name, version: alias.functionVersion },
+        ]),
+      ),
+    );
   }
 
   private deploy(name: string, spec: HandlerSpec, args: FunctionsArgs): DeployedFunction {
@@ -118,6 +143,17 @@ export class Functions extends pulumi.ComponentResource {
       },
       parent,
     );
+    // X-Ray's actions take no resource (`*`): AWS's managed policy for them, not a wildcard of our own.
+    const tracing = args.tracing
+      ? new aws.iam.RolePolicyAttachment(
+          `${name}-${spec.name}-xray`,
+          {
+            role: role.name,
+            policyArn: pulumi.interpolate`arn:${aws.getPartitionOutput({}, parent).partition}:iam::aws:policy/AWSXRayDaemonWriteAccess`,
+          },
+          parent,
+        )
+      : undefined;
     const fn = new aws.lambda.Function(
       `${name}-${spec.name}`,
       {
@@ -130,6 +166,8 @@ export class Functions extends pulumi.ComponentResource {
         code: new pulumi.asset.AssetArchive({
           'index.mjs': new pulumi.asset.FileAsset(bundlePath(spec.name, args.bundleDir ?? BUNDLE_DIR)),
         }),
+        // A version per deploy, for the `live` alias below; versions are immutable, code and configuration.
+        publish: true,
         memorySize: spec.memoryMb ?? args.memoryMb,
         timeout: timeoutSeconds,
         reservedConcurrentExecutions: args.reservedConcurrency[spec.name],
@@ -150,20 +188,23 @@ export class Functions extends pulumi.ComponentResource {
           applicationLogLevel: args.logLevel,
           systemLogLevel: 'INFO',
         },
+        ...(args.tracing ? { tracingConfig: { mode: 'Active' } } : {}),
       },
       // The policy first: a function invoked before its role can write logs loses its first lines.
-      { parent: this, dependsOn: [policy, logGroup] },
+      { parent: this, dependsOn: [policy, logGroup, ...(tracing ? [tracing] : [])] },
     );
-    return { spec, fn, role, policy, logGroup };
+    const alias = new aws.lambda.Alias(
+      `${name}-${spec.name}-live`,
+      {
+        name: LIVE_ALIAS,
+        description: `logfire-broker ${spec.name}: the version the API and the schedules invoke`,
+        functionName: fn.name,
+        functionVersion: fn.version,
+      },
+      parent,
+    );
+    return { spec, fn, alias, role, policy, logGroup, timeoutSeconds };
   }
-}
-
-/**
- * The bundles that `npm run build` has not written (yet): `pulumi up` would deploy nothing useful.
- * @example missingBundles(HANDLERS) // [] after a build
- */
-export function missingBundles(handlers: readonly HandlerSpec[], dir = BUNDLE_DIR): string[] {
-  return handlers.map((spec) => bundlePath(spec.name, dir)).filter((path) => !existsSync(path));
 }
 
 function validate(

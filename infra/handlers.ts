@@ -236,6 +236,8 @@ export interface ScheduleSpec {
   handler: string;
   expression: ScheduleSetting;
   description: string;
+  /** The summary line each finished run logs: the dead-man's switch counts it (infra/watchdogs.ts). */
+  runMessage: string;
 }
 
 /** EventBridge Scheduler entries (issue #4): the jobs of DESIGN §4, at the times the stack settings give. */
@@ -245,12 +247,14 @@ export const SCHEDULES: readonly ScheduleSpec[] = [
     handler: 'rotate',
     expression: 'rotationSchedule',
     description: 'marks tokens due for rotation',
+    runMessage: 'rotation run',
   },
   {
     name: 'sweep',
     handler: 'sweep',
     expression: 'sweepSchedule',
     description: 'expires and reclaims tokens, and retries upstream deletions',
+    runMessage: 'sweep run',
   },
 ];
 

@@ -5,7 +5,7 @@
 import type * as pulumi from '@pulumi/pulumi';
 import { existsSync } from 'node:fs';
 import { buildLambdas } from '../scripts/build';
-import { missingBundles } from './functions';
+import { bundleProblems } from './bundles';
 import { deployedHandlers, HANDLERS } from './handlers';
 import { ofType, setupMocks, settle, valueOf, type RecordedResource } from './testing/mocks';
 
@@ -16,7 +16,7 @@ let resources: RecordedResource[];
 let program: typeof import('./index');
 
 beforeAll(async () => {
-  if (missingBundles(HANDLERS).length > 0) await buildLambdas();
+  if (bundleProblems(HANDLERS).length > 0) await buildLambdas();
   resources = setupMocks({ logfireProjectId: PROJECT_ID, upstreamCredential: CREDENTIAL }, 'prod');
   program = await import('./index');
   await settle();
@@ -36,6 +36,18 @@ describe('infra/index.ts', () => {
     }
   });
 
+  it('manages every AWS resource with the stack provider, which tags them with project and stack', async () => {
+    const [provider, ...others] = ofType(resources, 'pulumi:providers:aws');
+    expect(others).toEqual([]);
+    expect(provider!.inputs).toMatchObject({ region: 'us-east-1' });
+    expect(JSON.parse(String(provider!.inputs.defaultTags))).toEqual({
+      tags: { project: 'logfire-broker', stack: 'prod' },
+    });
+    const managed = resources.filter((r) => r.type.startsWith('aws:'));
+    expect(managed.length).toBeGreaterThan(50);
+    for (const resource of managed) expect(resource.provider).toMatch(/::aws::aws-id$/);
+  });
+
   it('exports the API URL, the table names, the secret ARN and the dashboard URL, and no secret value', async () => {
     const outputs = {
       apiUrl: await valueOf(program.apiUrl),
@@ -45,9 +57,32 @@ describe('infra/index.ts', () => {
       dashboardUrl: await valueOf(program.dashboardUrl),
     };
     for (const value of Object.values(outputs)) expect(value).toEqual(expect.any(String));
+    // What a rollback needs: each function's name and the version its live alias is on.
+    expect((await valueOf(program.liveVersions)).mint).toEqual({
+      functionName: 'logfire-broker-prod-mint',
+      version: '7',
+    });
+    expect(await valueOf(program.jobsDeadLetterQueueUrl!)).toMatch(/^https:\/\/sqs\./);
+    expect(program.customDomainTarget).toBeUndefined();
     expect(outputs.upstreamSecretArn).toMatch(/^arn:aws:secretsmanager:us-east-1:\d{12}:secret:/);
     expect(outputs.tokensTableName).toBe('logfire-broker-prod-tokens');
     expect(JSON.stringify(outputs)).not.toContain(CREDENTIAL);
+  });
+
+  it('refuses to deploy bundles that were built from other sources', async () => {
+    await jest.isolateModulesAsync(async () => {
+      const bundles = await import('./bundles');
+      jest
+        .spyOn(bundles, 'bundleProblems')
+        .mockReturnValue(['mint: functions/core/mint.ts changed since the build']);
+      const mocks = await import('./testing/mocks');
+      const fresh = mocks.setupMocks({ logfireProjectId: PROJECT_ID }, 'prod');
+      await expect(import('./index')).rejects.toThrow(
+        /functions\/core\/mint.ts changed since the build.*Run `npm run build` before `pulumi up`/,
+      );
+      await mocks.settle();
+      expect(fresh).toEqual([]);
+    });
   });
 
   it('fails at import, before any resource, when the configuration is invalid', async () => {

@@ -21,6 +21,7 @@ function fakeFunctions(prefix: string): MonitoringArgs['functions'] {
         logGroup: new aws.cloudwatch.LogGroup(`${prefix}-${key}-logs`, {
           name: `/aws/lambda/${prefix}-${key}`,
         }),
+        timeoutSeconds: key === 'heartbeat' ? 10 : 29,
       },
     ]),
   );
@@ -32,6 +33,7 @@ async function build(name: string, args: Partial<MonitoringArgs> = {}) {
     stageName: 'prod',
     functions: fakeFunctions(name),
     mintAlarmPerMinute: 60,
+    namePrefix: `${name}-prod`,
     ...args,
   });
   await valueOf(monitoring.dashboardUrl);
@@ -75,17 +77,80 @@ describe('Component: Monitoring', () => {
     }
   });
 
-  it('alarms on dead-letter queue depth only when a queue is given', async () => {
+  it('alarms on messages sent to the dead-letter queue, only when a queue is given', async () => {
     const without = await build('nodlq');
-    expect(without.alarm('dlq-depth')).toBeUndefined();
+    expect(without.alarm('dlq-messages')).toBeUndefined();
     const queue = new aws.sqs.Queue('withdlq-queue', {});
     const withQueue = await build('withdlq', { deadLetterQueue: queue });
-    expect(withQueue.alarm('dlq-depth')?.inputs).toMatchObject({
+    expect(withQueue.alarm('dlq-messages')?.inputs).toMatchObject({
       namespace: 'AWS/SQS',
-      metricName: 'ApproximateNumberOfMessagesVisible',
+      metricName: 'NumberOfMessagesSent',
+      statistic: 'Sum',
       threshold: 0,
     });
-    expect(dimensionsOf(withQueue.alarm('dlq-depth'))).toEqual({ QueueName: await valueOf(queue.name) });
+    expect(dimensionsOf(withQueue.alarm('dlq-messages'))).toEqual({ QueueName: await valueOf(queue.name) });
+  });
+
+  it('pages when a job has not finished a run in twice its period: missing data is the failure', async () => {
+    const jobs = [
+      { name: 'rotation', runMessage: 'rotation run', expression: 'rate(1 hour)' },
+      { name: 'sweep', runMessage: 'sweep run', expression: 'rate(15 minutes)' },
+    ];
+    const { alarm, mine } = await build('deadman', { jobs });
+    expect(alarm('rotation-not-running')?.inputs).toMatchObject({
+      namespace: 'LogfireBroker',
+      metricName: 'RotationRuns',
+      statistic: 'Sum',
+      period: 7200,
+      comparisonOperator: 'LessThanThreshold',
+      threshold: 1,
+      treatMissingData: 'breaching',
+    });
+    expect(alarm('sweep-not-running')?.inputs).toMatchObject({ metricName: 'SweepRuns', period: 1800 });
+    const runs = ofType(mine, 'aws:cloudwatch/logMetricFilter:LogMetricFilter').filter(
+      (f) => (f.inputs.metricTransformation as { name: string }).name === 'SweepRuns',
+    );
+    expect(runs[0]?.inputs.pattern).toBe('{ $.message = "sweep run" }');
+  });
+
+  it("alarms on each function's duration near its own timeout, and on DynamoDB throttling per table", async () => {
+    const table = new aws.dynamodb.Table('throttle-tokens', { attributes: [], hashKey: 'pk' });
+    const { alarm } = await build('slow', { tables: { tokens: table } });
+    expect(alarm('heartbeat-near-timeout')?.inputs).toMatchObject({
+      namespace: 'AWS/Lambda',
+      metricName: 'Duration',
+      statistic: 'Maximum',
+      threshold: 9000,
+    });
+    expect(dimensionsOf(alarm('mint-near-timeout'))).toEqual({ FunctionName: 'slow-mint-fn' });
+    expect(alarm('mint-near-timeout')?.inputs.threshold).toBe(26100);
+    const queries = alarm('tokens-table-throttled')?.inputs.metricQueries as {
+      id: string;
+      metric?: { metricName: string; dimensions: object };
+    }[];
+    expect(queries.filter((q) => q.metric).map((q) => [q.metric!.metricName, q.metric!.dimensions])).toEqual([
+      ['ReadThrottleEvents', { TableName: await valueOf(table.name) }],
+      ['WriteThrottleEvents', { TableName: await valueOf(table.name) }],
+    ]);
+  });
+
+  it("alarms on WAF's block rate with the WebACL's name and region, above a floor of requests", async () => {
+    const { alarm } = await build('wafrate', { waf: { webAclName: 'broker-acl', blockedPercent: 30 } });
+    const spec = alarm('waf-block-rate')?.inputs;
+    expect(spec?.threshold).toBe(30);
+    const queries = spec?.metricQueries as {
+      id: string;
+      expression?: string;
+      metric?: { dimensions: object };
+    }[];
+    for (const id of ['blocked', 'allowed']) {
+      expect(queries.find((q) => q.id === id)?.metric?.dimensions).toEqual({
+        WebACL: 'broker-acl',
+        Region: 'us-east-1',
+        Rule: 'ALL',
+      });
+    }
+    expect(queries.find((q) => q.id === 'rate')?.expression).toMatch(/>= 100/);
   });
 
   it('alarms when the mint function is invoked more often per minute than configured', async () => {
@@ -101,9 +166,9 @@ describe('Component: Monitoring', () => {
   it('sends every alarm, and its recovery, to the topic', async () => {
     const { alarms, mine } = await build('actions', { deadLetterQueue: new aws.sqs.Queue('actions-q', {}) });
     const topicArn = ofType(mine, 'aws:sns/topic:Topic')[0]!.state.arn;
-    // API 5xx, errors and throttles per function, mint spike, and with the queue: its depth, two job alarms
-    // and the anomaly actions.
-    expect(alarms.length).toBe(1 + 2 * KEYS.length + 1 + 4);
+    // API 5xx, errors, throttles and near-timeout per function, mint spike, and with the queue: messages
+    // sent to it, two job alarms and the anomaly actions.
+    expect(alarms.length).toBe(1 + 3 * KEYS.length + 1 + 4);
     for (const alarm of alarms) {
       expect(alarm.inputs.alarmActions).toEqual([topicArn]);
       expect(alarm.inputs.okActions).toEqual([topicArn]);
@@ -138,6 +203,8 @@ describe('Component: Monitoring', () => {
         'Mints',
         'Refreshes',
         'Revocations',
+        'RotationRuns',
+        'SweepRuns',
         'UpstreamDeleteFailures',
       ]);
     }
@@ -180,9 +247,10 @@ describe('Component: Monitoring', () => {
     const body = JSON.parse(String(dashboard.inputs.dashboardBody)) as { widgets: unknown[] };
     expect(body.widgets.length).toBeGreaterThan(8);
     for (const key of KEYS) expect(String(dashboard.inputs.dashboardBody)).toContain(`"board-${key}-fn"`);
-    expect(dashboard.inputs.dashboardName).toBe('board-prod');
+    // Dashboards are per account: the name carries the stack's prefix and the region.
+    expect(dashboard.inputs.dashboardName).toBe('board-prod-us-east-1');
     expect(await valueOf(monitoring.dashboardUrl)).toBe(
-      'https://us-east-1.console.aws.amazon.com/cloudwatch/home?region=us-east-1#dashboards/dashboard/board-prod',
+      'https://us-east-1.console.aws.amazon.com/cloudwatch/home?region=us-east-1#dashboards/dashboard/board-prod-us-east-1',
     );
   });
 
@@ -195,6 +263,7 @@ describe('Component: Monitoring', () => {
           functions: {},
           mintAlarmPerMinute: 1,
           alarmEmail: 'ops',
+          namePrefix: 'p',
         }),
     ).toThrow(/alarmEmail/);
   });

@@ -7,17 +7,30 @@ import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import { emailCheck } from './validation';
 import { alarmSpecs, logMetrics, METRIC_NAMESPACE, type MetricSpec } from './alarms';
-import { dashboardBody, dashboardName, dashboardUrl } from './dashboard';
+import { dashboardBody, dashboardUrl } from './dashboard';
+import { accountWideName } from './names';
+import type { WatchedJob } from './watchdogs';
 
 export interface MonitoringArgs {
   restApiName: pulumi.Input<string>;
   stageName: pulumi.Input<string>;
   /** Every function with its log group, by key (mint, heartbeat, refresh, ...); `mint` is required. */
-  functions: Record<string, { fn: aws.lambda.Function; logGroup: aws.cloudwatch.LogGroup }>;
+  functions: Record<
+    string,
+    { fn: aws.lambda.Function; logGroup: aws.cloudwatch.LogGroup; timeoutSeconds: number }
+  >;
   deadLetterQueue?: aws.sqs.Queue;
   /** Subscribed to the alarm topic; AWS mails a confirmation link that must be clicked once. */
   alarmEmail?: string;
   mintAlarmPerMinute: number;
+  /** The stack's name prefix (infra/names.ts): the dashboard is named `<prefix>-<region>`, per account. */
+  namePrefix: string;
+  /** The scheduled jobs, for their dead-man's switches. */
+  jobs?: readonly WatchedJob[];
+  /** DynamoDB tables by key, for their throttling alarms. */
+  tables?: Record<string, aws.dynamodb.Table>;
+  /** The WebACL's name and the blocked share (percent) that pages. */
+  waf?: { webAclName: pulumi.Input<string>; blockedPercent: number };
 }
 
 export class Monitoring extends pulumi.ComponentResource {
@@ -27,18 +40,23 @@ export class Monitoring extends pulumi.ComponentResource {
   constructor(name: string, args: MonitoringArgs, opts?: pulumi.ComponentResourceOptions) {
     super('logfire-broker:index:Monitoring', name, {}, opts);
     const { restApiName, stageName, functions, deadLetterQueue, alarmEmail, mintAlarmPerMinute } = args;
+    const { namePrefix, jobs, tables = {}, waf } = args;
     if (alarmEmail !== undefined && emailCheck(alarmEmail)) {
       throw new Error(`Monitoring: alarmEmail "${alarmEmail}" is not an e-mail address`);
     }
     const entries = Object.entries(functions).map(([key, value]) => ({ key, ...value }));
+    const parent = { parent: this };
+    const region = aws.getRegionOutput({}, parent).region;
     // Built first: it validates the threshold and the presence of a mint function before anything exists.
     const specs = alarmSpecs<pulumi.Input<string>>({
       api: { name: restApiName, stage: stageName },
-      functions: entries.map(({ key, fn }) => ({ key, name: fn.name })),
+      functions: entries.map(({ key, fn, timeoutSeconds }) => ({ key, name: fn.name, timeoutSeconds })),
       deadLetterQueue: deadLetterQueue ? { name: deadLetterQueue.name } : undefined,
       mintAlarmPerMinute,
+      jobs,
+      tables: Object.entries(tables).map(([key, table]) => ({ key, name: table.name })),
+      waf: waf && { webAclName: waf.webAclName, region, blockedPercent: waf.blockedPercent },
     });
-    const parent = { parent: this };
 
     // Not KMS-encrypted: CloudWatch cannot publish to a topic under the AWS-managed SNS key, and alarm
     // notifications carry metric names and thresholds, never a credential.
@@ -78,10 +96,10 @@ export class Monitoring extends pulumi.ComponentResource {
           `${name}-${spec.key}`,
           {
             alarmDescription: spec.description,
-            comparisonOperator: 'GreaterThanThreshold',
+            comparisonOperator: spec.comparison ?? 'GreaterThanThreshold',
             threshold: spec.threshold,
             evaluationPeriods: spec.evaluationPeriods,
-            treatMissingData: 'notBreaching',
+            treatMissingData: spec.treatMissingData ?? 'notBreaching',
             ...(spec.metric ? singleMetric(spec.metric) : {}),
             metricQueries: spec.queries?.map((query) => ({
               id: query.id,
@@ -104,12 +122,11 @@ export class Monitoring extends pulumi.ComponentResource {
         ),
     );
 
-    const region = aws.getRegionOutput({}, parent).region;
-    const boardName = dashboardName(name, pulumi.getStack());
     const dashboard = new aws.cloudwatch.Dashboard(
       `${name}-dashboard`,
       {
-        dashboardName: boardName,
+        // Dashboards are per account, not per region: the name carries the project, stack and region.
+        dashboardName: region.apply((regionName) => accountWideName(namePrefix, regionName)),
         dashboardBody: pulumi
           .all([
             region,

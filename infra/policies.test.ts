@@ -4,6 +4,7 @@ import {
   failureDestinationPolicy,
   functionPolicy,
   regionOfArn,
+  customerManagedKeyStatements,
   schedulerPolicy,
   type FunctionArns,
   type PolicyDocument,
@@ -121,25 +122,43 @@ describe('Method: functionPolicy', () => {
     for (const name of ['mint', 'heartbeat', 'refresh']) expect(indexes(name)).toEqual([]);
   });
 
-  it('grants kms:Decrypt on the customer managed key only when there is one, and only via the services', () => {
-    expect(statement(functionPolicy(handlerNamed('mint'), ARNS), 'CustomerManagedKey')).toBeUndefined();
-    expect(
-      statement(functionPolicy(handlerNamed('mint'), { ...ARNS, kmsKey: KMS }), 'CustomerManagedKey'),
-    ).toEqual({
-      Sid: 'CustomerManagedKey',
+  it('grants the customer managed key only when there is one, each service its own actions through it alone', () => {
+    expect(JSON.stringify(functionPolicy(handlerNamed('mint'), ARNS))).not.toContain('kms:');
+    const mint = functionPolicy(handlerNamed('mint'), { ...ARNS, kmsKey: KMS });
+    // AWS's and the CDK's grants (reads Decrypt + DescribeKey, writes also Encrypt, ReEncrypt*, GenerateDataKey*), spelled out.
+    expect(statement(mint, 'CustomerManagedKeyDynamoDB')).toEqual({
+      Sid: 'CustomerManagedKeyDynamoDB',
+      Effect: 'Allow',
+      Action: [
+        'kms:Decrypt',
+        'kms:DescribeKey',
+        'kms:Encrypt',
+        'kms:GenerateDataKey',
+        'kms:GenerateDataKeyWithoutPlaintext',
+        'kms:ReEncryptFrom',
+        'kms:ReEncryptTo',
+      ],
+      Resource: [KMS],
+      Condition: { StringEquals: { 'kms:ViaService': 'dynamodb.us-east-1.amazonaws.com' } },
+    });
+    expect(statement(mint, 'CustomerManagedKeySecretsManager')).toEqual({
+      Sid: 'CustomerManagedKeySecretsManager',
       Effect: 'Allow',
       Action: ['kms:Decrypt'],
       Resource: [KMS],
-      Condition: {
-        StringEquals: {
-          'kms:ViaService': ['dynamodb.us-east-1.amazonaws.com', 'secretsmanager.us-east-1.amazonaws.com'],
-        },
-      },
+      Condition: { StringEquals: { 'kms:ViaService': 'secretsmanager.us-east-1.amazonaws.com' } },
     });
     const heartbeat = functionPolicy(handlerNamed('heartbeat'), { ...ARNS, kmsKey: KMS });
-    expect(statement(heartbeat, 'CustomerManagedKey')?.Condition).toEqual({
-      StringEquals: { 'kms:ViaService': ['dynamodb.us-east-1.amazonaws.com'] },
-    });
+    expect(statement(heartbeat, 'CustomerManagedKeySecretsManager')).toBeUndefined();
+  });
+
+  it('grants only the read half of the key to a handler that never writes a table', () => {
+    const reader = {
+      ...handlerNamed('sweep'),
+      tokens: { actions: ['dynamodb:Query' as const] },
+      audit: undefined,
+    };
+    expect(customerManagedKeyStatements(reader, KMS)[0]!.Action).toEqual(['kms:Decrypt', 'kms:DescribeKey']);
   });
 });
 

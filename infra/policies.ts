@@ -87,22 +87,7 @@ export function functionPolicy(spec: HandlerSpec, arns: FunctionArns): PolicyDoc
       Resource: [arns.adminTotpSeed],
     });
   }
-  if (arns.kmsKey) {
-    const region = regionOfArn(arns.kmsKey);
-    const services = [`dynamodb.${region}.amazonaws.com`];
-    if (spec.readsUpstreamSecret || spec.readsAdminTotpSeed) {
-      services.push(`secretsmanager.${region}.amazonaws.com`);
-    }
-    statements.push({
-      Sid: 'CustomerManagedKey',
-      Effect: 'Allow',
-      // DynamoDB and Secrets Manager decrypt with the caller's permission; ViaService keeps the key usable
-      // only through them, never directly.
-      Action: ['kms:Decrypt'],
-      Resource: [arns.kmsKey],
-      Condition: { StringEquals: { 'kms:ViaService': services } },
-    });
-  }
+  if (arns.kmsKey) statements.push(...customerManagedKeyStatements(spec, arns.kmsKey));
   statements.push({
     Sid: 'Logs',
     Effect: 'Allow',
@@ -112,6 +97,66 @@ export function functionPolicy(spec: HandlerSpec, arns: FunctionArns): PolicyDoc
   });
   return { Version: '2012-10-17', Statement: statements };
 }
+
+/**
+ * What a customer managed key needs from a function's role: DynamoDB and Secrets Manager use a customer managed key with the
+ * CALLER's permissions, so the role needs them, and `kms:ViaService` keeps the key usable only through
+ * that service, never directly. The sets are AWS's own:
+ * - DynamoDB reads need kms:Decrypt and kms:DescribeKey; writes also kms:Encrypt, kms:ReEncrypt* and
+ *   kms:GenerateDataKey* (aws-cdk `packages/aws-cdk-lib/aws-dynamodb/lib/perms.ts`, KEY_READ_ACTIONS and
+ *   KEY_WRITE_ACTIONS, used by Table.grantReadData / grantWriteData; AWS KMS Developer Guide, "How Amazon
+ *   DynamoDB uses AWS KMS", https://docs.aws.amazon.com/kms/latest/developerguide/services-dynamodb.html).
+ * - Secrets Manager: GetSecretValue needs kms:Decrypt (aws-cdk `aws-secretsmanager/lib/secret.ts`,
+ *   Secret.grantRead: `encryptionKey.grantDecrypt` via `secretsmanager.<region>.amazonaws.com`); writing
+ *   a value would also need kms:Encrypt, kms:ReEncrypt* and kms:GenerateDataKey* (grantWrite), but no
+ *   function writes a secret: `pulumi up` or the operator does, with their own credentials.
+ * @example customerManagedKeyStatements(handlerNamed('heartbeat'), keyArn).map((s) => s.Sid) // ['CustomerManagedKeyDynamoDB']
+ */
+export function customerManagedKeyStatements(spec: HandlerSpec, kmsKey: string): PolicyStatement[] {
+  const region = regionOfArn(kmsKey);
+  const writes = [...spec.tokens.actions, ...(spec.audit?.actions ?? [])].some((action) =>
+    TABLE_WRITES.has(action),
+  );
+  const statements: PolicyStatement[] = [
+    {
+      Sid: 'CustomerManagedKeyDynamoDB',
+      Effect: 'Allow',
+      Action: [...KEY_READ_ACTIONS, ...(writes ? KEY_WRITE_ACTIONS : [])].sort(),
+      Resource: [kmsKey],
+      Condition: { StringEquals: { 'kms:ViaService': `dynamodb.${region}.amazonaws.com` } },
+    },
+  ];
+  if (spec.readsUpstreamSecret || spec.readsAdminTotpSeed) {
+    statements.push({
+      Sid: 'CustomerManagedKeySecretsManager',
+      Effect: 'Allow',
+      Action: ['kms:Decrypt'],
+      Resource: [kmsKey],
+      Condition: { StringEquals: { 'kms:ViaService': `secretsmanager.${region}.amazonaws.com` } },
+    });
+  }
+  return statements;
+}
+
+const KEY_READ_ACTIONS = ['kms:Decrypt', 'kms:DescribeKey'];
+/**
+ * The CDK's `kms:Encrypt`, `kms:ReEncrypt*`, `kms:GenerateDataKey*`, spelled out: this stack writes no
+ * wildcard action (policy/). The `GenerateDataKeyPair*` actions that `GenerateDataKey*` would also match
+ * make asymmetric key pairs, which a table's symmetric encryption never asks for.
+ */
+const KEY_WRITE_ACTIONS = [
+  'kms:Encrypt',
+  'kms:ReEncryptFrom',
+  'kms:ReEncryptTo',
+  'kms:GenerateDataKey',
+  'kms:GenerateDataKeyWithoutPlaintext',
+];
+const TABLE_WRITES = new Set<string>([
+  'dynamodb:PutItem',
+  'dynamodb:UpdateItem',
+  'dynamodb:DeleteItem',
+  'dynamodb:BatchWriteItem',
+]);
 
 /**
  * What EventBridge Scheduler may do with its role: invoke exactly the scheduled functions, and park

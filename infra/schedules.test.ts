@@ -4,6 +4,8 @@ import { Schedules, type ScheduledJob } from './schedules';
 import { ACCOUNT, REGION, ofType, setupMocks, settle } from './testing/mocks';
 
 const fnArn = (name: string) => `arn:aws:lambda:${REGION}:${ACCOUNT}:function:${name}`;
+/** The `live` alias's ARN: what schedules invoke, so a rollback of the alias applies to them too. */
+const liveArn = (name: string) => `${fnArn(name)}:live`;
 
 /** Schedules for a job list; each function's role is named `<function>-role`. */
 async function build(jobNames: Array<[job: string, fn: string, expression: string]>) {
@@ -15,9 +17,12 @@ async function build(jobNames: Array<[job: string, fn: string, expression: strin
       handler: 'index.handler',
     });
   const fns = { rotate: lambda('rotate'), sweep: lambda('sweep'), mint: lambda('mint') };
+  const live = (fn: aws.lambda.Function, name: string) =>
+    new aws.lambda.Alias(`${name}-live`, { name: 'live', functionName: fn.arn, functionVersion: fn.version });
   const jobs: ScheduledJob[] = jobNames.map(([name, fn, expression]) => ({
     name,
     fn: fns[fn as keyof typeof fns],
+    alias: live(fns[fn as keyof typeof fns], name),
     role: `${fn}-role`,
     expression,
     description: `${name} job`,
@@ -35,7 +40,9 @@ describe('Schedules', () => {
     const { resources, schedules } = await build([]);
     expect(
       resources.filter(
-        (r) => r.type !== 'aws:lambda/function:Function' && !r.type.startsWith('logfire-broker:'),
+        (r) =>
+          !['aws:lambda/function:Function', 'aws:lambda/alias:Alias'].includes(r.type) &&
+          !r.type.startsWith('logfire-broker:'),
       ),
     ).toEqual([]);
     expect(schedules.deadLetterQueue).toBeUndefined();
@@ -50,15 +57,15 @@ describe('Schedules', () => {
       ]);
     });
 
-    it('schedules each job on its own function, exactly on time, with retries and a dead-letter queue', () => {
+    it("schedules each job on its own function's live alias, exactly on time, with retries and a dead-letter queue", () => {
       const [queue] = ofType(built.resources, 'aws:sqs/queue:Queue');
       const [role] = ofType(built.resources, 'aws:iam/role:Role');
       const schedules = ofType(built.resources, 'aws:scheduler/schedule:Schedule');
       expect(
         schedules.map((s) => [s.name, s.inputs.scheduleExpression, (s.inputs.target as { arn: string }).arn]),
       ).toEqual([
-        ['schedules-rotation', 'rate(1 hour)', fnArn('rotate')],
-        ['schedules-sweep', 'rate(15 minutes)', fnArn('sweep')],
+        ['schedules-rotation', 'rate(1 hour)', liveArn('rotate')],
+        ['schedules-sweep', 'rate(15 minutes)', liveArn('sweep')],
       ]);
       for (const { inputs } of schedules) {
         expect(inputs.flexibleTimeWindow).toEqual({ mode: 'OFF' });
@@ -93,9 +100,10 @@ describe('Schedules', () => {
         built.resources,
         'aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig',
       );
-      expect(configs.map((c) => [c.name, c.inputs.functionName])).toEqual([
-        ['schedules-rotation-invoke', 'rotate'],
-        ['schedules-sweep-invoke', 'sweep'],
+      // Per qualifier: a config on the unqualified function would not apply to runs of the alias.
+      expect(configs.map((c) => [c.name, c.inputs.functionName, c.inputs.qualifier])).toEqual([
+        ['schedules-rotation-invoke', 'rotate', 'live'],
+        ['schedules-sweep-invoke', 'sweep', 'live'],
       ]);
       for (const { inputs } of configs) {
         expect(inputs).toMatchObject({
@@ -127,7 +135,7 @@ describe('Schedules', () => {
       const [queue] = ofType(built.resources, 'aws:sqs/queue:Queue');
       const document = JSON.parse(policy!.inputs.policy as string) as PolicyDocument;
       expect(document.Statement.map((s) => [s.Action, s.Resource])).toEqual([
-        [['lambda:InvokeFunction'], [fnArn('rotate'), fnArn('sweep')]],
+        [['lambda:InvokeFunction'], [liveArn('rotate'), liveArn('sweep')]],
         [['sqs:SendMessage'], [queue!.state.arn]],
       ]);
       expect(JSON.stringify(document)).not.toContain(fnArn('mint'));
@@ -137,7 +145,12 @@ describe('Schedules', () => {
   it('refuses two jobs of one name', async () => {
     setupMocks();
     const fn = new aws.lambda.Function('f', { role: 'r' });
-    const job = { name: 'sweep', fn, role: 'f-role', expression: 'rate(1 hour)', description: '' };
+    const alias = new aws.lambda.Alias('f-live', {
+      name: 'live',
+      functionName: fn.arn,
+      functionVersion: '1',
+    });
+    const job = { name: 'sweep', fn, alias, role: 'f-role', expression: 'rate(1 hour)', description: '' };
     expect(() => new Schedules('s', { jobs: [job, job] })).toThrow('two jobs are named "sweep"');
     expect(
       () =>

@@ -20,6 +20,8 @@ export interface ScheduledJob {
   /** Unique; also sent to the function as `{"schedule": name}`. */
   name: string;
   fn: aws.lambda.Function;
+  /** The function's `live` alias: what the schedule invokes, so a rollback of the alias applies to it. */
+  alias: aws.lambda.Alias;
   /** The function's execution role (its name): Lambda sends failed runs to the queue with it. */
   role: pulumi.Input<string>;
   /** `rate(...)` or `cron(...)`, validated by infra/settings.ts. */
@@ -92,7 +94,7 @@ export class Schedules extends pulumi.ComponentResource {
       {
         role: role.name,
         policy: pulumi
-          .all([pulumi.all(jobs.map((job) => job.fn.arn)), dlq.arn])
+          .all([pulumi.all(jobs.map((job) => job.alias.arn)), dlq.arn])
           .apply(([functionArns, deadLetterQueueArn]) =>
             JSON.stringify(schedulerPolicy({ functionArns, deadLetterQueueArn })),
           ),
@@ -112,6 +114,8 @@ export class Schedules extends pulumi.ComponentResource {
         `${name}-${job.name}-invoke`,
         {
           functionName: job.fn.name,
+          // Per qualifier: the settings of the unqualified function do not apply to runs of the alias.
+          qualifier: job.alias.name,
           maximumRetryAttempts: invokePolicy.maximumRetryAttempts,
           maximumEventAgeInSeconds: invokePolicy.maximumEventAgeInSeconds,
           destinationConfig: { onFailure: { destination: dlq.arn } },
@@ -126,7 +130,7 @@ export class Schedules extends pulumi.ComponentResource {
           scheduleExpression: job.expression,
           flexibleTimeWindow: { mode: 'OFF' },
           target: {
-            arn: job.fn.arn,
+            arn: job.alias.arn,
             roleArn: role.arn,
             input: JSON.stringify({ schedule: job.name }),
             retryPolicy,

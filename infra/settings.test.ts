@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { HANDLERS } from './handlers';
-import { SETTING_KEYS, namePrefix, parseSettings, tableNames } from './settings';
+import { SETTING_KEYS, parseSettings, tableNames } from './settings';
 
 const PROJECT_ID = '0b6e3f2a-5c4d-4e8f-9a1b-2c3d4e5f6a7b';
 const context = { stack: 'prod', project: 'logfire-broker', handlerNames: HANDLERS.map((h) => h.name) };
@@ -51,9 +51,23 @@ describe('Method: parseSettings', () => {
       lambda: { memoryMb: 256, timeoutSeconds: 29, reservedConcurrency: {} },
       logRetentionDays: 30,
       protect: true,
-      api: { stageName: 'api', throttleRateLimit: 100, throttleBurstLimit: 200, manageAccountLogRole: true },
-      waf: { mintAllowlist: [], adminAllowlist: [], rateLimit: 300, rateWindowSeconds: 300 },
-      alarms: { mintPerMinute: 60 },
+      api: {
+        stageName: 'api',
+        throttleRateLimit: 100,
+        throttleBurstLimit: 200,
+        manageAccountLogRole: 'auto',
+        disableExecuteApiEndpoint: false,
+      },
+      waf: {
+        mintAllowlist: [],
+        adminAllowlist: [],
+        rateLimit: 300,
+        rateWindowSeconds: 300,
+        logging: false,
+        ruleVersions: {},
+      },
+      alarms: { mintPerMinute: 60, wafBlockedPercent: 20 },
+      tracing: false,
       schedules: { rotationSchedule: 'rate(1 hour)', sweepSchedule: 'rate(15 minutes)' },
     });
     expect(settings.kmsKeyArn).toBeUndefined();
@@ -261,11 +275,13 @@ describe('Names', () => {
       audit: 'logfire-broker-prod-tokens-audit',
     });
   });
+});
 
-  it('keeps every function name within Lambda limits', () => {
-    const prefix = namePrefix('logfire-broker', 'a.very/long stack name that goes on and on');
-    expect(prefix).toMatch(/^[A-Za-z0-9-]+[A-Za-z0-9]$/);
-    for (const handler of HANDLERS) expect(`${prefix}-${handler.name}`.length).toBeLessThanOrEqual(64);
+describe("README's stack settings", () => {
+  it('lists every setting', () => {
+    const readme = readFileSync(join(__dirname, '..', 'README.md'), 'utf8');
+    const section = readme.slice(readme.indexOf('### Stack settings'), readme.indexOf('### Updating'));
+    for (const key of SETTING_KEYS) expect(section).toContain(`\`${key}\``);
   });
 });
 
@@ -321,5 +337,71 @@ describe('Method: parseSettings, ingest relay', () => {
     [{ publicUrl: 'http://telemetry.example.com' }, /publicUrl.*https/],
   ])('refuses %j, naming the key', (raw, message) => {
     expect(() => parse(raw)).toThrow(message);
+  });
+});
+
+describe('Method: parseSettings, production settings', () => {
+  const zone = { domainName: 'broker.example.com', hostedZoneId: 'Z0123456789ABC' };
+
+  it('reads a custom domain, and hands it out as the relay base URL unless publicUrl says otherwise', () => {
+    const settings = parse({ ...zone, disableExecuteApiEndpoint: 'true' });
+    expect(settings.api).toMatchObject({
+      domain: { name: 'broker.example.com', hostedZoneId: 'Z0123456789ABC' },
+      disableExecuteApiEndpoint: true,
+    });
+    expect(settings.relay.publicUrl).toBe('https://broker.example.com');
+    expect(parse({ ...zone, publicUrl: 'https://t.example.com' }).relay.publicUrl).toBe(
+      'https://t.example.com',
+    );
+  });
+
+  it.each([
+    [
+      { domainName: 'broker.example.com' },
+      /^logfire-broker:domainName needs certificateArn .* or hostedZoneId/,
+    ],
+    [{ disableExecuteApiEndpoint: 'true' }, /^logfire-broker:disableExecuteApiEndpoint needs domainName/],
+    [{ hostedZoneId: 'Z0123456789ABC' }, /^logfire-broker:hostedZoneId is only used with domainName/],
+    [
+      { domainName: 'Broker.Example.com', hostedZoneId: 'Z1' },
+      /^logfire-broker:domainName must be a lower-case host name/,
+    ],
+    [
+      {
+        domainName: 'broker.example.com',
+        certificateArn: 'arn:aws:acm:us-east-1:123456789012:certificate/abc',
+      },
+      /^logfire-broker:certificateArn is in us-east-1, but a REGIONAL custom domain needs a certificate in eu-west-1/,
+    ],
+    [
+      { manageAccountLogRole: 'maybe' },
+      /^logfire-broker:manageAccountLogRole must be one of auto, true, false/,
+    ],
+    [
+      { wafRuleVersions: '{"AWSManagedRulesSQLiRuleSet": "Version_1.0"}' },
+      /names "AWSManagedRulesSQLiRuleSet"/,
+    ],
+    [
+      { wafRuleVersions: '{"AWSManagedRulesCommonRuleSet": "latest"}' },
+      /must be a version like "Version_1.12"/,
+    ],
+    [{ wafBlockedAlarmPercent: '0' }, /^logfire-broker:wafBlockedAlarmPercent must be at least 1/],
+  ])('refuses %j, naming the key', (raw, message) => {
+    expect(() => parse(raw, { awsRegion: 'eu-west-1' })).toThrow(message);
+  });
+
+  it('reads the account log role as auto, true or false, WAF logging, pinned rule versions and tracing', () => {
+    expect(parse({ manageAccountLogRole: 'false' }).api.manageAccountLogRole).toBe(false);
+    expect(parse({ manageAccountLogRole: 'true' }).api.manageAccountLogRole).toBe(true);
+    const settings = parse({
+      wafLogging: 'true',
+      wafRuleVersions: '{"AWSManagedRulesCommonRuleSet": "Version_1.12"}',
+      tracing: 'true',
+    });
+    expect(settings.waf).toMatchObject({
+      logging: true,
+      ruleVersions: { AWSManagedRulesCommonRuleSet: 'Version_1.12' },
+    });
+    expect(settings.tracing).toBe(true);
   });
 });

@@ -15,6 +15,13 @@ import type { QuotaLimits, TokenSettings } from '../functions/core/deps';
 import { defaultAuditTableName } from '../functions/adapters/store/tables';
 import { LOGFIRE_REGIONS } from '../functions/adapters/upstream/region';
 import { assertLambdasAccept } from './environment';
+import { namePrefix } from './names';
+import {
+  readProductionSettings,
+  type AccountLogRoleSetting,
+  type DomainSettings,
+  type ManagedRuleGroup,
+} from './productionSettings';
 import {
   LOG_RETENTION_DAYS,
   NAMESPACE,
@@ -28,6 +35,7 @@ import {
 } from './validation';
 
 export { NAMESPACE, SettingsError } from './validation';
+export { namePrefix } from './names';
 
 /** Every stack setting, `logfire-broker:<key>`; Pulumi.dev.yaml documents each one. */
 export const SETTING_KEYS = [
@@ -77,6 +85,14 @@ export const SETTING_KEYS = [
   'relayBytesPerDay',
   'relayStampIdentity',
   'publicUrl',
+  'domainName',
+  'certificateArn',
+  'hostedZoneId',
+  'disableExecuteApiEndpoint',
+  'wafLogging',
+  'wafRuleVersions',
+  'wafBlockedAlarmPercent',
+  'tracing',
 ] as const;
 
 export type SettingKey = (typeof SETTING_KEYS)[number];
@@ -108,7 +124,10 @@ export interface StackSettings extends TokenSettings {
     throttleRateLimit: number;
     throttleBurstLimit: number;
     /** API Gateway's account-wide CloudWatch role: one per account and region, so only one stack sets it. */
-    manageAccountLogRole: boolean;
+    manageAccountLogRole: AccountLogRoleSetting;
+    /** The custom domain a CLI should ship (README, "A stable URL"). */
+    domain?: DomainSettings;
+    disableExecuteApiEndpoint: boolean;
   };
   waf: {
     mintAllowlist: string[];
@@ -117,8 +136,13 @@ export interface StackSettings extends TokenSettings {
     /** Mints per IP per window (WAF, POST /v1/tokens only). */
     mintRateLimit: number;
     rateWindowSeconds: RateWindowSeconds;
+    /** WAF logs to CloudWatch Logs, credentials redacted. */
+    logging: boolean;
+    ruleVersions: Partial<Record<ManagedRuleGroup, string>>;
   };
-  alarms: { email?: string; mintPerMinute: number };
+  alarms: { email?: string; mintPerMinute: number; wafBlockedPercent: number };
+  /** X-Ray active tracing on the functions and the stage. */
+  tracing: boolean;
   schedules: { rotationSchedule: string; sweepSchedule: string };
   /** `relay` deploys the ingest relay (docs/relay.md): its function, its routes, binary media types. */
   ingestMode: IngestMode;
@@ -175,6 +199,7 @@ export function parseSettings(raw: Partial<Record<string, string>>, context: Set
     );
   }
   const rateLimit = read.integer('rateLimit', 300, 10, 2_000_000_000, 'WAF minimum');
+  const production = readProductionSettings(read, context.awsRegion);
   const settings: StackSettings = {
     namePrefix: namePrefix(context.project ?? NAMESPACE, context.stack),
     upstream: readUpstream(read),
@@ -205,7 +230,9 @@ export function parseSettings(raw: Partial<Record<string, string>>, context: Set
       stageName: read.matching('stageName', /^[A-Za-z0-9_-]{1,128}$/, 'letters, digits, - and _', 'api'),
       throttleRateLimit: read.number('throttleRateLimit', 100, 1, 10_000),
       throttleBurstLimit: read.integer('throttleBurstLimit', 200, 1, 5_000),
-      manageAccountLogRole: read.boolean('manageAccountLogRole', true),
+      manageAccountLogRole: production.manageAccountLogRole,
+      domain: production.domain,
+      disableExecuteApiEndpoint: production.disableExecuteApiEndpoint,
     },
     waf: {
       mintAllowlist: read.list('mintAllowlist', cidrCheck),
@@ -218,17 +245,21 @@ export function parseSettings(raw: Partial<Record<string, string>>, context: Set
         300,
         'WAF rate windows',
       ),
+      logging: production.wafLogging,
+      ruleVersions: production.wafRuleVersions,
     },
     alarms: {
       email: read.optional('alarmEmail', emailCheck),
       mintPerMinute: read.integer('mintAlarmPerMinute', 60, 1, 1_000_000),
+      wafBlockedPercent: production.wafBlockedAlarmPercent,
     },
+    tracing: production.tracing,
     schedules: {
       rotationSchedule: read.expression('rotationSchedule', 'rate(1 hour)', scheduleCheck),
       sweepSchedule: read.expression('sweepSchedule', 'rate(15 minutes)', scheduleCheck),
     },
     ingestMode: read.choice('ingestMode', ['direct', 'relay'] as const, 'direct'),
-    relay: readRelay(read),
+    relay: readRelay(read, production.domain),
   };
   assertLambdasAccept(settings);
   return settings;
@@ -254,18 +285,6 @@ function readQuotaSettings(read: SettingsReader): QuotaLimits {
 export function tableNames(settings: Pick<StackSettings, 'namePrefix'>): { tokens: string; audit: string } {
   const tokens = `${settings.namePrefix}-tokens`;
   return { tokens, audit: defaultAuditTableName(tokens) };
-}
-
-/**
- * `<project>-<stack>` in the characters Lambda, DynamoDB and IAM names all accept, short enough that
- * `<prefix>-<handler>` fits Lambda's 64.
- * @example namePrefix('logfire-broker', 'prod.eu') // 'logfire-broker-prod-eu'
- */
-export function namePrefix(project: string, stack: string): string {
-  return `${project}-${stack}`
-    .replace(/[^A-Za-z0-9-]+/g, '-')
-    .slice(0, 40)
-    .replace(/-+$/, '');
 }
 
 function readUpstream(read: SettingsReader): UpstreamSettings {
@@ -308,7 +327,8 @@ function readBaseUrl(read: SettingsReader): string | undefined {
   return url?.replace(/\/+$/, '') ?? (region ? LOGFIRE_REGIONS[region] : undefined);
 }
 
-function readRelay(read: SettingsReader): RelaySettings {
+/** `publicUrl` defaults to the custom domain, which is mapped at the root (Python's SDK drops a path). */
+function readRelay(read: SettingsReader, domain?: DomainSettings): RelaySettings {
   const bytes = read.optional('relayBytesPerDay', (text) =>
     (parseSize(text) ?? 0) >= 1 ? undefined : 'must be a size like 500KB, 100MiB or 1GB',
   );
@@ -323,7 +343,7 @@ function readRelay(read: SettingsReader): RelaySettings {
     requestsPerMinute: read.integer('relayRequestsPerMinute', 120, 1, 1_000_000),
     bytesPerDay: bytes === undefined ? parseSize('100MiB')! : parseSize(bytes)!,
     stampIdentity: read.boolean('relayStampIdentity', false),
-    publicUrl: publicUrl?.replace(/\/+$/, ''),
+    publicUrl: publicUrl?.replace(/\/+$/, '') ?? (domain ? `https://${domain.name}` : undefined),
   };
 }
 

@@ -9,7 +9,9 @@ import { TokenBroker, type TokenBrokerArgs } from './tokenBroker';
 const PROJECT_ID = '0b6e3f2a-5c4d-4e8f-9a1b-2c3d4e5f6a7b';
 /** Distinctive, so a leak anywhere is found by a plain substring search. */
 const CREDENTIAL = 'pylf_v1_us_FAKE_UPSTREAM_CREDENTIAL_9d2f7b31';
-const fnArn = (name: string) => `arn:aws:lambda:${REGION}:${ACCOUNT}:function:${name}`;
+/** A handler's `live` alias, what the API and the schedules invoke (infra/functions.ts). */
+const liveArn = (handler: string) =>
+  `arn:aws:lambda:${REGION}:${ACCOUNT}:function:logfire-broker-prod-${handler}:live`;
 
 /** The whole broker from stack config under fresh mocks; records each resource's parent. */
 async function deploy(config: Record<string, string>, extra: Partial<TokenBrokerArgs> = {}) {
@@ -61,6 +63,64 @@ describe('TokenBroker', () => {
     expect(outside.map((r) => `${r.type} ${r.name}`)).toEqual([]);
   });
 
+  it('serves a custom domain with the execute-api endpoint off, and ships its URL as apiUrl', async () => {
+    const custom = await deploy({
+      domainName: 'broker.example.com',
+      hostedZoneId: 'Z0123456789ABC',
+      disableExecuteApiEndpoint: 'true',
+      ingestMode: 'relay',
+    });
+    const [api] = ofType(custom.resources, 'aws:apigateway/restApi:RestApi');
+    expect(api!.inputs.disableExecuteApiEndpoint).toBe(true);
+    const [mapping] = ofType(custom.resources, 'aws:apigateway/basePathMapping:BasePathMapping');
+    const [stage] = ofType(custom.resources, 'aws:apigateway/stage:Stage');
+    expect(mapping!.inputs).toMatchObject({ restApi: api!.id, stageName: stage!.inputs.stageName });
+    expect(await valueOf(custom.broker.apiUrl)).toBe('https://broker.example.com');
+    // The relay hands out the domain, mapped at the root, as ingest.baseUrl.
+    for (const fn of ofType(custom.resources, 'aws:lambda/function:Function'))
+      expect(envOf(fn).BROKER_PUBLIC_URL).toBe('https://broker.example.com');
+    expect(await valueOf(stack.broker.apiUrl)).toMatch(/\.execute-api\./);
+  });
+
+  it('logs WAF to an aws-waf-logs- group with retention, redacting every credential header', async () => {
+    expect(
+      ofType(stack.resources, 'aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration'),
+    ).toEqual([]);
+    const logged = await deploy({ wafLogging: 'true', logRetentionDays: '90' });
+    const [config] = ofType(
+      logged.resources,
+      'aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration',
+    );
+    const group = ofType(logged.resources, 'aws:cloudwatch/logGroup:LogGroup').find((g) =>
+      String(g.inputs.name).startsWith('aws-waf-logs-'),
+    );
+    expect(group?.inputs).toMatchObject({ name: 'aws-waf-logs-logfire-broker-prod', retentionInDays: 90 });
+    expect(config!.inputs.logDestinationConfigs).toEqual([group!.state.arn]);
+    expect(config!.inputs.redactedFields).toEqual([
+      { singleHeader: { name: 'authorization' } },
+      { singleHeader: { name: 'x-amz-security-token' } },
+      { singleHeader: { name: 'x-broker-otp' } },
+    ]);
+  });
+
+  it('pins the managed rule group versions it is given, and only those', async () => {
+    const pinned = await deploy({ wafRuleVersions: '{"AWSManagedRulesCommonRuleSet": "Version_1.12"}' });
+    const groups = (resources: RecordedResource[]) =>
+      (
+        ofType(resources, 'aws:wafv2/webAcl:WebAcl')[0]!.inputs.rules as {
+          statement: { managedRuleGroupStatement?: { name: string; version?: string } };
+        }[]
+      )
+        .map((rule) => rule.statement.managedRuleGroupStatement)
+        .filter((group) => group !== undefined);
+    expect(Object.fromEntries(groups(pinned.resources).map((g) => [g!.name, g!.version]))).toEqual({
+      AWSManagedRulesAmazonIpReputationList: undefined,
+      AWSManagedRulesKnownBadInputsRuleSet: undefined,
+      AWSManagedRulesCommonRuleSet: 'Version_1.12',
+    });
+    for (const group of groups(stack.resources)) expect(group!.version).toBeUndefined();
+  });
+
   it('uses plain @pulumi/aws resources only', () => {
     for (const { type } of stack.resources) expect(type).toMatch(/^(aws:|logfire-broker:)/);
   });
@@ -99,7 +159,9 @@ describe('TokenBroker', () => {
       const handler = HANDLERS.find((h) => h.routes.includes(route.name))!;
       const path = `/${route.method}${route.path.replace(/\{[^}]+\}/g, '*')}`;
       const grants = permissions.filter((p) => String(p.inputs.sourceArn).endsWith(path));
-      expect(grants.map((p) => p.inputs.function)).toEqual([`logfire-broker-prod-${handler.name}`]);
+      expect(grants.map((p) => [p.inputs.function, p.inputs.qualifier])).toEqual([
+        [`logfire-broker-prod-${handler.name}`, 'live'],
+      ]);
     }
   });
 
@@ -152,13 +214,13 @@ describe('TokenBroker', () => {
       JSON.parse(policies().find((p) => p.name === name)!.inputs.policy as string) as PolicyDocument;
     const queue = () => ofType(stack.resources, 'aws:sqs/queue:Queue')[0]!;
 
-    it('runs rotation hourly on the rotate function and the sweep every 15 minutes on the sweep function', () => {
+    it("runs rotation hourly on the rotate function's live alias and the sweep every 15 minutes on the sweep's", () => {
       const schedules = ofType(stack.resources, 'aws:scheduler/schedule:Schedule');
       expect(
         schedules.map((s) => [s.inputs.scheduleExpression, (s.inputs.target as { arn: string }).arn]),
       ).toEqual([
-        ['rate(1 hour)', fnArn('broker-fn-rotate')],
-        ['rate(15 minutes)', fnArn('broker-fn-sweep')],
+        ['rate(1 hour)', liveArn('rotate')],
+        ['rate(15 minutes)', liveArn('sweep')],
       ]);
     });
 
@@ -166,7 +228,7 @@ describe('TokenBroker', () => {
       const [invoke, deadLetters] = documentOf('broker-schedules-policy').Statement;
       expect(invoke).toMatchObject({
         Action: ['lambda:InvokeFunction'],
-        Resource: [fnArn('broker-fn-rotate'), fnArn('broker-fn-sweep')],
+        Resource: [liveArn('rotate'), liveArn('sweep')],
       });
       expect(deadLetters).toMatchObject({ Action: ['sqs:SendMessage'], Resource: [queue().state.arn] });
     });
@@ -272,7 +334,13 @@ describe('TokenBroker', () => {
     it('refuses a schedule that targets an API function', () => {
       setupMocks({ logfireProjectId: PROJECT_ID });
       const wrong: ScheduleSpec[] = [
-        { name: 'oops', handler: 'mint', expression: 'sweepSchedule', description: '' },
+        {
+          name: 'oops',
+          handler: 'mint',
+          expression: 'sweepSchedule',
+          description: '',
+          runMessage: 'oops run',
+        },
       ];
       expect(() => new TokenBroker('b', { ...loadConfig(), schedules: wrong })).toThrow('serves API routes');
     });

@@ -5,6 +5,7 @@
  */
 import * as pulumi from '@pulumi/pulumi';
 import { Api } from './api';
+import { CustomDomain } from './domain';
 import { Functions, type DeployedFunction } from './functions';
 import { routesFor } from '../functions/http/routes';
 import {
@@ -41,9 +42,12 @@ export class TokenBroker extends pulumi.ComponentResource {
   readonly adminTotpSeed: AdminTotpSeedSecret;
   readonly functions: Functions;
   readonly api: Api;
+  /** Only with `domainName`. */
+  readonly domain?: CustomDomain;
   readonly schedules: Schedules;
   readonly waf: Waf;
   readonly monitoring: Monitoring;
+  /** The URL to ship in a CLI: the custom domain's when there is one, else the stage's execute-api URL. */
   readonly apiUrl: pulumi.Output<string>;
   readonly dashboardUrl: pulumi.Output<string>;
 
@@ -102,6 +106,7 @@ export class TokenBroker extends pulumi.ComponentResource {
         logRetentionDays: settings.logRetentionDays,
         logLevel: settings.logLevel,
         bundleDir,
+        tracing: settings.tracing,
       },
       parent,
     );
@@ -116,18 +121,29 @@ export class TokenBroker extends pulumi.ComponentResource {
         logRetentionDays: settings.logRetentionDays,
         kmsKeyArn: settings.kmsKeyArn,
         manageAccountLogRole: settings.api.manageAccountLogRole,
+        accountLogRoleName: `${settings.namePrefix}-apigw-logs`,
+        disableExecuteApiEndpoint: settings.api.disableExecuteApiEndpoint,
+        tracing: settings.tracing,
       },
       parent,
     );
+    if (settings.api.domain) {
+      this.domain = new CustomDomain(
+        `${name}-domain`,
+        { ...settings.api.domain, restApiId: this.api.restApi.id, stageName: this.api.stage.stageName },
+        parent,
+      );
+    }
 
     this.schedules = new Schedules(
       `${name}-schedules`,
       {
         jobs: schedules.map((schedule) => {
-          const { fn, role } = this.scheduledFunction(schedule, handlers);
+          const { fn, alias, role } = this.scheduledFunction(schedule, handlers);
           return {
             name: schedule.name,
             fn,
+            alias,
             role: role.name,
             expression: settings.schedules[schedule.expression],
             description: schedule.description,
@@ -147,6 +163,14 @@ export class TokenBroker extends pulumi.ComponentResource {
         mintRateLimit: settings.waf.mintRateLimit,
         rateWindowSeconds: settings.waf.rateWindowSeconds,
         relay: settings.ingestMode === 'relay',
+        ruleVersions: settings.waf.ruleVersions,
+        logging: settings.waf.logging
+          ? {
+              logName: settings.namePrefix,
+              retentionDays: settings.logRetentionDays,
+              kmsKeyArn: settings.kmsKeyArn,
+            }
+          : undefined,
       },
       parent,
     );
@@ -157,16 +181,27 @@ export class TokenBroker extends pulumi.ComponentResource {
         restApiName: this.api.restApi.name,
         stageName: this.api.stage.stageName,
         functions: Object.fromEntries(
-          Object.entries(this.functions.byName).map(([key, { fn, logGroup }]) => [key, { fn, logGroup }]),
+          Object.entries(this.functions.byName).map(([key, { fn, logGroup, timeoutSeconds }]) => [
+            key,
+            { fn, logGroup, timeoutSeconds },
+          ]),
         ),
         deadLetterQueue: this.schedules.deadLetterQueue,
         alarmEmail: settings.alarms.email,
         mintAlarmPerMinute: settings.alarms.mintPerMinute,
+        namePrefix: settings.namePrefix,
+        jobs: schedules.map((schedule) => ({
+          name: schedule.name,
+          runMessage: schedule.runMessage,
+          expression: settings.schedules[schedule.expression],
+        })),
+        tables: { tokens: this.storage.tokens, audit: this.storage.audit },
+        waf: { webAclName: this.waf.webAcl.name, blockedPercent: settings.alarms.wafBlockedPercent },
       },
       parent,
     );
 
-    this.apiUrl = this.api.url;
+    this.apiUrl = this.domain?.url ?? this.api.url;
     this.dashboardUrl = this.monitoring.dashboardUrl;
     this.registerOutputs({
       apiUrl: this.apiUrl,

@@ -2,7 +2,7 @@ import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import { MAX_BODY_BYTES } from '../functions/http/reply';
 import { ofType, settle, setupMocks, valueOf } from './testing/mocks';
-import { Api } from './api';
+import { Api, type ApiArgs } from './api';
 import { Waf, type WafArgs } from './waf';
 
 const resources = setupMocks();
@@ -44,16 +44,16 @@ async function build(name: string, args: Partial<WafArgs> = {}) {
 describe('Component: Waf', () => {
   it("is a REGIONAL WebACL that allows by default and is associated with the API stage's ARN", async () => {
     const functions = Object.fromEntries(
-      (['mint', 'heartbeat', 'refresh', 'revoke', 'relay', 'admin'] as const).map((route) => [
-        route,
-        new aws.lambda.Function(`assoc-${route}`, {
+      (['mint', 'heartbeat', 'refresh', 'revoke', 'relay', 'admin'] as const).map((route) => {
+        const fn = new aws.lambda.Function(`assoc-${route}`, {
           role: 'arn:aws:iam::123456789012:role/fake',
           runtime: 'nodejs22.x',
           handler: 'index.handler',
           code: new pulumi.asset.AssetArchive({}),
-        }),
-      ]),
-    ) as Record<'mint' | 'heartbeat' | 'refresh' | 'revoke' | 'relay' | 'admin', aws.lambda.Function>;
+        });
+        return [route, { invokeArn: fn.invokeArn, functionName: fn.name }];
+      }),
+    ) as unknown as ApiArgs['functions'];
     const api = new Api('assoc-api', {
       functions,
       stageName: 'prod',

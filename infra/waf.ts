@@ -13,6 +13,7 @@ import {
   validateRate,
   type IpSets,
 } from './wafRules';
+import type { ManagedRuleGroup } from './productionSettings';
 
 export interface WafArgs {
   stageArn: pulumi.Input<string>;
@@ -27,7 +28,16 @@ export interface WafArgs {
   rateWindowSeconds: 60 | 120 | 300 | 600;
   /** The ingest relay is deployed (relay mode): its binary bodies skip the body rules (infra/wafRules.ts). */
   relay?: boolean;
+  ruleVersions?: Partial<Record<ManagedRuleGroup, string>>;
+  /** Logs every request WAF sees to `aws-waf-logs-<logName>` (WAF requires that prefix), credentials redacted. */
+  logging?: { logName: string; retentionDays: number; kmsKeyArn?: string };
 }
+
+/**
+ * Headers WAF logs must not hold: the client secret and relay tokens (Authorization), SigV4 signatures
+ * and session tokens of admin calls, and the admin's one-time code.
+ */
+export const REDACTED_HEADERS = ['authorization', 'x-amz-security-token', 'x-broker-otp'] as const;
 
 export class Waf extends pulumi.ComponentResource {
   readonly webAcl: aws.wafv2.WebAcl;
@@ -36,6 +46,7 @@ export class Waf extends pulumi.ComponentResource {
     super('logfire-broker:index:Waf', name, {}, opts);
     const { stageArn, mintAllowlist, adminAllowlist, rateLimit, mintRateLimit, rateWindowSeconds, relay } =
       args;
+    const { ruleVersions, logging } = args;
     validateRate(rateLimit, rateWindowSeconds);
     validateRate(mintRateLimit, rateWindowSeconds);
     const clientIpSets = this.ipSets(`${name}-client`, splitAllowlist(mintAllowlist, 'mintAllowlist'));
@@ -56,6 +67,7 @@ export class Waf extends pulumi.ComponentResource {
           rateWindowSeconds,
           metricPrefix,
           relay,
+          ruleVersions,
         }),
         customResponseBodies: customResponseBodies(),
         // API Gateway forwards only the first 16 KB of a body to WAF by default; 64 KB lets the body-size
@@ -78,6 +90,28 @@ export class Waf extends pulumi.ComponentResource {
       { parent: this },
     );
 
+    if (logging) {
+      const logGroup = new aws.cloudwatch.LogGroup(
+        `${name}-logs`,
+        {
+          name: `aws-waf-logs-${logging.logName}`,
+          retentionInDays: logging.retentionDays,
+          kmsKeyId: logging.kmsKeyArn,
+        },
+        { parent: this },
+      );
+      // WAF adds the log group's resource policy for its delivery itself (the deployer needs
+      // logs:PutResourcePolicy once).
+      new aws.wafv2.WebAclLoggingConfiguration(
+        `${name}-logging`,
+        {
+          resourceArn: this.webAcl.arn,
+          logDestinationConfigs: [logGroup.arn],
+          redactedFields: REDACTED_HEADERS.map((header) => ({ singleHeader: { name: header } })),
+        },
+        { parent: this },
+      );
+    }
     this.registerOutputs({ webAcl: this.webAcl });
   }
 

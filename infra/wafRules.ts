@@ -4,6 +4,7 @@
  */
 import { MAX_BODY_BYTES } from '../functions/http/reply';
 import { parseCidr } from '../functions/core/cidr';
+import type { ManagedRuleGroup } from './productionSettings';
 
 export type RateWindowSeconds = 60 | 120 | 300 | 600;
 
@@ -60,6 +61,8 @@ export interface WafRuleOptions<A> {
   metricPrefix: string;
   /** The ingest relay is deployed: its routes skip the body-size rule and the body-inspecting groups. */
   relay?: boolean;
+  /** Pinned versions of the managed rule groups; a group not named follows AWS's default version. */
+  ruleVersions?: Partial<Record<ManagedRuleGroup, string>>;
 }
 
 type Empty = Record<string, never>;
@@ -96,6 +99,8 @@ export interface WafStatement<A> {
   managedRuleGroupStatement?: {
     vendorName: string;
     name: string;
+    /** Unset: AWS moves the group to its new default version by itself (after its notice period). */
+    version?: string;
     ruleActionOverrides?: { name: string; actionToUse: { count: Empty } }[];
     /** Only requests matching this are inspected by the group. */
     scopeDownStatement?: WafStatement<A>;
@@ -179,6 +184,7 @@ export function validateRate(rateLimit: number, rateWindowSeconds: number): void
 export function buildWafRules<A>(options: WafRuleOptions<A>): WafRule<A>[] {
   const { clientIpSets, adminIpSets, rateLimit, rateWindowSeconds, mintRateLimit, metricPrefix, relay } =
     options;
+  const { ruleVersions } = options;
   validateRate(rateLimit, rateWindowSeconds);
   validateRate(mintRateLimit, rateWindowSeconds);
   const visibility = (rule: string) => ({
@@ -319,11 +325,17 @@ export function buildWafRules<A>(options: WafRuleOptions<A>): WafRule<A>[] {
       statement: notRelay ? { andStatement: { statements: [notRelay, bodyTooLarge] } } : bodyTooLarge,
       visibilityConfig: visibility('body-size'),
     },
-    managed('AWSManagedRulesAmazonIpReputationList', PRIORITY.ipReputation, visibility('ip-reputation')),
+    managed(
+      'AWSManagedRulesAmazonIpReputationList',
+      PRIORITY.ipReputation,
+      visibility('ip-reputation'),
+      ruleVersions,
+    ),
     managed(
       'AWSManagedRulesKnownBadInputsRuleSet',
       PRIORITY.knownBadInputs,
       visibility('known-bad-inputs'),
+      ruleVersions,
       [],
       notRelay,
     ),
@@ -334,6 +346,7 @@ export function buildWafRules<A>(options: WafRuleOptions<A>): WafRule<A>[] {
       'AWSManagedRulesCommonRuleSet',
       PRIORITY.common,
       visibility('common'),
+      ruleVersions,
       ['SizeRestrictions_BODY'],
       notRelay,
     ),
@@ -351,9 +364,10 @@ export function customResponseBodies() {
 }
 
 function managed<A>(
-  name: string,
+  name: ManagedRuleGroup,
   priority: number,
   visibilityConfig: WafRule<A>['visibilityConfig'],
+  versions: Partial<Record<ManagedRuleGroup, string>> = {},
   countOnly: string[] = [],
   scopeDownStatement?: WafStatement<A>,
 ): WafRule<A> {
@@ -365,6 +379,7 @@ function managed<A>(
       managedRuleGroupStatement: {
         vendorName: 'AWS',
         name,
+        ...(versions[name] ? { version: versions[name] } : {}),
         ruleActionOverrides: countOnly.length
           ? countOnly.map((rule) => ({ name: rule, actionToUse: { count: {} } }))
           : undefined,

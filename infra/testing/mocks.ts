@@ -14,6 +14,17 @@ export interface RecordedResource {
   inputs: Record<string, unknown>;
   id: string;
   state: Record<string, unknown>;
+  /** `<urn>::<id>` of the provider that manages it (explicit providers only). */
+  provider?: string;
+  /** A read of an existing resource (`Resource.get`), not one the stack manages. */
+  read: boolean;
+}
+
+export interface MockOptions {
+  /** The role API Gateway's account settings already hold (what `aws.apigateway.Account.get` reads). */
+  accountLogRoleArn?: string;
+  /** Config keys given in plain text although the stack expects secrets (`upstreamCredential` is a secret). */
+  plaintextKeys?: string[];
 }
 
 function service(type: string): string {
@@ -28,6 +39,41 @@ function fakeState(type: string, name: string, inputs: Record<string, unknown>):
     case 'aws:lambda/function:Function':
       state.arn = `arn:aws:lambda:${REGION}:${ACCOUNT}:function:${name}`;
       state.invokeArn = `arn:aws:apigateway:${REGION}:lambda:path/2015-03-31/functions/${state.arn}/invocations`;
+      state.version = inputs.publish ? '7' : '$LATEST';
+      state.qualifiedArn = `${String(state.arn)}:${String(state.version)}`;
+      break;
+    case 'aws:lambda/alias:Alias': {
+      const target = String(inputs.functionName);
+      const fnArn = target.startsWith('arn:')
+        ? target
+        : `arn:aws:lambda:${REGION}:${ACCOUNT}:function:${target}`;
+      state.arn = `${fnArn}:${String(inputs.name)}`;
+      state.invokeArn = `arn:aws:apigateway:${REGION}:lambda:path/2015-03-31/functions/${state.arn}/invocations`;
+      break;
+    }
+    case 'aws:apigateway/domainName:DomainName':
+      state.regionalDomainName = `d-abc123.execute-api.${REGION}.amazonaws.com`;
+      state.regionalZoneId = 'Z1UJRXOUMOOFQ8';
+      break;
+    case 'aws:acm/certificate:Certificate':
+      state.arn = `arn:aws:acm:${REGION}:${ACCOUNT}:certificate/${name}`;
+      state.domainValidationOptions = [
+        {
+          domainName: inputs.domainName,
+          resourceRecordName: `_x1.${String(inputs.domainName)}.`,
+          resourceRecordType: 'CNAME',
+          resourceRecordValue: '_x2.acm-validations.aws.',
+        },
+      ];
+      break;
+    case 'aws:route53/record:Record':
+      state.fqdn = inputs.name;
+      break;
+    case 'aws:sns/topic:Topic':
+      state.arn = `arn:aws:sns:${REGION}:${ACCOUNT}:${name}`;
+      break;
+    case 'aws:wafv2/webAcl:WebAcl':
+      state.arn = `arn:aws:wafv2:${REGION}:${ACCOUNT}:regional/webacl/${name}/abc`;
       break;
     case 'aws:dynamodb/table:Table':
       state.arn = `arn:aws:dynamodb:${REGION}:${ACCOUNT}:table/${String(state.name)}`;
@@ -64,23 +110,36 @@ function fakeState(type: string, name: string, inputs: Record<string, unknown>):
  * const resources = setupMocks({ upstreamKind: 'api-key', logfireProjectId: 'p' });
  * const { TokenBroker } = await import('../tokenBroker');
  */
-export function setupMocks(config: Record<string, string> = {}, stack = 'dev'): RecordedResource[] {
+export function setupMocks(
+  config: Record<string, string> = {},
+  stack = 'dev',
+  options: MockOptions = {},
+): RecordedResource[] {
   const resources: RecordedResource[] = [];
   const all: Record<string, string> = { 'aws:region': REGION };
   for (const [key, value] of Object.entries(config))
     all[key.includes(':') ? key : `logfire-broker:${key}`] = value;
-  pulumi.runtime.setAllConfig(all);
+  const secretKeys = ['logfire-broker:upstreamCredential'].filter(
+    (key) => !(options.plaintextKeys ?? []).includes(key.split(':')[1]!),
+  );
+  pulumi.runtime.setAllConfig(all, secretKeys);
   pulumi.runtime.setMocks(
     {
       newResource: (args) => {
-        const id = `${args.name}-id`;
+        const read = args.id !== undefined && args.id !== '';
+        const id = read ? args.id! : `${args.name}-id`;
         const state = fakeState(args.type, args.name, args.inputs as Record<string, unknown>);
+        if (read && args.type === 'aws:apigateway/account:Account') {
+          state.cloudwatchRoleArn = options.accountLogRoleArn ?? '';
+        }
         resources.push({
           type: args.type,
           name: args.name,
           inputs: args.inputs as Record<string, unknown>,
           id,
           state,
+          provider: args.provider,
+          read,
         });
         return { id, state };
       },
