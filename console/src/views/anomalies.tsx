@@ -1,0 +1,110 @@
+/** What the anomaly rules did, with each rule's evidence, and undo (with the one-time code). */
+import { useState } from 'preact/hooks';
+import { api } from '../api';
+import { ErrorBox, Section, useLoad, when } from '../components/common';
+import { withOtp } from '../components/otp';
+import type { AnomalyAction, AnomalyPage } from '../types';
+
+const SHOWN = new Set(['actionId', 'rule', 'action', 'subject', 'reason', 'state', 'createdAt', 'tokenIds']);
+
+export function Anomalies() {
+  const [cursors, setCursors] = useState<Array<string | undefined>>([undefined]);
+  const cursor = cursors[cursors.length - 1];
+  const page = useLoad(
+    () => api<AnomalyPage>('GET', 'anomalies', { query: { cursor, limit: 50 } }),
+    cursor ?? '',
+  );
+  return (
+    <>
+      <h1>Anomaly actions</h1>
+      <ErrorBox error={page.error} />
+      {page.data && page.data.actions.length === 0 && <p class="note">No anomaly rule has acted.</p>}
+      {page.data?.actions.map((action) => (
+        <ActionCard key={action.actionId} action={action} onUndone={page.reload} />
+      ))}
+      <div class="buttons">
+        <button
+          type="button"
+          disabled={cursors.length === 1}
+          onClick={() => setCursors(cursors.slice(0, -1))}
+        >
+          Previous page
+        </button>
+        <button
+          type="button"
+          disabled={!page.data?.nextCursor}
+          onClick={() => setCursors([...cursors, page.data?.nextCursor])}
+        >
+          Next page
+        </button>
+      </div>
+    </>
+  );
+}
+
+function ActionCard({ action, onUndone }: { action: AnomalyAction; onUndone: () => void }) {
+  const [error, setError] = useState<unknown>();
+  const [result, setResult] = useState<string>();
+  const evidence = Object.fromEntries(Object.entries(action).filter(([key]) => !SHOWN.has(key)));
+  const undo = async () => {
+    setError(undefined);
+    try {
+      const reply = await withOtp(
+        `undo ${action.rule} (${action.actionId})`,
+        (otp) => api<unknown>('POST', `anomalies/${encodeURIComponent(action.actionId)}/undo`, { otp }),
+        { askFirst: true },
+      );
+      setResult(JSON.stringify(reply));
+      onUndone();
+    } catch (caught) {
+      setError(caught);
+    }
+  };
+  return (
+    <Section title={`${action.rule}: ${action.action}${action.subject ? ` ${action.subject}` : ''}`}>
+      <dl class="facts">
+        <div>
+          <dt>When</dt>
+          <dd>{when(action.createdAt)}</dd>
+        </div>
+        <div>
+          <dt>State</dt>
+          <dd>{action.state ?? '—'}</dd>
+        </div>
+        {action.reason && (
+          <div>
+            <dt>Reason</dt>
+            <dd>{action.reason}</dd>
+          </div>
+        )}
+        {action.tokenIds && (
+          <div>
+            <dt>Tokens</dt>
+            <dd>
+              {action.tokenIds.map((id) => (
+                <a key={id} class="mono chip" href={`#/tokens/${encodeURIComponent(id)}`}>
+                  {id}
+                </a>
+              ))}
+            </dd>
+          </div>
+        )}
+      </dl>
+      <details>
+        <summary>Evidence</summary>
+        <pre>{JSON.stringify(evidence, null, 2)}</pre>
+      </details>
+      <div class="buttons">
+        <button type="button" onClick={undo}>
+          Undo…
+        </button>
+      </div>
+      {result && (
+        <p class="ok" role="status">
+          Undone: {result}
+        </p>
+      )}
+      <ErrorBox error={error} />
+    </Section>
+  );
+}
