@@ -60,6 +60,8 @@ export interface BrokerConfig extends TokenSettings {
    */
   ingestMode: IngestMode;
   relay: RelaySettings;
+  /** The Secrets Manager secret of the admin TOTP seed (AWS; the stack creates it without a value). */
+  adminTotpSecretId?: string;
 }
 
 export type IngestMode = 'direct' | 'relay';
@@ -87,6 +89,11 @@ export interface LocalConfig {
   dataDir: string;
   /** Dev upstream: serve ingest on this port of `host` (0: a free one); unset: at the broker's own root. */
   devIngestPort?: number;
+  /** The local admin SigV4 key pair; unset: the pair generated once under the data folder. */
+  adminAccessKeyId?: string;
+  adminSecretAccessKey?: string;
+  /** The local admin TOTP seed (base32); unset: the one `otp enroll` wrote under the data folder. */
+  adminTotpSecret?: string;
 }
 
 export class ConfigError extends Error {
@@ -348,6 +355,7 @@ export function readConfig(env: Env = process.env): BrokerConfig {
       stampIdentity: flag(env, 'BROKER_RELAY_STAMP_IDENTITY'),
       publicUrl: optionalUrl(env, 'BROKER_PUBLIC_URL'),
     },
+    adminTotpSecretId: env.BROKER_ADMIN_TOTP_SECRET_ID?.trim() || undefined,
   };
 }
 
@@ -361,5 +369,31 @@ export function readLocalConfig(env: Env = process.env): LocalConfig {
     devIngestPort: env.BROKER_DEV_INGEST_PORT?.trim()
       ? integer(env, 'BROKER_DEV_INGEST_PORT', 0, 0, 65535)
       : undefined,
+    ...readLocalAdmin(env),
   };
+}
+
+/** The local admin credentials and TOTP seed, when the environment gives them (checked, never echoed). */
+function readLocalAdmin(
+  env: Env,
+): Pick<LocalConfig, 'adminAccessKeyId' | 'adminSecretAccessKey' | 'adminTotpSecret'> {
+  const adminAccessKeyId = env.BROKER_ADMIN_ACCESS_KEY_ID?.trim() || undefined;
+  const adminSecretAccessKey = env.BROKER_ADMIN_SECRET_ACCESS_KEY?.trim() || undefined;
+  if (adminAccessKeyId && !/^[A-Za-z0-9]{4,128}$/.test(adminAccessKeyId)) {
+    throw new ConfigError('BROKER_ADMIN_ACCESS_KEY_ID', 'expected 4 to 128 letters and digits');
+  }
+  if (adminAccessKeyId && !adminSecretAccessKey) {
+    throw new ConfigError('BROKER_ADMIN_SECRET_ACCESS_KEY', 'is required with BROKER_ADMIN_ACCESS_KEY_ID');
+  }
+  if (adminSecretAccessKey && !adminAccessKeyId) {
+    throw new ConfigError('BROKER_ADMIN_ACCESS_KEY_ID', 'is required with BROKER_ADMIN_SECRET_ACCESS_KEY');
+  }
+  if (adminSecretAccessKey && adminSecretAccessKey.length < 16) {
+    throw new ConfigError('BROKER_ADMIN_SECRET_ACCESS_KEY', 'must be at least 16 characters');
+  }
+  const adminTotpSecret = env.BROKER_ADMIN_TOTP_SECRET?.replace(/\s+/g, '').toUpperCase() || undefined;
+  if (adminTotpSecret && !/^[A-Z2-7]{16,}=*$/.test(adminTotpSecret)) {
+    throw new ConfigError('BROKER_ADMIN_TOTP_SECRET', 'expected a base32 seed of at least 16 characters');
+  }
+  return { adminAccessKeyId, adminSecretAccessKey, adminTotpSecret };
 }

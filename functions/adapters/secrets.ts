@@ -115,3 +115,37 @@ function credentialFrom(secretId: string, secretString: string): string {
   }
   throw new CredentialMissing(secretId, `is JSON without a non-empty ${CREDENTIAL_KEYS.join(', ')} field`);
 }
+
+const SEED_CACHE_MS = 60_000;
+const seeds = new Map<string, { value: string | undefined; fetchedAt: number }>();
+
+/**
+ * The admin TOTP seed from Secrets Manager (`BROKER_ADMIN_TOTP_SECRET_ID`), cached a minute so an enrollment
+ * takes effect soon; undefined while the secret has no value (the stack creates it empty). Never logged.
+ * @example const seed = await loadAdminTotpSeed('logfire-broker/admin-totp');
+ */
+export async function loadAdminTotpSeed(
+  secretId: string,
+  options: LoadCredentialOptions = {},
+): Promise<string | undefined> {
+  const now = (options.now ?? Date.now)();
+  const cached = seeds.get(secretId);
+  if (cached && now - cached.fetchedAt < SEED_CACHE_MS) return cached.value;
+  const client = options.client ?? (defaultClient ??= new SecretsManagerClient({}));
+  let value: string | undefined;
+  try {
+    const reply = await client.send(new GetSecretValueCommand({ SecretId: secretId }));
+    value = reply.SecretString?.trim() || undefined;
+  } catch (error) {
+    // A secret created without a value answers ResourceNotFoundException (no AWSCURRENT version).
+    if ((error as { name?: string } | null)?.name !== 'ResourceNotFoundException') {
+      throw new UpstreamUnavailable(
+        'The broker could not read its second-factor seed; try again in 30 seconds.',
+        30,
+        { cause: error },
+      );
+    }
+  }
+  seeds.set(secretId, { value, fetchedAt: now });
+  return value;
+}

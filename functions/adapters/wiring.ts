@@ -4,7 +4,7 @@
  */
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { BrokerConfig } from '../config';
-import { claimLeaseFor, type BrokerDeps } from '../core/deps';
+import { claimLeaseFor, type AdminDeps, type BrokerDeps } from '../core/deps';
 import { systemClock, type Clock, type Log, type Upstream } from '../core/ports';
 import type { RelayDeps, StampIdentity } from '../core/relay';
 import { UpstreamPool } from '../core/relayPool';
@@ -33,6 +33,8 @@ export function wireBroker(options: {
    * the local server), so protobufjs stays out of every other bundle. Used when BROKER_RELAY_STAMP_IDENTITY=1.
    */
   stamp?: StampIdentity;
+  /** The admin API's parts (the admin function and the local server): where the TOTP seed comes from. */
+  admin?: AdminDeps;
 }): WiredBroker {
   const { config, doc, upstream, log, sleep } = options;
   const clock = options.clock ?? systemClock;
@@ -65,6 +67,7 @@ export function wireBroker(options: {
     sleep,
     claimLeaseMs: claimLeaseFor(config.functionTimeoutMs, config.upstreamBudgetMs),
     relay,
+    admin: options.admin,
   };
 }
 

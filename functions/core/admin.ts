@@ -241,7 +241,7 @@ function alreadyDone(action: TokenAction, status: TokenStatus): boolean {
 }
 
 /** Whether a listed token is one the action is for (pause waits for a refresh in flight). */
-function appliesTo(action: TokenAction, status: TokenStatus): boolean {
+export function appliesTo(action: TokenAction, status: TokenStatus): boolean {
   if (action === 'pause') return status === 'active' || status === 'rotate' || status === 'refreshing';
   if (action === 'resume') return status === 'paused';
   return !TERMINAL_STATUSES.includes(status);

@@ -29,6 +29,13 @@ export type AuditAction =
   | 'anomaly.actioned'
   /** An admin undid an anomaly action: its paused tokens resumed. */
   | 'anomaly.undone'
+  /** Admin API: a bulk job created (its tokens' own entries follow as it runs), quotas or allowlist changed. */
+  | 'admin.bulk_created'
+  | 'admin.quotas_changed'
+  | 'admin.allowlist_changed'
+  /** Every second-factor attempt, good or bad (never the code). */
+  | 'otp_accepted'
+  | 'otp_refused'
   | 'relay.pool_created'
   | 'relay.pool_rotated'
   | 'relay.pool_repaired';

@@ -32,7 +32,7 @@ export function parseCidr(entry: string): Cidr | undefined {
   return { version, cidr: `${version === 4 ? formatIpv4(network) : formatIpv6(network)}/${bits}` };
 }
 
-function ipv4ToBigInt(address: string): bigint {
+export function ipv4ToBigInt(address: string): bigint {
   return address.split('.').reduce((value, octet) => (value << 8n) | BigInt(Number(octet)), 0n);
 }
 
@@ -40,7 +40,7 @@ function formatIpv4(value: bigint): string {
   return [24n, 16n, 8n, 0n].map((shift) => String((value >> shift) & 0xffn)).join('.');
 }
 
-function ipv6ToBigInt(address: string): bigint {
+export function ipv6ToBigInt(address: string): bigint {
   // An embedded IPv4 tail (`::ffff:192.0.2.1`) is two 16-bit groups.
   let text = address;
   const v4 = /(\d+\.\d+\.\d+\.\d+)$/.exec(text);

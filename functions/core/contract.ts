@@ -51,7 +51,12 @@ export type ErrorCode =
   | 'idempotency_key_reused'
   | 'quota_exceeded'
   | 'upstream_unavailable'
-  | 'internal_error';
+  | 'internal_error'
+  // The admin API's second factor (docs/admin-api.md).
+  | 'otp_required'
+  | 'otp_invalid'
+  | 'otp_locked'
+  | 'otp_not_configured';
 
 /** Every error reply: `{"error":{"code","message"}}`. */
 export interface ErrorReply {

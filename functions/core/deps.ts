@@ -67,6 +67,13 @@ export interface BrokerDeps {
   sleep?: (ms: number) => Promise<void>;
   /** Relay mode (BROKER_INGEST_MODE=relay): the ingest relay's parts. Absent in direct mode. */
   relay?: RelayDeps;
+  /** The admin API's parts (core/otp.ts); absent where no admin route runs. */
+  admin?: AdminDeps;
+}
+
+export interface AdminDeps {
+  /** The TOTP seed (base32), or undefined when none is set up: every OTP operation then answers 503. */
+  otpSeed(): Promise<string | undefined>;
 }
 
 /** Room past the longest attempt, for clock differences between the processes that hold claims. */

@@ -99,8 +99,39 @@ export class UpstreamUnavailable extends BrokerError {
   }
 }
 
+/** An admin operation that needs the second factor came without `X-Broker-OTP`. */
+export class OtpRequired extends BrokerError {
+  constructor() {
+    super(401, 'otp_required', 'This operation needs a one-time code: send it in the X-Broker-OTP header.');
+  }
+}
+
+/** A wrong code, or one (or an older one) already used: one reply for both. */
+export class OtpInvalid extends BrokerError {
+  constructor() {
+    super(401, 'otp_invalid', 'The one-time code is wrong or was already used; wait for the next one.');
+  }
+}
+
+export class OtpLocked extends BrokerError {
+  constructor(readonly retryAfterSeconds: number) {
+    super(429, 'otp_locked', 'Too many wrong one-time codes: the second factor is locked for a while.');
+  }
+}
+
+export class OtpNotConfigured extends BrokerError {
+  constructor() {
+    super(
+      503,
+      'otp_not_configured',
+      'No second-factor seed is set up: run `logfire-broker otp enroll`, then retry.',
+    );
+  }
+}
+
 /** Seconds the caller should wait before retrying, for the errors that have one. */
 export function retryAfterOf(error: BrokerError): number | undefined {
+  if (error instanceof OtpLocked) return error.retryAfterSeconds;
   if (error instanceof QuotaExceeded || error instanceof UpstreamUnavailable || error instanceof Conflict) {
     return error.retryAfterSeconds;
   }

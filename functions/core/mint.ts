@@ -4,7 +4,7 @@ import { idempotencyRecordKey, openReply, requestHash, sealReply } from './crede
 import { claimLeaseMs, type BrokerDeps, type RequestOrigin } from './deps';
 import { Conflict, errorName, Forbidden, IdempotencyKeyReused } from './errors';
 import { mintAllowlist, networkOf } from './network';
-import { takeMintQuota } from './quotas';
+import { mintAllowCidrs, takeMintQuota } from './quotas';
 import { issueToken } from './issue';
 
 /** How long a request waits for a concurrent mint with the same Idempotency-Key before answering 409. */
@@ -29,7 +29,8 @@ export async function mintToken(
   origin: RequestOrigin,
   idempotencyKey?: string,
 ): Promise<MintResult> {
-  if (!mintAllowlist(deps.settings.mintAllowCidrs)(origin.sourceIp)) {
+  // The operator's run-time allowlist (admin API) wins over BROKER_MINT_ALLOW_CIDRS.
+  if (!mintAllowlist(await mintAllowCidrs(deps))(origin.sourceIp)) {
     throw new Forbidden('Minting is not allowed from this address.');
   }
   const identity = {

@@ -1,3 +1,4 @@
+import type { AdminStore } from './adminPorts';
 import type { AnomalyStore } from './anomalies/ports';
 import type { AuditEntry } from './audit';
 import type { QuotaLimits } from './deps';
@@ -205,6 +206,14 @@ export interface QuotaStore {
   refundQuota(counter: QuotaCounter, amount?: number): Promise<void>;
   getQuotaOverrides(): Promise<Partial<QuotaLimits>>;
   putQuotaOverrides(limits: Partial<QuotaLimits>, now: number): Promise<void>;
+  /** The quota overrides and the run-time mint allowlist, in one read (they share one item). */
+  getRuntimeOverrides(): Promise<RuntimeOverrides>;
+}
+
+/** What the operator changed at run time (the admin API): quota limits, and the mint allowlist if set. */
+export interface RuntimeOverrides {
+  limits: Partial<QuotaLimits>;
+  mintAllowCidrs?: string[];
 }
 
 /** The OTLP/HTTP signals Logfire ingests, each at `{base}/v1/<signal>`. */
@@ -312,7 +321,7 @@ export interface IngestForwarder {
  * Persistence of token records (the port; DynamoDB is the adapter). Every state change is one
  * conditional write, so concurrent requests cannot both win.
  */
-export interface TokenStore extends TokenLifecycleStore, QuotaStore, AnomalyStore, RelayStore {
+export interface TokenStore extends TokenLifecycleStore, QuotaStore, AnomalyStore, RelayStore, AdminStore {
   /**
    * Stores a new record together with its audit entries, in one request (a mint stays within three
    * DynamoDB requests). Token ids carry 128 random bits, so the write needs no existence condition.

@@ -7,28 +7,42 @@
 import type { BrokerDeps, QuotaLimits } from './deps';
 import { errorName } from './errors';
 import { networkOf } from './network';
-import type { TokenStore } from './ports';
+import type { RuntimeOverrides, TokenStore } from './ports';
 import { quotaCounter, quotaExceeded, type QuotaCounter } from './quota';
 
 const OVERRIDES_TTL_MS = 30_000;
-const overrides = new WeakMap<TokenStore, { readAt: number; limits: Partial<QuotaLimits> }>();
+const overrides = new WeakMap<TokenStore, { readAt: number; overrides: RuntimeOverrides }>();
+
+/** The operator's run-time settings: quota limits and the mint allowlist, stored in one item. */
+async function runtimeOverrides(deps: BrokerDeps): Promise<RuntimeOverrides> {
+  let cached = overrides.get(deps.store);
+  if (!cached || performance.now() - cached.readAt > OVERRIDES_TTL_MS) {
+    const read = await deps.store.getRuntimeOverrides().catch((error: unknown) => {
+      // The configured limits still hold: a failed read must not lift every quota, nor stop every mint.
+      deps.log.warn('quota overrides not read; using the configured limits', { cause: errorName(error) });
+      return cached?.overrides ?? { limits: {} };
+    });
+    cached = { readAt: performance.now(), overrides: read };
+    overrides.set(deps.store, cached);
+  }
+  return cached.overrides;
+}
 
 /**
  * The limits in force: configuration, then the operator's overrides (cached per store for 30 s).
  * @example (await quotaLimits(deps)).mintsPerIpPerHour // 60
  */
 export async function quotaLimits(deps: BrokerDeps): Promise<QuotaLimits> {
-  let cached = overrides.get(deps.store);
-  if (!cached || performance.now() - cached.readAt > OVERRIDES_TTL_MS) {
-    const limits = await deps.store.getQuotaOverrides().catch((error: unknown) => {
-      // The configured limits still hold: a failed read must not lift every quota, nor stop every mint.
-      deps.log.warn('quota overrides not read; using the configured limits', { cause: errorName(error) });
-      return cached?.limits ?? {};
-    });
-    cached = { readAt: performance.now(), limits };
-    overrides.set(deps.store, cached);
-  }
-  return { ...deps.settings.quotas, ...cached.limits };
+  return { ...deps.settings.quotas, ...(await runtimeOverrides(deps)).limits };
+}
+
+/**
+ * The mint allowlist in force: the operator's run-time list when there is one, else `BROKER_MINT_ALLOW_CIDRS`
+ * (read with the quota overrides, so a mint pays no extra request).
+ * @example mintAllowlist(await mintAllowCidrs(deps))(sourceIp)
+ */
+export async function mintAllowCidrs(deps: BrokerDeps): Promise<readonly string[]> {
+  return (await runtimeOverrides(deps)).mintAllowCidrs ?? deps.settings.mintAllowCidrs;
 }
 
 /** Drops the cached overrides (after the operator changes them in this process, and in tests). */

@@ -4,7 +4,7 @@
  */
 import { BlockList, isIP } from 'node:net';
 import { InvalidRequest } from './errors';
-import type { TokenRecord } from './model';
+import type { TokenRecord, TokenStatus } from './model';
 
 export interface TokenFilter {
   installId?: string;
@@ -18,6 +18,10 @@ export interface TokenFilter {
   sourceCidr?: string | readonly string[];
   /** Creation time, epoch ms: `from` inclusive, `to` exclusive. */
   createdAt?: { from?: number; to?: number };
+  /** Last heartbeat (creation before the first), epoch ms: `from` inclusive, `to` exclusive. */
+  seenAt?: { from?: number; to?: number };
+  /** Any of these statuses. */
+  status?: readonly TokenStatus[];
 }
 
 /**
@@ -25,8 +29,20 @@ export interface TokenFilter {
  * token must not happen by omission.
  * @example compileFilter({ appVersion: '>=1.2.0 <1.4.0', sourceCidr: '203.0.113.0/24' })(record) // true | false
  */
-export function compileFilter(filter: TokenFilter): (record: TokenRecord) => boolean {
+export function compileFilter(
+  filter: TokenFilter,
+  options: { allowEmpty?: boolean } = {},
+): (record: TokenRecord) => boolean {
   const tests: Array<(record: TokenRecord) => boolean> = [];
+  if (filter.status !== undefined) {
+    const statuses = new Set(filter.status);
+    tests.push((r) => statuses.has(r.status));
+  }
+  if (filter.seenAt !== undefined) {
+    const { from = -Infinity, to = Infinity } = filter.seenAt;
+    if (from >= to) throw new InvalidRequest('seenAt: give `from` < `to`, as epoch milliseconds.');
+    tests.push((r) => (r.lastHeartbeatAt ?? r.createdAt) >= from && (r.lastHeartbeatAt ?? r.createdAt) < to);
+  }
   if (filter.installId !== undefined) tests.push((r) => r.installId === filter.installId);
   if (filter.appName !== undefined) tests.push((r) => r.appName === filter.appName);
   if (filter.appVersion !== undefined) {
@@ -49,7 +65,9 @@ export function compileFilter(filter: TokenFilter): (record: TokenRecord) => boo
     }
     tests.push((r) => r.createdAt >= from && r.createdAt < to);
   }
-  if (tests.length === 0) throw new InvalidRequest('A bulk change needs at least one filter criterion.');
+  if (tests.length === 0 && !options.allowEmpty) {
+    throw new InvalidRequest('A bulk change needs at least one filter criterion.');
+  }
   return (record) => tests.every((test) => test(record));
 }
 

@@ -1,5 +1,6 @@
 import type { ProxyHandler } from '../http/reply';
 import type { RouteName } from '../http/routes';
+import { adminHandler } from './admin';
 import { heartbeatHandler } from './heartbeat';
 import { mintHandler } from './mint';
 import { refreshHandler } from './refresh';
@@ -14,4 +15,5 @@ export const HANDLER_FACTORIES: Record<RouteName, (deps: DepsSource) => ProxyHan
   heartbeat: heartbeatHandler,
   refresh: refreshHandler,
   relay: relayHandler,
+  admin: adminHandler,
 };

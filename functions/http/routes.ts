@@ -4,11 +4,11 @@
  */
 import { RELAY_MAX_BODY_BYTES } from '../core/relay';
 
-export type RouteName = 'mint' | 'heartbeat' | 'refresh' | 'relay';
+export type RouteName = 'mint' | 'heartbeat' | 'refresh' | 'relay' | 'admin';
 
 export interface RouteSpec {
   name: RouteName;
-  method: 'POST';
+  method: 'GET' | 'POST' | 'PUT';
   /** API Gateway resource path, with `{param}` segments. */
   path: string;
   /** IAM-signed admin route (SigV4) or open to clients. */
@@ -18,6 +18,29 @@ export interface RouteSpec {
   /** The body bound when it is not MAX_BODY_BYTES (functions/http/reply.ts). */
   maxBodyBytes?: number;
 }
+
+/** Where every admin route lives: the local server checks SigV4 on anything under it, route or not. */
+export const ADMIN_PREFIX = '/v1/admin';
+
+/** The admin API's methods and paths under ADMIN_PREFIX (docs/admin-api.md). */
+const ADMIN_ROUTES: ReadonlyArray<[RouteSpec['method'], string]> = [
+  ['GET', '/tokens'],
+  ['GET', '/tokens/{tokenId}'],
+  ['POST', '/tokens/{tokenId}/pause'],
+  ['POST', '/tokens/{tokenId}/resume'],
+  ['POST', '/tokens/{tokenId}/revoke'],
+  ['POST', '/bulk'],
+  ['GET', '/bulk/{jobId}'],
+  ['POST', '/bulk/{jobId}/run'],
+  ['GET', '/quotas'],
+  ['PUT', '/quotas'],
+  ['GET', '/allowlist'],
+  ['PUT', '/allowlist'],
+  ['GET', '/anomalies'],
+  ['POST', '/anomalies/{actionId}/undo'],
+  ['GET', '/audit'],
+  ['GET', '/stats'],
+];
 
 export const ROUTES: readonly RouteSpec[] = [
   { name: 'mint', method: 'POST', path: '/v1/tokens', auth: 'none' },
@@ -31,6 +54,13 @@ export const ROUTES: readonly RouteSpec[] = [
     auth: 'none',
     binary: true,
     maxBodyBytes: RELAY_MAX_BODY_BYTES,
+  })),
+  // The admin API (docs/admin-api.md): one function serves them all; AWS_IAM (SigV4) in front of each.
+  ...ADMIN_ROUTES.map(([method, path]): RouteSpec => ({
+    name: 'admin',
+    method,
+    path: `/v1/admin${path}`,
+    auth: 'iam',
   })),
 ];
 

@@ -4,6 +4,7 @@
  */
 import { readConfig } from '../config';
 import { createLog } from '../adapters/logger';
+import { loadAdminTotpSeed } from '../adapters/secrets';
 import { createDocumentClient } from '../adapters/store/dynamoClient';
 import { createUpstream } from '../adapters/upstream';
 import { wireBroker } from '../adapters/wiring';
@@ -22,5 +23,14 @@ export function lambdaDeps(
     );
   }
   const doc = createDocumentClient({ endpoint: config.dynamodbEndpoint });
-  return wireBroker({ config, doc, upstream: createUpstream(config, { log }), log, stamp: options.stamp });
+  const { adminTotpSecretId } = config;
+  return wireBroker({
+    config,
+    doc,
+    upstream: createUpstream(config, { log }),
+    log,
+    stamp: options.stamp,
+    // Only the admin function's role may read this secret; no other function ever asks for it.
+    admin: adminTotpSecretId ? { otpSeed: () => loadAdminTotpSeed(adminTotpSecretId) } : undefined,
+  });
 }

@@ -7,7 +7,7 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { ConfigError, formatDuration, readConfig, readLocalConfig } from '../config';
+import { ConfigError, formatDuration, readConfig, readLocalConfig, type LocalConfig } from '../config';
 import { checkKnownSettings } from '../knownSettings';
 import { createLog } from '../adapters/logger';
 import { createDynamoClient, toDocumentClient } from '../adapters/store/dynamoClient';
@@ -19,7 +19,14 @@ import { UpstreamUnavailable } from '../core/errors';
 import { HANDLER_FACTORIES } from '../handlers';
 import type { ProxyHandler } from '../http/reply';
 import type { RouteName } from '../http/routes';
+import {
+  ADMIN_PROFILE,
+  localAdminCredentials,
+  localTotpSeed,
+  type LocalAdminCredentials,
+} from './adminSecrets';
 import { prepareDataDir } from './dataDir';
+import { SigV4Verifier } from './sigv4';
 import { startEmbeddedDynamo } from './embeddedDynamo';
 import { startSchedules } from './scheduler';
 import { stampIdentity } from '../relay/stampIdentity';
@@ -82,8 +89,15 @@ async function main(): Promise<void> {
         : undefined;
 
   const mode = config.upstream.kind;
+  const admin = localAdminCredentials(local, dataDir);
   const servers = [
-    createLocalServer({ handlers, log, mode, devIngest: ingestPort === undefined ? devIngest : undefined }),
+    createLocalServer({
+      handlers,
+      log,
+      mode,
+      devIngest: ingestPort === undefined ? devIngest : undefined,
+      adminSignatures: new SigV4Verifier(admin),
+    }),
   ];
   const url = await listen(servers[0]!, local.port, local.host);
   let ingestUrl = url;
@@ -94,7 +108,15 @@ async function main(): Promise<void> {
 
   const upstream = createUpstream(config, { log, dataDir, ingestBaseUrl: ingestUrl });
   if (upstream instanceof DevUpstream) ready.dev = upstream;
-  ready.deps = wireBroker({ config, doc, upstream, log, baseUrl: url, stamp: stampIdentity });
+  ready.deps = wireBroker({
+    config,
+    doc,
+    upstream,
+    log,
+    baseUrl: url,
+    stamp: stampIdentity,
+    admin: { otpSeed: async () => localTotpSeed(local, dataDir) },
+  });
   const schedules = startSchedules(ready.deps, local.scheduleIntervalMs, log);
 
   // Stopping is wired before the banner: whoever waits for it may signal at once.
@@ -127,8 +149,23 @@ async function main(): Promise<void> {
       `mode: ${upstreamLine}${relayLine}`,
       `jobs: rotation and sweep every ${formatDuration(local.scheduleIntervalMs)}`,
       `data: ${dataDir}${config.dynamodbEndpoint ? ` (DynamoDB at ${config.dynamodbEndpoint})` : ''}`,
+      adminLine(admin, local, dataDir),
     ].join('\n'),
   );
+}
+
+/**
+ * How to reach the admin API: the access key id and where the secret key is (never the secret itself: the
+ * output may end up in a log), and whether the second factor is set up.
+ */
+function adminLine(admin: LocalAdminCredentials, local: LocalConfig, dataDir: string): string {
+  const where =
+    admin.source === 'env'
+      ? 'from BROKER_ADMIN_ACCESS_KEY_ID / BROKER_ADMIN_SECRET_ACCESS_KEY'
+      : `${admin.source === 'created' ? 'created in' : 'in'} ${admin.file} ` +
+        `(AWS_SHARED_CREDENTIALS_FILE=${admin.file} AWS_PROFILE=${ADMIN_PROFILE})`;
+  const otp = localTotpSeed(local, dataDir) ? 'set up' : 'not set up (logfire-broker otp enroll)';
+  return `admin: SigV4 with access key ${admin.accessKeyId}, ${where}; second factor ${otp}`;
 }
 
 /** Listens on `host:port` (0: a free port) and resolves with the server's URL. */

@@ -7,10 +7,11 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import { MethodNotAllowed, NotFound, PayloadTooLarge } from '../core/errors';
+import { Forbidden, MethodNotAllowed, NotFound, PayloadTooLarge } from '../core/errors';
 import type { Log } from '../core/ports';
 import { errorReply, json, MAX_BODY_BYTES, type ProxyHandler } from '../http/reply';
-import { matchPath, ROUTES, type RouteName } from '../http/routes';
+import { ADMIN_PREFIX, matchPath, ROUTES, type RouteName } from '../http/routes';
+import type { SigV4Verifier } from './sigv4';
 import {
   MAX_OTLP_BYTES,
   type OtlpAnswer,
@@ -51,6 +52,11 @@ export interface LocalServerOptions {
   /** Reported by GET /health. */
   mode: string;
   limits?: Partial<ServerLimits>;
+  /**
+   * Checks the SigV4 signature of every `/v1/admin/*` request, as API Gateway's AWS_IAM authorization does.
+   * Without one, every admin request is refused (403).
+   */
+  adminSignatures?: SigV4Verifier;
 }
 
 /** `/dev-logfire` was the ingest base before clients that join paths at the root were served (kept for now). */
@@ -106,6 +112,24 @@ function send(response: ServerResponse, result: APIGatewayProxyResult): void {
   response.end(body);
 }
 
+/** The decoded query string, one value per name (the last, as API Gateway) and every value per name. */
+function queryOf(target: string | undefined): {
+  single: Record<string, string>;
+  multi: Record<string, string[]>;
+} {
+  const single: Record<string, string> = {};
+  const multi: Record<string, string[]> = {};
+  try {
+    for (const [name, value] of new URL(target ?? '/', 'http://local').searchParams) {
+      single[name] = value;
+      (multi[name] ??= []).push(value);
+    }
+  } catch {
+    // requestPath already refused a target that is no URL.
+  }
+  return { single, multi };
+}
+
 function toEvent(
   request: IncomingMessage,
   path: string,
@@ -113,12 +137,15 @@ function toEvent(
   pathParameters: Record<string, string>,
   body: Buffer,
   binary = false,
+  principal?: string,
 ): APIGatewayProxyEvent {
   const headers: Record<string, string> = {};
   for (const [key, value] of Object.entries(request.headers)) {
     if (value !== undefined) headers[key] = Array.isArray(value) ? value.join(',') : value;
   }
   const sourceIp = request.socket.remoteAddress?.replace(/^::ffff:/, '') ?? 'unknown';
+  const query = queryOf(request.url);
+  const hasQuery = Object.keys(query.single).length > 0;
   return {
     httpMethod: request.method ?? 'GET',
     path,
@@ -126,15 +153,16 @@ function toEvent(
     pathParameters,
     headers,
     multiValueHeaders: {},
-    queryStringParameters: null,
-    multiValueQueryStringParameters: null,
+    queryStringParameters: hasQuery ? query.single : null,
+    multiValueQueryStringParameters: hasQuery ? query.multi : null,
     stageVariables: null,
     // Binary routes get their body base64-encoded, as API Gateway hands over binary media types.
     body: body.length ? body.toString(binary ? 'base64' : 'utf8') : null,
     isBase64Encoded: binary && body.length > 0,
     requestContext: {
       requestId: randomUUID(),
-      identity: { sourceIp, userAgent: headers['user-agent'] ?? null },
+      // What API Gateway's AWS_IAM authorization puts there: the caller the signature proved.
+      identity: { sourceIp, userAgent: headers['user-agent'] ?? null, userArn: principal ?? null },
       httpMethod: request.method ?? 'GET',
       path,
       resourcePath: resource,
@@ -151,6 +179,12 @@ function requestPath(target: string | undefined): string {
   } catch {
     throw new NotFound();
   }
+}
+
+/** The path as the client sent it, still percent-encoded: what its signature covers. */
+function rawPath(target: string | undefined): string {
+  const path = (target ?? '/').split('?')[0]!;
+  return path || '/';
 }
 
 async function serveIngest(
@@ -180,7 +214,7 @@ async function serveIngest(
  * server.listen(8787, '127.0.0.1');
  */
 export function createLocalServer(options: LocalServerOptions): Server {
-  const { handlers, log, devIngest, mode } = options;
+  const { handlers, log, devIngest, mode, adminSignatures } = options;
   const limits = { ...DEFAULT_LIMITS, ...options.limits };
   /** The latest response on each connection, so an error reply never cuts into one being written. */
   const responses = new WeakMap<Socket, ServerResponse>();
@@ -191,6 +225,7 @@ export function createLocalServer(options: LocalServerOptions): Server {
     const ingest = devIngest && INGEST.exec(path);
     if (ingest) return serveIngest(devIngest, ingest[1]!, request);
     if (!handlers) throw new NotFound();
+    if (path === ADMIN_PREFIX || path.startsWith(`${ADMIN_PREFIX}/`)) return serveAdmin(request, path);
     const matches = ROUTES.map((spec) => ({ spec, params: matchPath(spec.path, path) })).filter(
       (m) => m.params,
     );
@@ -200,6 +235,39 @@ export function createLocalServer(options: LocalServerOptions): Server {
     const body = await readBody(request, match.spec.maxBodyBytes ?? MAX_BODY_BYTES);
     const event = toEvent(request, path, match.spec.path, match.params!, body, match.spec.binary);
     return handlers[match.spec.name](event);
+  };
+
+  /**
+   * An admin request: the signature first, whether or not the route exists (as API Gateway), then the route.
+   * An unsigned request is refused before its body is read.
+   */
+  const serveAdmin = async (request: IncomingMessage, path: string): Promise<APIGatewayProxyResult> => {
+    const refuse = (problem: string) => {
+      log.warn('admin request refused: no valid signature', { problem, method: request.method, path });
+      return new Forbidden('The request is not signed with valid admin credentials (AWS Signature V4).');
+    };
+    if (!adminSignatures || !request.headers.authorization) throw refuse('unsigned');
+    const body = await readBody(request, MAX_BODY_BYTES);
+    const headers: Record<string, string> = {};
+    for (const [key, value] of Object.entries(request.headers)) {
+      if (value !== undefined) headers[key] = Array.isArray(value) ? value.join(',') : value;
+    }
+    const check = await adminSignatures.check({
+      method: request.method ?? 'GET',
+      path: rawPath(request.url),
+      query: queryOf(request.url).multi,
+      headers,
+      body,
+    });
+    if (!check.ok) throw refuse(check.problem);
+    const matches = ROUTES.map((spec) => ({ spec, params: matchPath(spec.path, path) })).filter(
+      (m) => m.params,
+    );
+    if (!matches.length) throw new NotFound();
+    const match = matches.find((m) => m.spec.method === request.method);
+    if (!match) throw new MethodNotAllowed();
+    const event = toEvent(request, path, match.spec.path, match.params!, body, false, check.principal);
+    return handlers![match.spec.name](event);
   };
 
   const server = createServer(

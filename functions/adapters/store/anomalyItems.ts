@@ -8,9 +8,32 @@
 import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { AnomalyActionRecord } from '../../core/anomalies/ports';
 import { isConditionFailure, ttlSeconds, type Item } from './tokenItems';
-import type { Target } from './tokenQueries';
+import type { Page } from '../../core/ports';
+import { batchGet, queryNotes, type Target } from './tokenQueries';
 
 const ACTION_RETENTION_MS = 60 * 86_400_000;
+
+/** The reserved chain id under which byChain lists the actions (no token id starts with `#`). */
+export const ANOMALY_ACTIONS_PARTITION = '#anomaly-actions';
+
+/**
+ * The anomaly actions, newest first, a page at a time (the admin API's list).
+ * @example const { items, cursor } = await listAnomalyActions(target, 50);
+ */
+export async function listAnomalyActions(
+  target: Target,
+  limit: number,
+  cursor?: string,
+): Promise<Page<AnomalyActionRecord>> {
+  const page = await queryNotes(target, ANOMALY_ACTIONS_PARTITION, { limit, cursor, newestFirst: true });
+  const keys = page.keys.map((entry) => ({ pk: entry.pk, sk: entry.sk }));
+  const found = keys.length ? await batchGet(target, keys) : new Map<string, Item>();
+  const items = keys
+    .map((key) => found.get(String(key.pk)))
+    .filter((item): item is Item => item !== undefined)
+    .map(fromItem);
+  return { items, scannedCount: page.scannedCount, cursor: page.cursor };
+}
 
 export const ANOMALY_KEYS = {
   cursor: () => ({ pk: 'anomalies#cursor', sk: 'cursor' }),
@@ -116,14 +139,17 @@ function toItem(record: AnomalyActionRecord): Item {
   return {
     ...ANOMALY_KEYS.action(record.actionId),
     ...rest,
-    // Not `createdAt`: the tokens table's indexes range over that name.
+    // `claimedAt` moves when a run takes a dead one over; `createdAt` stays, under the reserved chain id that
+    // lists every action through byChain, newest first (listAnomalyActions).
     claimedAt: createdAt,
+    chainId: ANOMALY_ACTIONS_PARTITION,
+    createdAt,
     ttl: ttlSeconds(record.windowEnd + ACTION_RETENTION_MS),
   };
 }
 
 function fromItem(item: Item): AnomalyActionRecord {
-  const { pk: _pk, sk: _sk, ttl: _ttl, claimedAt, ...rest } = item;
+  const { pk: _pk, sk: _sk, ttl: _ttl, chainId: _chain, claimedAt, ...rest } = item;
   return { ...(rest as Omit<AnomalyActionRecord, 'createdAt'>), createdAt: claimedAt as number };
 }
 

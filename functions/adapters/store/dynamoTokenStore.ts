@@ -37,7 +37,25 @@ import { batchWrite, type DynamoAuditLog } from './auditLog';
 import type { AuditEntry } from '../../core/audit';
 import { claimIdempotencyKey, completeIdempotencyKey, releaseIdempotencyKey } from './idempotencyItems';
 import { dropMintIntent, isUpstreamTokenRecorded, listMintIntents, recordMintIntent } from './mintIntents';
-import { getQuotaOverrides, putQuotaOverrides, refundQuota, takeQuota } from './quotaItems';
+import {
+  getMintAllowOverride,
+  getQuotaOverrides,
+  getRuntimeOverrides,
+  putMintAllowOverride,
+  putQuotaOverrides,
+  refundQuota,
+  takeQuota,
+} from './quotaItems';
+import {
+  advanceBulkJob,
+  createBulkJob,
+  getBulkJob,
+  getOtpState,
+  lockOtp,
+  takeOtpAttempt,
+  useOtpStep,
+} from './adminItems';
+import type { BulkJob, OtpState } from '../../core/adminPorts';
 import type { QuotaLimits } from '../../core/deps';
 import type { QuotaCounter } from '../../core/quota';
 import { finishChainRevocation, listChainRevocations, queueChainRevocation } from './chainRevocations';
@@ -48,10 +66,11 @@ import {
   completeAnomalyAction,
   getAnomalyAction,
   getAnomalyCursor,
+  listAnomalyActions,
   markAnomalyActionUndone,
   takeOverAnomalyAction,
 } from './anomalyItems';
-import type { RelayCharge, RelayCharged, RelayUsage, StoredPool } from '../../core/ports';
+import type { RelayCharge, RelayCharged, RelayUsage, RuntimeOverrides, StoredPool } from '../../core/ports';
 import {
   chargeRelayUse,
   forgetRelayWindows,
@@ -312,7 +331,7 @@ export class DynamoTokenStore extends DynamoTokenQueries implements TokenStore {
     const item = await this.updateToken(tokenId, {
       update:
         'SET #status = :revoked, #statusReason = :reason, #updatedAt = :now, #gsiDeleteAt = :now ' +
-        'REMOVE #gsiRotateAt, #gsiSeenAt, #gsiExpireAt, #sealedSuccessor',
+        'REMOVE #gsiRotateAt, #gsiSeenAt, #gsiExpireAt, #gsiAppVersion, #gsiSource, #sealedSuccessor',
       condition: `attribute_exists(#pk) AND NOT (#status IN (${TERMINAL.text}))`,
       values: { ':revoked': 'revoked', ':reason': reason, ':now': now, ...TERMINAL.values },
       returnValues: 'ALL_OLD',
@@ -372,7 +391,9 @@ export class DynamoTokenStore extends DynamoTokenQueries implements TokenStore {
   /** The sweep: a non-terminal token past expiresAt → `expired`. Returns the record as it was, or undefined. */
   async expireToken(tokenId: string, now: number): Promise<TokenRecord | undefined> {
     const item = await this.updateToken(tokenId, {
-      update: 'SET #status = :expired, #updatedAt = :now REMOVE #gsiRotateAt, #gsiSeenAt, #gsiExpireAt',
+      update:
+        'SET #status = :expired, #updatedAt = :now ' +
+        'REMOVE #gsiRotateAt, #gsiSeenAt, #gsiExpireAt, #gsiAppVersion, #gsiSource',
       condition: `#status IN (${NON_TERMINAL.text}) AND #expiresAt <= :now`,
       values: { ':expired': 'expired', ':now': now, ...NON_TERMINAL.values },
       returnValues: 'ALL_OLD',
@@ -394,7 +415,7 @@ export class DynamoTokenStore extends DynamoTokenQueries implements TokenStore {
     const item = await this.updateToken(tokenId, {
       update:
         'SET #status = :expired, #statusReason = :reason, #updatedAt = :now, #gsiDeleteAt = :now ' +
-        'REMOVE #gsiRotateAt, #gsiSeenAt, #gsiExpireAt',
+        'REMOVE #gsiRotateAt, #gsiSeenAt, #gsiExpireAt, #gsiAppVersion, #gsiSource',
       condition: `#status IN (${LIVE.text}) AND #gsiSeenAt < :before AND #expiresAt > :now`,
       values: {
         ':expired': 'expired',
@@ -435,7 +456,7 @@ export class DynamoTokenStore extends DynamoTokenQueries implements TokenStore {
     const superseded = await this.updateToken(tokenId, {
       update:
         'SET #status = :superseded, #updatedAt = :now ' +
-        'REMOVE #gsiDeleteAt, #deleteAttempts, #gsiExpireAt, #sealedSuccessor',
+        'REMOVE #gsiDeleteAt, #deleteAttempts, #gsiExpireAt, #gsiAppVersion, #gsiSource, #sealedSuccessor',
       condition: '#status = :refreshed AND attribute_exists(#gsiDeleteAt)',
       values: { ':superseded': 'superseded', ':refreshed': 'refreshed', ':now': now },
     });
@@ -491,6 +512,60 @@ export class DynamoTokenStore extends DynamoTokenQueries implements TokenStore {
 
   putQuotaOverrides(limits: Partial<QuotaLimits>, now: number): Promise<void> {
     return putQuotaOverrides(this.target, limits, now);
+  }
+
+  getRuntimeOverrides(): Promise<RuntimeOverrides> {
+    return getRuntimeOverrides(this.target);
+  }
+
+  // The admin API's items (adminItems.ts, quotaItems.ts, anomalyItems.ts).
+
+  getMintAllowOverride(): Promise<string[] | undefined> {
+    return getMintAllowOverride(this.target);
+  }
+
+  putMintAllowOverride(cidrs: string[] | null, now: number): Promise<void> {
+    return putMintAllowOverride(this.target, cidrs, now);
+  }
+
+  listAnomalyActions(limit = 50, cursor?: string): Promise<Page<AnomalyActionRecord>> {
+    return listAnomalyActions(this.target, limit, cursor);
+  }
+
+  createBulkJob(job: BulkJob): Promise<void> {
+    return createBulkJob(this.target, job);
+  }
+
+  getBulkJob(jobId: string): Promise<BulkJob | undefined> {
+    return getBulkJob(this.target, jobId);
+  }
+
+  advanceBulkJob(
+    jobId: string,
+    pages: number,
+    page: { matched: number; processed: number; changed: number; cursor?: string },
+  ): Promise<BulkJob | undefined> {
+    return advanceBulkJob(this.target, jobId, pages, page);
+  }
+
+  takeOtpAttempt(
+    now: number,
+    limits: { windowMs: number; maxFailures: number },
+  ): Promise<{ taken: true; failures: number } | { taken: false; retryAt: number }> {
+    return takeOtpAttempt(this.target, now, limits);
+  }
+
+  useOtpStep(step: number, now: number): Promise<boolean> {
+    return useOtpStep(this.target, step, now);
+  }
+
+  lockOtp(until: number): Promise<void> {
+    return lockOtp(this.target, until);
+  }
+
+  /** The second factor's state as stored (tests and diagnostics). */
+  getOtpState(): Promise<OtpState> {
+    return getOtpState(this.target);
   }
 
   /**

@@ -3,7 +3,8 @@
  * `sk = <window start>`. Taking a slot is ONE conditional UpdateItem (`ADD used 1` if `used < limit`), so
  * concurrent requests can never both take the last slot; the item expires (TTL) an hour after its window.
  */
-import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { RuntimeOverrides } from '../../core/ports';
 import type { QuotaLimits } from '../../core/deps';
 import type { QuotaCounter } from '../../core/quota';
 import { KEY } from './tables';
@@ -60,22 +61,58 @@ export async function refundQuota(target: Target, counter: QuotaCounter, amount 
 
 /** The operator's overrides of the configured limits; `{}` when none are stored. */
 export async function getQuotaOverrides(target: Target): Promise<Partial<QuotaLimits>> {
-  const { Item: item } = await target.doc.send(
-    new GetCommand({ TableName: target.tableName, Key: KEY.quotaOverrides() }),
-  );
-  return (item?.limits as Partial<QuotaLimits> | undefined) ?? {};
+  return (await getRuntimeOverrides(target)).limits;
 }
 
-/** Replaces the overrides (the admin surface's write; an empty object restores the configured limits). */
+/**
+ * The run-time overrides item: quota limits and the mint allowlist share it, so a mint reads both at once.
+ * Consistent, so an admin's change is seen by the next read (at most 30 s later, per process).
+ */
+export async function getRuntimeOverrides(target: Target): Promise<RuntimeOverrides> {
+  const { Item: item } = await target.doc.send(
+    new GetCommand({ TableName: target.tableName, Key: KEY.quotaOverrides(), ConsistentRead: true }),
+  );
+  const limits = (item?.limits as Partial<QuotaLimits> | undefined) ?? {};
+  const cidrs = item?.mintAllowCidrs as string[] | undefined;
+  return Array.isArray(cidrs) ? { limits, mintAllowCidrs: cidrs } : { limits };
+}
+
+/** Replaces the quota overrides (an empty object restores the configured limits); the allowlist stays. */
 export async function putQuotaOverrides(
   target: Target,
   limits: Partial<QuotaLimits>,
   now: number,
 ): Promise<void> {
   await target.doc.send(
-    new PutCommand({
+    new UpdateCommand({
       TableName: target.tableName,
-      Item: { ...KEY.quotaOverrides(), limits, updatedAt: now },
+      Key: KEY.quotaOverrides(),
+      UpdateExpression: 'SET #limits = :limits, #updatedAt = :now',
+      ExpressionAttributeNames: { '#limits': 'limits', '#updatedAt': 'updatedAt' },
+      ExpressionAttributeValues: { ':limits': limits, ':now': now },
+    }),
+  );
+}
+
+/** The run-time mint allowlist, or undefined when the configured one applies. */
+export async function getMintAllowOverride(target: Target): Promise<string[] | undefined> {
+  return (await getRuntimeOverrides(target)).mintAllowCidrs;
+}
+
+/** Sets the run-time mint allowlist (`[]`: every address), or drops it (null: the configured one again). */
+export async function putMintAllowOverride(
+  target: Target,
+  cidrs: string[] | null,
+  now: number,
+): Promise<void> {
+  await target.doc.send(
+    new UpdateCommand({
+      TableName: target.tableName,
+      Key: KEY.quotaOverrides(),
+      UpdateExpression:
+        cidrs === null ? 'SET #updatedAt = :now REMOVE #cidrs' : 'SET #updatedAt = :now, #cidrs = :cidrs',
+      ExpressionAttributeNames: { '#updatedAt': 'updatedAt', '#cidrs': 'mintAllowCidrs' },
+      ExpressionAttributeValues: { ':now': now, ...(cidrs === null ? {} : { ':cidrs': cidrs }) },
     }),
   );
 }

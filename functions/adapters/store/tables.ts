@@ -30,6 +30,10 @@ export const ATTR = {
   deleteAttempts: 'deleteAttempts',
   /** = shard, set by the relay's first charge (relay mode): the byRelayAt index holds only tokens that relayed. */
   relayShard: 'gsiRelayShard',
+  /** `<app>#<version key>` (core/indexKeys.ts) while status is not terminal: bulk filters by app and version. */
+  appVersion: 'gsiAppVersion',
+  /** The source address as a sortable key (core/indexKeys.ts) while status is not terminal: filters by CIDR. */
+  source: 'gsiSource',
   /** Logfire's id of the token's write token (API-key and dev modes): reconciliation asks "is this one ours?". */
   upstreamId: 'upstreamId',
 } as const;
@@ -51,6 +55,10 @@ export const INDEX = {
   byUpstreamId: 'byUpstreamId',
   /** Tokens by their last relayed batch (relay mode): the relay-volume anomaly rule reads the recent ones. */
   byRelayAt: 'byRelayAt',
+  /** Non-terminal tokens by app and version (admin filters and bulk jobs read only the matching ones). */
+  byAppVersion: 'byAppVersion',
+  /** Non-terminal tokens by source address (admin filters and bulk jobs by network). */
+  bySource: 'bySource',
 } as const;
 
 export const AUDIT_INDEX = {
@@ -81,6 +89,10 @@ export const KEY = {
   }),
   /** The operator's run-time overrides of the quota limits (the admin surface writes them). */
   quotaOverrides: () => ({ pk: 'settings#quotas', sk: 'settings' }),
+  /** A bulk admin job (docs/admin-api.md): its filter, its progress and where it goes on. */
+  bulkJob: (jobId: string) => ({ pk: `bulkjob#${jobId}`, sk: 'bulkjob' }),
+  /** The admin second factor's state: the last TOTP step used, the failures and the lock. */
+  otpState: () => ({ pk: 'admin#otp', sk: 'otp' }),
 } as const;
 
 export const TOKEN_PK_PREFIX = 'token#';
@@ -163,6 +175,8 @@ export function tokensTable(tableName: string): TableDefinition {
       { name: ATTR.upstreamId, type: 'S' },
       { name: ATTR.relayShard, type: 'N' },
       { name: 'relayLastAt', type: 'N' },
+      { name: ATTR.appVersion, type: 'S' },
+      { name: ATTR.source, type: 'S' },
     ],
     globalIndexes: [
       {
@@ -193,6 +207,8 @@ export function tokensTable(tableName: string): TableDefinition {
         projection: { type: 'KEYS_ONLY' },
       },
       byShard(INDEX.byRelayAt, 'relayLastAt', ATTR.relayShard),
+      byShard(INDEX.byAppVersion, ATTR.appVersion),
+      byShard(INDEX.bySource, ATTR.source),
     ],
   };
 }

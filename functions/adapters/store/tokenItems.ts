@@ -3,6 +3,7 @@
  * index attributes that match its status (docs/data-model.md).
  */
 import { LIVE_STATUSES, type TokenRecord, type TokenStatus } from '../../core/model';
+import { appVersionKey, sourceAddressKey } from '../../core/indexKeys';
 import { ATTR, KEY, TOKEN_PK_PREFIX, shardOf } from './tables';
 
 /** Statuses after which nothing changes any more (except the upstream-deletion bookkeeping). */
@@ -22,6 +23,8 @@ const INTERNAL = new Set<string>([
   ATTR.deleteAt,
   ATTR.deleteShard,
   ATTR.deleteAttempts,
+  ATTR.appVersion,
+  ATTR.source,
 ]);
 
 /**
@@ -39,7 +42,12 @@ export function toTokenItem(record: TokenRecord, options: { shards: number; rete
   if (record.upstreamId) item[ATTR.deleteShard] = shard;
   if (record.status === 'active') item[ATTR.rotateAt] = record.refreshAfter;
   if (LIVE_STATUSES.includes(record.status)) item[ATTR.seenAt] = record.lastHeartbeatAt ?? record.createdAt;
-  if (!TERMINAL_STATUSES.includes(record.status)) item[ATTR.expireAt] = record.expiresAt;
+  if (!TERMINAL_STATUSES.includes(record.status)) {
+    item[ATTR.expireAt] = record.expiresAt;
+    item[ATTR.appVersion] = appVersionKey(record.appName, record.appVersion);
+    const source = sourceAddressKey(record.sourceIp);
+    if (source) item[ATTR.source] = source;
+  }
   return item;
 }
 

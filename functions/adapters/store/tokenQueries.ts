@@ -12,6 +12,7 @@ import type {
   PendingChainRevocation,
   PendingUpstreamDeletion,
 } from '../../core/ports';
+import type { KeyRange } from '../../core/indexKeys';
 import { ATTR, INDEX } from './tables';
 import { fromTokenItem, tokenIdOf, type Item } from './tokenItems';
 
@@ -124,16 +125,58 @@ export class DynamoTokenQueries {
    * @example const { items, cursor } = await store.listNonTerminal(100);
    */
   async listNonTerminal(limit = 100, cursor?: string): Promise<Page<TokenRecord>> {
-    const page = await queryShards(this.target, {
+    return this.recordsOf({
       index: INDEX.byExpireAt,
       hashKey: ATTR.shard,
       rangeKey: ATTR.expireAt,
       comparison: '<=',
       bound: END_OF_TIME,
       shards: this.shards,
-      limit: Math.min(pageSize(limit), 100), // BatchGet takes at most 100 keys
+      limit,
       cursor,
     });
+  }
+
+  /**
+   * Non-terminal tokens whose app and version key lies in `range` (core/indexKeys.ts `appVersionRange`), a
+   * page at a time through byAppVersion: a filter by app or version reads the tokens it may match, and no
+   * others. One Query per shard plus one consistent BatchGet per page.
+   * @example await store.listByAppVersion(appVersionRange('hello', '<2.0.0')!, 100)
+   */
+  listByAppVersion(range: KeyRange, limit = 100, cursor?: string): Promise<Page<TokenRecord>> {
+    return this.recordsOf({
+      index: INDEX.byAppVersion,
+      hashKey: ATTR.shard,
+      rangeKey: ATTR.appVersion,
+      comparison: 'between',
+      bound: [range.lo, range.hi],
+      shards: this.shards,
+      limit,
+      cursor,
+    });
+  }
+
+  /**
+   * Non-terminal tokens requested from an address in `range` (core/indexKeys.ts `sourceCidrRange`), through
+   * bySource.
+   * @example await store.listBySource(sourceCidrRange('203.0.113.0/24'), 100)
+   */
+  listBySource(range: KeyRange, limit = 100, cursor?: string): Promise<Page<TokenRecord>> {
+    return this.recordsOf({
+      index: INDEX.bySource,
+      hashKey: ATTR.shard,
+      rangeKey: ATTR.source,
+      comparison: 'between',
+      bound: [range.lo, range.hi],
+      shards: this.shards,
+      limit,
+      cursor,
+    });
+  }
+
+  /** A sharded KEYS_ONLY index page, then its records with one consistent BatchGet (at most 100 keys). */
+  private async recordsOf(query: ShardQuery): Promise<Page<TokenRecord>> {
+    const page = await queryShards(this.target, { ...query, limit: Math.min(pageSize(query.limit), 100) });
     const found = await batchGet(
       this.target,
       page.items.map((item) => ({ pk: item.pk, sk: item.sk })),
@@ -173,9 +216,9 @@ interface ShardQuery {
   index: string;
   hashKey: string;
   rangeKey: string;
-  /** Items whose range key is `< bound`, `<= bound` or `>= bound`. */
-  comparison: '<' | '<=' | '>=';
-  bound: number;
+  /** Items whose range key is `< bound`, `<= bound` or `>= bound`, or BETWEEN `bound[0]` and `bound[1]`. */
+  comparison: '<' | '<=' | '>=' | 'between';
+  bound: number | readonly [string, string];
   shards: number;
   limit: number;
   cursor?: string;
@@ -199,13 +242,23 @@ export async function queryShards(target: Target, query: ShardQuery): Promise<Pa
   for (let shard = start.s; shard < query.shards; shard++) {
     let startKey = shard === start.s ? start.k : undefined;
     do {
+      const range =
+        query.comparison === 'between'
+          ? {
+              text: '#r BETWEEN :lo AND :hi',
+              values: {
+                ':lo': (query.bound as readonly string[])[0],
+                ':hi': (query.bound as readonly string[])[1],
+              },
+            }
+          : { text: `#r ${query.comparison} :bound`, values: { ':bound': query.bound } };
       const reply = await target.doc.send(
         new QueryCommand({
           TableName: target.tableName,
           IndexName: query.index,
-          KeyConditionExpression: `#h = :h AND #r ${query.comparison} :bound`,
+          KeyConditionExpression: `#h = :h AND ${range.text}`,
           ExpressionAttributeNames: { '#h': query.hashKey, '#r': query.rangeKey },
-          ExpressionAttributeValues: { ':h': shard, ':bound': query.bound },
+          ExpressionAttributeValues: { ':h': shard, ...range.values },
           Limit: limit - items.length,
           ExclusiveStartKey: startKey,
         }),
@@ -266,7 +319,7 @@ export async function queryRecords(
 export async function queryNotes(
   target: Target,
   partition: string,
-  options: { before?: number; limit: number; cursor?: string },
+  options: { before?: number; limit: number; cursor?: string; newestFirst?: boolean },
 ): Promise<{ keys: Item[]; scannedCount: number; cursor?: string }> {
   const reply = await target.doc.send(
     new QueryCommand({
@@ -282,6 +335,7 @@ export async function queryNotes(
         ...(options.before === undefined ? {} : { ':before': options.before }),
       },
       Limit: pageSize(options.limit),
+      ScanIndexForward: !options.newestFirst,
       ExclusiveStartKey: decodeCursor<Item>(options.cursor),
     }),
   );
