@@ -19,6 +19,11 @@ describe('Function: parseFilters', () => {
     });
   });
 
+  it('takes several statuses separated by commas (any of them)', () => {
+    expect(parseFilters(['status=active,paused'], NOW)).toEqual({ status: 'active,paused' });
+    expect(() => parseFilters(['status=active,sleeping'], NOW)).toThrow(/"sleeping" is none of/);
+  });
+
   it('joins repeated version ranges, as semver AND-s comparators', () => {
     expect(parseFilters(['version=>=1.2.0', 'version=<1.4.0'], NOW)).toEqual({ version: '>=1.2.0 <1.4.0' });
   });

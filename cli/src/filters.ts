@@ -78,8 +78,13 @@ export function parseFilters(values: readonly string[], now = Date.now()): Token
 }
 
 function checkValue(key: string, name: keyof TokenFilter, value: string, now: number): string {
-  if (name === 'status' && !(TOKEN_STATUSES as readonly string[]).includes(value)) {
-    throw new UsageError(`--filter status: "${value}" is none of ${TOKEN_STATUSES.join(', ')}.`);
+  if (name === 'status') {
+    const unknown = value
+      .split(',')
+      .find((status) => !(TOKEN_STATUSES as readonly string[]).includes(status.trim()));
+    if (unknown !== undefined) {
+      throw new UsageError(`--filter status: "${unknown}" is none of ${TOKEN_STATUSES.join(', ')}.`);
+    }
   }
   if (name === 'version' && !value.split(/\s+/).every((part) => COMPARATOR.test(part))) {
     throw new UsageError(`--filter version: "${value}" is not a range such as <2.0.0 or ">=1.2.0 <1.4.0".`);

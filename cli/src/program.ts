@@ -5,11 +5,13 @@
 import { Command, CommanderError, Option } from 'commander';
 import { registerActivityCommands } from './commands/activity';
 import { registerConfigCommands } from './commands/config';
+import { registerOtpCommands } from './commands/otp';
 import { registerTokenCommands } from './commands/tokens';
 import { createContext, type Context, type GlobalOptions } from './context';
 import { ENDPOINT_ENV } from './api/endpoint';
 import { CliError, EXIT, type ExitCode } from './errors';
 import type { Io } from './output';
+import { version as VERSION } from '../../package.json';
 
 /** A command's work; it returns the exit code when it is not 0 (a per-token outcome that failed). */
 export type Handler = (
@@ -82,6 +84,7 @@ function buildProgram(act: Act, io: Io): Command {
       "sign with a local broker's admin credentials from its data folder (npm start)",
     )
     .option('--json', 'print the JSON reply (for scripts) instead of a table')
+    .version(VERSION, '--version', "the CLI's version")
     .showHelpAfterError('(add --help for usage)')
     .exitOverride()
     .configureOutput({
@@ -92,5 +95,6 @@ function buildProgram(act: Act, io: Io): Command {
   registerTokenCommands(program, act);
   registerConfigCommands(program, act);
   registerActivityCommands(program, act);
+  registerOtpCommands(program, act);
   return program;
 }

@@ -1,5 +1,6 @@
 /**
- * A tiny Secrets Manager on 127.0.0.1 speaking the AWS JSON 1.1 protocol for `GetSecretValue`, so tests
+ * A tiny Secrets Manager on 127.0.0.1 speaking the AWS JSON 1.1 protocol for `GetSecretValue` (and, for
+ * `otp enroll`, `PutSecretValue` and `DescribeSecret` of a secret that exists or was created empty), so tests
  * can point the real `@aws-sdk/client-secrets-manager` at it with `endpoint` and exercise the SDK's own
  * serialization and error parsing. It checks that requests are signed (SigV4 header present) but does
  * not verify signatures.
@@ -21,6 +22,11 @@ export interface FakeSecretsManager {
 }
 
 const REGION = 'us-east-1';
+const SUPPORTED = [
+  'secretsmanager.GetSecretValue',
+  'secretsmanager.PutSecretValue',
+  'secretsmanager.DescribeSecret',
+];
 
 /**
  * @example
@@ -63,7 +69,7 @@ export async function startFakeSecretsManager(
       if (!String(req.headers.authorization ?? '').startsWith('AWS4-HMAC-SHA256 ')) {
         return error(400, 'MissingAuthenticationTokenException', 'Request is missing Authentication Token');
       }
-      if (target !== 'secretsmanager.GetSecretValue') {
+      if (!SUPPORTED.includes(target)) {
         return error(400, 'UnknownOperationException', `Operation ${target} is not supported by this fake`);
       }
       const failure = failures.shift();
@@ -73,6 +79,20 @@ export async function startFakeSecretsManager(
       const name = secretId.startsWith('arn:')
         ? secretId.split(':secret:')[1]?.replace(/-[A-Za-z0-9]{6}$/, '')
         : secretId;
+      const arn = `arn:aws:secretsmanager:${REGION}:000000000000:secret:${name}-AbCdEf`;
+      // The admin CLI's `otp enroll`: a secret created without a value, then given one.
+      if (
+        target === 'secretsmanager.PutSecretValue' &&
+        name !== undefined &&
+        typeof body.SecretString === 'string'
+      ) {
+        secrets.set(name, body.SecretString);
+        return reply(200, { ARN: arn, Name: name, VersionId: '00000000-0000-4000-8000-000000000002' });
+      }
+      if (target === 'secretsmanager.DescribeSecret' && name !== undefined) {
+        const stages = secrets.has(name) ? { '00000000-0000-4000-8000-000000000001': ['AWSCURRENT'] } : {};
+        return reply(200, { ARN: arn, Name: name, VersionIdsToStages: stages });
+      }
       const value = name === undefined ? undefined : secrets.get(name);
       if (value === undefined) {
         return error(400, 'ResourceNotFoundException', "Secrets Manager can't find the specified secret.");

@@ -47,8 +47,9 @@ describe('Function: createAdminClient', () => {
       expect(request!.body).toBe('{"mintsPerDay":5}');
       expect(request!.headers['x-broker-otp']).toBe('123456');
       expect(request!.headers.authorization).toMatch(
-        /^AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE\/\d{8}\/eu-west-1\/execute-api\/aws4_request, SignedHeaders=accept;content-type;host;x-amz-content-sha256;x-amz-date;x-broker-otp, Signature=[0-9a-f]{64}$/,
+        /^AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE\/\d{8}\/eu-west-1\/execute-api\/aws4_request, SignedHeaders=accept;content-type;host;x-amz-content-sha256;x-amz-date;x-broker-otp;x-broker-request-id, Signature=[0-9a-f]{64}$/,
       );
+      expect(request!.headers['x-broker-request-id']).toMatch(/^[0-9a-f-]{36}$/);
       // The secret key never travels.
       expect(JSON.stringify(request)).not.toContain('a-secret-key');
     } finally {

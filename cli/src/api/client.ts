@@ -6,6 +6,7 @@
 import { Sha256 } from '@aws-crypto/sha256-js';
 import { SignatureV4 } from '@smithy/signature-v4';
 import type { AwsCredentialIdentityProvider } from '@smithy/types';
+import { randomUUID } from 'node:crypto';
 import { ApiError, CliError, EXIT } from '../errors';
 
 export interface AdminClientOptions {
@@ -53,7 +54,13 @@ export function createAdminClient(options: AdminClientOptions): AdminClient {
           .map(([key, value]) => [key, String(value)]),
       );
       const body = request.body === undefined ? undefined : JSON.stringify(request.body);
-      const headers: Record<string, string> = { host: endpoint.host, accept: 'application/json' };
+      const headers: Record<string, string> = {
+        host: endpoint.host,
+        accept: 'application/json',
+        // Signed and random: two identical calls within a second (a bulk job's pages) would otherwise carry
+        // the same signature, and the local server refuses a signature it has seen as a replay.
+        'x-broker-request-id': randomUUID(),
+      };
       if (body !== undefined) headers['content-type'] = 'application/json';
       if (request.otp !== undefined) headers['x-broker-otp'] = request.otp;
       const fullPath = `${basePath}/v1/admin/${path}`;
