@@ -144,8 +144,8 @@ function AllowlistCard() {
           }}
         >
           <p class="note">
-            In force from {data.source === 'override' ? 'an override set here' : 'the configuration'}. No
-            network listed: any address may mint.
+            In force from {data.source === 'override' ? 'an override set here' : 'the configuration'}.
+            {data.mintAllowCidrs.length === 0 && ' No network is listed: any address may mint.'}
           </p>
           <label for="allowlist-cidrs">Networks allowed to mint (CIDRs, one a line)</label>
           <textarea
