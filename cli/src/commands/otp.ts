@@ -67,11 +67,13 @@ async function enroll(context: Context, _args: string[], options: Record<string,
     }
   }
   await target.store(seed);
-  note(io, `stored in ${target.where}; admin operations that need a code accept it now`);
+  note(io, `stored in ${target.where}; ${target.takesEffect}`);
 }
 
 interface SeedTarget {
   where: string;
+  /** When the broker starts asking for codes of the new seed. */
+  takesEffect: string;
   exists: boolean | undefined;
   store(seed: string): Promise<void>;
 }
@@ -87,6 +89,7 @@ async function seedTarget(context: Context, options: Record<string, unknown>): P
     const file = join(dataDir, TOTP_SEED_FILE);
     return {
       where: file,
+      takesEffect: 'the local broker checks codes against it from now on',
       exists: existsSync(file),
       store: async (seed) => {
         writeLocalTotpSeed(dataDir, seed);
@@ -113,6 +116,8 @@ async function seedTarget(context: Context, options: Record<string, unknown>): P
   }
   return {
     where: secretId,
+    // The admin function caches the seed for a minute (functions/adapters/secrets.ts).
+    takesEffect: 'the broker checks codes against it within a minute',
     exists,
     store: async (seed) => {
       try {
