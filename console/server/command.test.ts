@@ -9,6 +9,7 @@ import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { CLI_BIN } from '../../cli/test/runCli';
+import { keepBusy } from '../../test/support/busy';
 import { startLocalBroker, stopAllLocalBrokers, type LocalBroker } from '../../test/support/localBroker';
 import { ASSETS_DIR } from './assets';
 
@@ -84,6 +85,26 @@ it('serves the page and signed API calls until Ctrl-C, then exits 0 and frees it
     await expect(fetch(url!)).rejects.toThrow();
   } finally {
     child.kill('SIGKILL');
+  }
+});
+
+it('answers 20 identical concurrent page calls, none refused as a replayed signature, while the machine is busy', async () => {
+  // The broker refuses a signature it has seen; identical calls within one second once signed identically.
+  const child = startConsole(['--no-open']);
+  const busy = await keepBusy(30_000, 2);
+  try {
+    const [, , port, key] = await printedUrl(child);
+    const headers = { origin: `http://127.0.0.1:${port}`, 'x-console-token': key! };
+    const replies = await Promise.all(
+      Array.from({ length: 20 }, () => fetch(`http://127.0.0.1:${port}/api/tokens?limit=5`, { headers })),
+    );
+    const bodies = await Promise.all(replies.map((reply) => reply.json()));
+    expect(replies.map((reply) => reply.status)).toEqual(new Array(20).fill(200));
+    for (const body of bodies) expect(body).toMatchObject({ tokens: expect.any(Array) });
+  } finally {
+    await busy.stop();
+    child.kill('SIGINT');
+    await once(child, 'exit');
   }
 });
 

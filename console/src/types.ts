@@ -105,12 +105,15 @@ export interface AnomalyAction {
   actionId: string;
   rule: string;
   action: string;
+  dryRun?: boolean;
   subject?: string;
   reason?: string;
   state?: string;
   tokenIds?: string[];
   createdAt?: string | number;
-  evidence?: unknown;
+  windowStart?: number;
+  windowEnd?: number;
+  /** The rest is the rule's evidence (its target, …), shown as it came. */
   [key: string]: unknown;
 }
 

@@ -5,7 +5,19 @@ import { ErrorBox, Section, useLoad, when } from '../components/common';
 import { withOtp } from '../components/otp';
 import type { AnomalyAction, AnomalyPage } from '../types';
 
-const SHOWN = new Set(['actionId', 'rule', 'action', 'subject', 'reason', 'state', 'createdAt', 'tokenIds']);
+const SHOWN = new Set([
+  'actionId',
+  'rule',
+  'action',
+  'subject',
+  'reason',
+  'state',
+  'dryRun',
+  'createdAt',
+  'windowStart',
+  'windowEnd',
+  'tokenIds',
+]);
 
 export function Anomalies() {
   const [cursors, setCursors] = useState<Array<string | undefined>>([undefined]);
@@ -43,15 +55,21 @@ export function Anomalies() {
 }
 
 function ActionCard({ action, onUndone }: { action: AnomalyAction; onUndone: () => void }) {
+  const [reason, setReason] = useState('');
   const [error, setError] = useState<unknown>();
   const [result, setResult] = useState<string>();
+  // What the rule saw, beyond the fields shown above it: the target, and whatever a rule adds.
   const evidence = Object.fromEntries(Object.entries(action).filter(([key]) => !SHOWN.has(key)));
   const undo = async () => {
     setError(undefined);
     try {
       const reply = await withOtp(
         `undo ${action.rule} (${action.actionId})`,
-        (otp) => api<unknown>('POST', `anomalies/${encodeURIComponent(action.actionId)}/undo`, { otp }),
+        (otp) =>
+          api<unknown>('POST', `anomalies/${encodeURIComponent(action.actionId)}/undo`, {
+            body: { reason },
+            otp,
+          }),
         { askFirst: true },
       );
       setResult(JSON.stringify(reply));
@@ -60,24 +78,24 @@ function ActionCard({ action, onUndone }: { action: AnomalyAction; onUndone: () 
       setError(caught);
     }
   };
+  const facts: Array<[string, string | undefined]> = [
+    ['When', when(action.createdAt)],
+    ['Window', action.windowStart ? `${when(action.windowStart)} – ${when(action.windowEnd)}` : undefined],
+    ['State', `${action.state ?? '—'}${action.dryRun ? ' (dry run: nothing was changed)' : ''}`],
+    ['Reason', action.reason],
+  ];
   return (
     <Section title={`${action.rule}: ${action.action}${action.subject ? ` ${action.subject}` : ''}`}>
       <dl class="facts">
-        <div>
-          <dt>When</dt>
-          <dd>{when(action.createdAt)}</dd>
-        </div>
-        <div>
-          <dt>State</dt>
-          <dd>{action.state ?? '—'}</dd>
-        </div>
-        {action.reason && (
-          <div>
-            <dt>Reason</dt>
-            <dd>{action.reason}</dd>
-          </div>
-        )}
-        {action.tokenIds && (
+        {facts
+          .filter(([, value]) => value)
+          .map(([label, value]) => (
+            <div key={label}>
+              <dt>{label}</dt>
+              <dd>{value}</dd>
+            </div>
+          ))}
+        {action.tokenIds && action.tokenIds.length > 0 && (
           <div>
             <dt>Tokens</dt>
             <dd>
@@ -94,11 +112,23 @@ function ActionCard({ action, onUndone }: { action: AnomalyAction; onUndone: () 
         <summary>Evidence</summary>
         <pre>{JSON.stringify(evidence, null, 2)}</pre>
       </details>
-      <div class="buttons">
-        <button type="button" onClick={undo}>
-          Undo…
-        </button>
-      </div>
+      {action.state === 'applied' && !action.dryRun && (
+        <div class="row">
+          <div class="field grow">
+            <label for={`undo-reason-${action.actionId}`}>Reason to undo (recorded in the audit trail)</label>
+            <input
+              id={`undo-reason-${action.actionId}`}
+              value={reason}
+              onInput={(event) => setReason(event.currentTarget.value)}
+            />
+          </div>
+          <div class="buttons">
+            <button type="button" onClick={undo}>
+              Undo…
+            </button>
+          </div>
+        </div>
+      )}
       {result && (
         <p class="ok" role="status">
           Undone: {result}
