@@ -14,7 +14,13 @@ function fakeFunctions(prefix: string): Record<RouteName, aws.lambda.Function> {
       handler: 'index.handler',
       code: new pulumi.asset.AssetArchive({}),
     });
-  return { mint: fn('mint'), heartbeat: fn('heartbeat'), refresh: fn('refresh'), relay: fn('relay') };
+  return {
+    mint: fn('mint'),
+    heartbeat: fn('heartbeat'),
+    refresh: fn('refresh'),
+    relay: fn('relay'),
+    admin: fn('admin'),
+  };
 }
 
 const defaults = (functions: ApiArgs['functions']): ApiArgs => ({
@@ -53,6 +59,9 @@ function pathsById(mine: RecordedResource[]): Map<string, string> {
 
 afterAll(() => settle());
 
+/** The client routes: what the tests of the tree's shape build on, beside an admin route of their own. */
+const CLIENT_ROUTES = ROUTES.filter((route) => route.auth === 'none');
+
 describe('Component: Api', () => {
   it('routes every route of ROUTES to its own function through a Lambda proxy integration', async () => {
     const { functions, mine } = await build('routes');
@@ -74,7 +83,7 @@ describe('Component: Api', () => {
   });
 
   it('creates each path segment once, however many routes share it', async () => {
-    const { mine } = await build('tree');
+    const { mine } = await build('tree', { routes: CLIENT_ROUTES });
     const paths = [...pathsById(mine).values()].filter(Boolean);
     expect(paths.sort()).toEqual([
       '/v1',
@@ -88,6 +97,21 @@ describe('Component: Api', () => {
     ]);
   });
 
+  it('requires AWS_IAM (SigV4) on every method of the admin API, and routes them all to the admin function', async () => {
+    const { functions, mine } = await build('iam');
+    const paths = pathsById(mine);
+    const methods = ofType(mine, 'aws:apigateway/method:Method').filter((method) =>
+      paths.get(String(method.inputs.resourceId))?.startsWith('/v1/admin'),
+    );
+    expect(methods).toHaveLength(ROUTES.filter((route) => route.name === 'admin').length);
+    for (const method of methods) expect(method.inputs.authorization).toBe('AWS_IAM');
+    const adminUri = ofType(mine, 'aws:apigateway/integration:Integration').filter((integration) =>
+      paths.get(String(integration.inputs.resourceId))?.startsWith('/v1/admin'),
+    );
+    const invokeArn = await new Promise((resolve) => functions.admin.invokeArn.apply(resolve));
+    for (const integration of adminUri) expect(integration.inputs.uri).toBe(invokeArn);
+  });
+
   it('signs admin routes with AWS_IAM and leaves client routes to the handler (NONE)', async () => {
     const admin: RouteSpec = {
       name: 'refresh',
@@ -95,7 +119,7 @@ describe('Component: Api', () => {
       path: '/v1/admin/tokens/{tokenId}/revoke',
       auth: 'iam',
     };
-    const { mine } = await build('admin', { routes: [...ROUTES, admin] });
+    const { mine } = await build('admin', { routes: [...CLIENT_ROUTES, admin] });
     const paths = pathsById(mine);
     const auth = Object.fromEntries(
       ofType(mine, 'aws:apigateway/method:Method').map((method) => [

@@ -8,6 +8,9 @@ const ADMIN: RouteSpec = {
   auth: 'iam',
 };
 
+/** The client routes: what the tests of the tree's shape build on, beside an admin route of their own. */
+const CLIENT_ROUTES = ROUTES.filter((route) => route.auth === 'none');
+
 describe('Function: buildRouteTree', () => {
   it('builds one method per route of ROUTES, on the resource of its path', () => {
     const { methods } = buildRouteTree();
@@ -17,7 +20,7 @@ describe('Function: buildRouteTree', () => {
   });
 
   it('creates shared path prefixes once, parents before children', () => {
-    const { resources } = buildRouteTree();
+    const { resources } = buildRouteTree(CLIENT_ROUTES);
     const paths = resources.map((resource) => resource.path);
     expect(paths).toEqual([
       '/v1',
@@ -36,8 +39,17 @@ describe('Function: buildRouteTree', () => {
     }
   });
 
+  it('puts every route of the admin API behind AWS_IAM, and no client route', () => {
+    const { methods } = buildRouteTree();
+    const admin = methods.filter((method) => method.resourcePath.startsWith('/v1/admin'));
+    expect(admin.length).toBeGreaterThanOrEqual(16);
+    expect(new Set(admin.map((method) => method.authorization))).toEqual(new Set(['AWS_IAM']));
+    const client = methods.filter((method) => !method.resourcePath.startsWith('/v1/admin'));
+    expect(new Set(client.map((method) => method.authorization))).toEqual(new Set(['NONE']));
+  });
+
   it('gives admin routes AWS_IAM authorization and every other route NONE', () => {
-    const { methods } = buildRouteTree([...ROUTES, ADMIN]);
+    const { methods } = buildRouteTree([...CLIENT_ROUTES, ADMIN]);
     const byPath = Object.fromEntries(methods.map((method) => [method.resourcePath, method.authorization]));
     expect(byPath).toEqual({
       '/v1/tokens': 'NONE',
@@ -51,7 +63,7 @@ describe('Function: buildRouteTree', () => {
   });
 
   it('scopes each Lambda permission to the method and path, with * for path variables', () => {
-    const { methods } = buildRouteTree([...ROUTES, ADMIN]);
+    const { methods } = buildRouteTree([...CLIENT_ROUTES, ADMIN]);
     expect(methods.map((method) => method.sourceArnPath)).toEqual([
       '/POST/v1/tokens',
       '/POST/v1/tokens/*/heartbeat',
@@ -64,7 +76,7 @@ describe('Function: buildRouteTree', () => {
   });
 
   it('gives every resource and method a unique name', () => {
-    const { resources, methods } = buildRouteTree([...ROUTES, ADMIN]);
+    const { resources, methods } = buildRouteTree([...CLIENT_ROUTES, ADMIN]);
     const slugs = [...resources.map((resource) => resource.slug), ...methods.map((method) => method.slug)];
     expect(new Set(slugs).size).toBe(slugs.length);
   });

@@ -9,6 +9,7 @@ import { ACCOUNT, REGION, ofType, setupMocks, settle, type RecordedResource } fr
 const TABLE = `arn:aws:dynamodb:${REGION}:${ACCOUNT}:table/p-tokens`;
 const AUDIT = `${TABLE}-audit`;
 const SECRET = `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:up-AbCdEf`;
+const SEED = `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:admin-totp-XyZ123`;
 const KMS = `arn:aws:kms:${REGION}:${ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab`;
 
 const ARGS: FunctionsArgs = {
@@ -18,6 +19,7 @@ const ARGS: FunctionsArgs = {
   tokensTableArn: TABLE,
   auditTableArn: AUDIT,
   upstreamSecretArn: SECRET,
+  adminTotpSeedArn: SEED,
   memoryMb: 512,
   timeoutSeconds: 20,
   reservedConcurrency: { mint: 7 },
@@ -158,6 +160,7 @@ describe('Functions', () => {
           ...spec.tokens.actions,
           ...(spec.audit?.actions ?? []),
           ...(spec.readsUpstreamSecret ? ['secretsmanager:GetSecretValue'] : []),
+          ...(spec.readsAdminTotpSeed ? ['secretsmanager:GetSecretValue'] : []),
           'logs:CreateLogStream',
           'logs:PutLogEvents',
         ].sort(),
@@ -169,6 +172,7 @@ describe('Functions', () => {
           ? [AUDIT, ...(spec.audit.indexes ?? []).map((index) => `${AUDIT}/index/${index}`)]
           : []),
         ...(spec.readsUpstreamSecret ? [SECRET] : []),
+        ...(spec.readsAdminTotpSeed ? [SEED] : []),
         `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:/aws/lambda/p-${name}:*`,
       ]);
       for (const statement of policy.Statement) {
@@ -208,11 +212,37 @@ describe('Functions', () => {
     }
   });
 
+  it('lets only the admin function read the admin TOTP seed, and names the seed to it alone', async () => {
+    const { fns, resources } = built;
+    const readers = ofType(resources, 'aws:iam/rolePolicy:RolePolicy')
+      .filter((policy) => JSON.stringify(policy.inputs.policy).includes(SEED))
+      .map((policy) => policy.name);
+    expect(readers).toEqual(['fn-admin-policy']);
+    const admin = ofType(resources, 'aws:iam/rolePolicy:RolePolicy').find(
+      (p) => p.name === 'fn-admin-policy',
+    )!;
+    const statements = (JSON.parse(String(admin.inputs.policy)) as PolicyDocument).Statement;
+    expect(statements.find((s) => s.Sid === 'AdminTotpSeed')).toEqual({
+      Sid: 'AdminTotpSeed',
+      Effect: 'Allow',
+      Action: ['secretsmanager:GetSecretValue'],
+      Resource: [SEED],
+    });
+    const named = fns
+      .filter(
+        (fn) =>
+          (fn.inputs.environment as { variables: Record<string, string> }).variables
+            .BROKER_ADMIN_TOTP_SECRET_ID,
+      )
+      .map((fn) => fn.inputs.name);
+    expect(named).toEqual(['p-admin']);
+  });
+
   it('passes the environment through to every function, with its own timeout added', async () => {
     const { fns } = built;
     for (const { inputs } of fns) {
       const { variables } = inputs.environment as { variables: Record<string, string> };
-      const { BROKER_FUNCTION_TIMEOUT, ...shared } = variables;
+      const { BROKER_FUNCTION_TIMEOUT, BROKER_ADMIN_TOTP_SECRET_ID: _seed, ...shared } = variables;
       expect(shared).toEqual(ARGS.environment);
       expect(parseDuration(BROKER_FUNCTION_TIMEOUT!)).toBe(Number(inputs.timeout) * 1000);
     }

@@ -24,6 +24,8 @@ export interface FunctionsArgs {
   tokensTableArn: pulumi.Input<string>;
   auditTableArn: pulumi.Input<string>;
   upstreamSecretArn: pulumi.Input<string>;
+  /** The admin TOTP seed's secret: readable by, and named in the environment of, the admin function only. */
+  adminTotpSeedArn?: pulumi.Input<string>;
   kmsKeyArn?: string;
   memoryMb: number;
   timeoutSeconds: number;
@@ -94,13 +96,20 @@ export class Functions extends pulumi.ComponentResource {
       {
         role: role.name,
         policy: pulumi
-          .all([args.tokensTableArn, args.auditTableArn, args.upstreamSecretArn, logGroup.arn])
-          .apply(([tokensTable, auditTable, upstreamSecret, logGroupArn]) =>
+          .all([
+            args.tokensTableArn,
+            args.auditTableArn,
+            args.upstreamSecretArn,
+            logGroup.arn,
+            args.adminTotpSeedArn,
+          ])
+          .apply(([tokensTable, auditTable, upstreamSecret, logGroupArn, adminTotpSeed]) =>
             JSON.stringify(
               functionPolicy(spec, {
                 tokensTable,
                 auditTable,
                 upstreamSecret,
+                adminTotpSeed: spec.readsAdminTotpSeed ? adminTotpSeed : undefined,
                 logGroup: logGroupArn,
                 kmsKey: args.kmsKeyArn,
               }),
@@ -126,7 +135,13 @@ export class Functions extends pulumi.ComponentResource {
         reservedConcurrentExecutions: args.reservedConcurrency[spec.name],
         // The timeout, so a slow Logfire ends in a 503 and not in a timeout between create and store.
         environment: {
-          variables: { ...args.environment, BROKER_FUNCTION_TIMEOUT: formatDuration(timeoutSeconds * 1000) },
+          variables: {
+            ...args.environment,
+            BROKER_FUNCTION_TIMEOUT: formatDuration(timeoutSeconds * 1000),
+            ...(spec.readsAdminTotpSeed && args.adminTotpSeedArn
+              ? { BROKER_ADMIN_TOTP_SECRET_ID: args.adminTotpSeedArn }
+              : {}),
+          },
         },
         loggingConfig: {
           logFormat: 'JSON',

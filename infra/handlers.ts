@@ -46,6 +46,8 @@ export interface HandlerSpec {
   audit?: TableAccess<(typeof AUDIT_INDEX)[keyof typeof AUDIT_INDEX], AuditTableAction>;
   /** Calls Logfire, so reads the upstream credential from Secrets Manager. */
   readsUpstreamSecret: boolean;
+  /** Checks the admin second factor, so reads the TOTP seed (the admin function, and no other). */
+  readsAdminTotpSeed?: boolean;
   /** Overrides `lambdaMemoryMb` / `lambdaTimeoutSeconds` (an API handler must stay within 29 s). */
   memoryMb?: number;
   timeoutSeconds?: number;
@@ -127,6 +129,31 @@ export const HANDLERS: readonly HandlerSpec[] = [
     audit: { actions: ['dynamodb:BatchWriteItem'] },
     // The pool key is derived from the credential; the pool's tokens are made with it.
     readsUpstreamSecret: true,
+  },
+  {
+    name: 'admin',
+    description: '/v1/admin/*: the admin API (AWS_IAM; TOTP for sensitive operations)',
+    routes: ['admin'],
+    // Query: the list's and the bulk jobs' indexes (byInstall, byAppVersion, bySource, byExpireAt), a
+    // token's chain (byChain), the anomaly actions (byChain, reserved id); BatchGetItem: the records of
+    // those keys; GetItem: a token, a job, the overrides, an anomaly action, the TOTP state; PutItem: a new
+    // bulk job; UpdateItem: pause, resume, revoke, a job's progress, the overrides, the TOTP state.
+    tokens: {
+      actions: [
+        'dynamodb:Query',
+        'dynamodb:BatchGetItem',
+        'dynamodb:GetItem',
+        'dynamodb:PutItem',
+        'dynamodb:UpdateItem',
+      ],
+      indexes: ['byInstall', 'byChain', 'byExpireAt', 'byAppVersion', 'bySource'],
+    },
+    // BatchWriteItem: every admin action's and every OTP attempt's entry; Query: a token's or an install's
+    // history, and the time range (audit, stats).
+    audit: { actions: ['dynamodb:BatchWriteItem', 'dynamodb:Query'], indexes: ['byInstall', 'byTime'] },
+    // A pause or revoke deletes the client's Logfire token (direct mode: Logfire has no pause).
+    readsUpstreamSecret: true,
+    readsAdminTotpSeed: true,
   },
   {
     name: 'rotate',

@@ -43,3 +43,5 @@ export const auditTableName = broker.storage.audit.name;
 /** Put the Logfire credential here (an ARN, never the value). */
 export const upstreamSecretArn = broker.upstreamSecret.arn;
 export const dashboardUrl = broker.dashboardUrl;
+/** `logfire-broker otp enroll` puts the admin TOTP seed here (an ARN, never the value). */
+export const adminTotpSecretArn = broker.adminTotpSeed.arn;

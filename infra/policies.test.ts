@@ -13,6 +13,7 @@ const ARNS: FunctionArns = {
   tokensTable: 'arn:aws:dynamodb:us-east-1:123456789012:table/t',
   auditTable: 'arn:aws:dynamodb:us-east-1:123456789012:table/t-audit',
   upstreamSecret: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:up-AbCdEf',
+  adminTotpSeed: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:admin-totp-XyZ123',
   logGroup: 'arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/p-heartbeat',
 };
 const KMS = 'arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';

@@ -47,6 +47,8 @@ export interface FunctionArns {
   tokensTable: string;
   auditTable: string;
   upstreamSecret: string;
+  /** The admin TOTP seed's secret: only a handler with `readsAdminTotpSeed` gets a statement for it. */
+  adminTotpSeed?: string;
   /** The function's own log group, as `aws.cloudwatch.LogGroup.arn` gives it (without `:*`). */
   logGroup: string;
   /** The customer managed key of the tables and the secret, when the stack uses one. */
@@ -75,10 +77,22 @@ export function functionPolicy(spec: HandlerSpec, arns: FunctionArns): PolicyDoc
       Resource: [arns.upstreamSecret],
     });
   }
+  if (spec.readsAdminTotpSeed) {
+    if (!arns.adminTotpSeed)
+      throw new Error(`${spec.name}: reads the admin TOTP seed, but no secret is given`);
+    statements.push({
+      Sid: 'AdminTotpSeed',
+      Effect: 'Allow',
+      Action: ['secretsmanager:GetSecretValue'],
+      Resource: [arns.adminTotpSeed],
+    });
+  }
   if (arns.kmsKey) {
     const region = regionOfArn(arns.kmsKey);
     const services = [`dynamodb.${region}.amazonaws.com`];
-    if (spec.readsUpstreamSecret) services.push(`secretsmanager.${region}.amazonaws.com`);
+    if (spec.readsUpstreamSecret || spec.readsAdminTotpSeed) {
+      services.push(`secretsmanager.${region}.amazonaws.com`);
+    }
     statements.push({
       Sid: 'CustomerManagedKey',
       Effect: 'Allow',

@@ -57,3 +57,32 @@ export class UpstreamSecret extends pulumi.ComponentResource {
     this.registerOutputs({ arn: this.arn });
   }
 }
+
+/**
+ * The admin second factor's TOTP seed (issue #10), created WITHOUT a value: `logfire-broker otp enroll`
+ * makes the seed and puts it with `secretsmanager:PutSecretValue`, so the seed never passes through Pulumi
+ * state, its outputs or any log. Only the admin function's role may read it (infra/policies.ts).
+ */
+export class AdminTotpSeedSecret extends pulumi.ComponentResource {
+  readonly secret: aws.secretsmanager.Secret;
+  readonly arn: pulumi.Output<string>;
+
+  constructor(
+    name: string,
+    args: { kmsKeyArn?: string; recoveryWindowInDays: number },
+    opts?: pulumi.ComponentResourceOptions,
+  ) {
+    super('logfire-broker:secrets:AdminTotpSeedSecret', name, {}, opts);
+    this.secret = new aws.secretsmanager.Secret(
+      `${name}-totp-seed`,
+      {
+        description: 'logfire-broker: the admin TOTP seed (base32); put by `logfire-broker otp enroll`',
+        kmsKeyId: args.kmsKeyArn,
+        recoveryWindowInDays: args.recoveryWindowInDays,
+      },
+      { parent: this },
+    );
+    this.arn = this.secret.arn;
+    this.registerOutputs({ arn: this.arn });
+  }
+}

@@ -42,7 +42,16 @@ describe('TokenBroker', () => {
       (r) => r.type.startsWith('logfire-broker:') && r.name !== 'broker',
     );
     expect(components.map((c) => c.type.split(':')[2]).sort()).toEqual(
-      ['Api', 'Functions', 'Monitoring', 'Schedules', 'Storage', 'UpstreamSecret', 'Waf'].sort(),
+      [
+        'AdminTotpSeedSecret',
+        'Api',
+        'Functions',
+        'Monitoring',
+        'Schedules',
+        'Storage',
+        'UpstreamSecret',
+        'Waf',
+      ].sort(),
     );
     for (const component of components) expect(stack.parents.get(component.name)).toBe('broker');
   });

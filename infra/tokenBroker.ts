@@ -17,7 +17,7 @@ import {
 } from './handlers';
 import { Monitoring } from './monitoring';
 import { Schedules } from './schedules';
-import { UpstreamSecret } from './secrets';
+import { AdminTotpSeedSecret, UpstreamSecret } from './secrets';
 import { lambdaEnvironment } from './environment';
 import { tableNames, type StackSettings } from './settings';
 import { Storage } from './storage';
@@ -37,6 +37,8 @@ export interface TokenBrokerArgs {
 export class TokenBroker extends pulumi.ComponentResource {
   readonly storage: Storage;
   readonly upstreamSecret: UpstreamSecret;
+  /** The admin TOTP seed's secret, created empty (`otp enroll` puts the seed). */
+  readonly adminTotpSeed: AdminTotpSeedSecret;
   readonly functions: Functions;
   readonly api: Api;
   readonly schedules: Schedules;
@@ -73,6 +75,12 @@ export class TokenBroker extends pulumi.ComponentResource {
       parent,
     );
 
+    this.adminTotpSeed = new AdminTotpSeedSecret(
+      `${name}-admin`,
+      { kmsKeyArn: settings.kmsKeyArn, recoveryWindowInDays: settings.protect ? 30 : 7 },
+      parent,
+    );
+
     this.functions = new Functions(
       `${name}-fn`,
       {
@@ -86,6 +94,7 @@ export class TokenBroker extends pulumi.ComponentResource {
         tokensTableArn: this.storage.tokens.arn,
         auditTableArn: this.storage.audit.arn,
         upstreamSecretArn: this.upstreamSecret.arn,
+        adminTotpSeedArn: this.adminTotpSeed.arn,
         kmsKeyArn: settings.kmsKeyArn,
         memoryMb: settings.lambda.memoryMb,
         timeoutSeconds: settings.lambda.timeoutSeconds,

@@ -44,7 +44,7 @@ async function build(name: string, args: Partial<WafArgs> = {}) {
 describe('Component: Waf', () => {
   it("is a REGIONAL WebACL that allows by default and is associated with the API stage's ARN", async () => {
     const functions = Object.fromEntries(
-      (['mint', 'heartbeat', 'refresh', 'relay'] as const).map((route) => [
+      (['mint', 'heartbeat', 'refresh', 'relay', 'admin'] as const).map((route) => [
         route,
         new aws.lambda.Function(`assoc-${route}`, {
           role: 'arn:aws:iam::123456789012:role/fake',
@@ -53,7 +53,7 @@ describe('Component: Waf', () => {
           code: new pulumi.asset.AssetArchive({}),
         }),
       ]),
-    ) as Record<'mint' | 'heartbeat' | 'refresh' | 'relay', aws.lambda.Function>;
+    ) as Record<'mint' | 'heartbeat' | 'refresh' | 'relay' | 'admin', aws.lambda.Function>;
     const api = new Api('assoc-api', {
       functions,
       stageName: 'prod',

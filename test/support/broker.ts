@@ -32,6 +32,7 @@ export class TestClock implements Clock {
 }
 
 export { capturingLog, type LogLine } from './log';
+import { TEST_TOTP_SEED } from './adminSigning';
 
 export interface TestBroker {
   deps: WiredBroker;
@@ -87,6 +88,7 @@ export async function startTestBroker(
     clock,
     sleep: (ms) => new Promise((r) => setTimeout(r, Math.min(ms, 20))),
     stamp: stampIdentity, // as npm start wires it: used only in relay mode with stamping on
+    admin: { otpSeed: async () => TEST_TOTP_SEED },
   });
   const handlers = Object.fromEntries(
     Object.entries(HANDLER_FACTORIES).map(([name, factory]) => [name, factory(() => deps)]),

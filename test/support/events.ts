@@ -58,3 +58,41 @@ export const refreshEvent = (tokenId: string, secret: string | undefined, source
     headers: secret === undefined ? {} : { authorization: `Bearer ${secret}` },
     sourceIp,
   });
+
+export interface AdminEventOptions {
+  pathParameters?: Record<string, string>;
+  query?: Record<string, string>;
+  body?: unknown;
+  headers?: Record<string, string>;
+  /** The caller API Gateway's AWS_IAM authorization proved. */
+  userArn?: string;
+}
+
+/** An admin route's event as API Gateway hands it over after checking the SigV4 signature. */
+export function adminEvent(
+  method: string,
+  resource: string,
+  options: AdminEventOptions = {},
+): APIGatewayProxyEvent {
+  let path = resource;
+  for (const [name, value] of Object.entries(options.pathParameters ?? {}))
+    path = path.replace(`{${name}}`, value);
+  const event = apiEvent({
+    method,
+    path,
+    resource,
+    pathParameters: options.pathParameters,
+    body: options.body,
+    headers: options.headers,
+  });
+  const query = options.query ?? {};
+  if (Object.keys(query).length) {
+    event.queryStringParameters = query;
+    event.multiValueQueryStringParameters = Object.fromEntries(
+      Object.entries(query).map(([k, v]) => [k, [v]]),
+    );
+  }
+  (event.requestContext.identity as { userArn?: string | null }).userArn =
+    options.userArn ?? 'arn:aws:iam::123456789012:user/ops';
+  return event;
+}
