@@ -59,6 +59,13 @@ async function statusAtBroker(token: Minted): Promise<string> {
   return shown.status;
 }
 
+/** Form controls of the current view that no label names (for screen readers and click targets). */
+function unlabelled(): Promise<string[]> {
+  return page.evaluate(`[...document.querySelectorAll('input, select, textarea')]
+    .filter((control) => control.labels.length === 0 && !control.getAttribute('aria-label'))
+    .map((control) => control.outerHTML)`);
+}
+
 /** The page at a view of the console (the hash after the printed URL). */
 async function open(hash: string): Promise<void> {
   await page.goto(`${server.url}${hash}`);
@@ -122,6 +129,7 @@ it('shows the tokens by status, the activity and the top versions as the broker 
     expect.arrayContaining(['hello 1.0.02', 'hello 1.2.02', 'other 2.0.02']),
   );
   await page.locator('.chart canvas').first().waitFor();
+  await expect(unlabelled()).resolves.toEqual([]);
   await screenshot(page, 'overview');
 });
 
@@ -151,6 +159,7 @@ it('narrows the token list with a filter, and with a version range', async () =>
   const shown = await rows.locator('td:first-child').allTextContents();
   expect(shown.sort()).toEqual([tokens.h1!.tokenId, tokens.h2!.tokenId].sort());
   expect(page.url()).toContain('#/tokens?app=hello&version=%3C1.2.0');
+  await expect(unlabelled()).resolves.toEqual([]);
   await screenshot(page, 'tokens');
 });
 
@@ -165,6 +174,7 @@ it('pauses a token from its page, and its heartbeat then answers paused', async 
   expect(await heartbeat(tokens.h1!)).toBe('paused');
   expect(await heartbeat(tokens.h2!)).toBe('active');
   await page.getByRole('cell', { name: 'token.paused' }).waitFor();
+  await expect(unlabelled()).resolves.toEqual([]);
   await screenshot(page, 'token');
 });
 
@@ -192,8 +202,11 @@ it('asks for the one-time code before a bulk revoke, shows a wrong code refused 
   await expect(dialog.getByRole('alert').textContent()).resolves.toBe(refusal.error.message);
   expect(await statusAtBroker(tokens.h3!)).toBe('active');
 
-  await dialog.getByLabel('Code').fill(currentOtp(TEST_TOTP_SEED, Date.now()));
-  await dialog.getByRole('button', { name: 'Confirm' }).click();
+  // The keyboard alone: focus is in the code field, Enter confirms.
+  await expect(page.evaluate('document.activeElement.id')).resolves.toBe('otp-code');
+  await page.keyboard.press('Control+A');
+  await page.keyboard.type(currentOtp(TEST_TOTP_SEED, Date.now()));
+  await page.keyboard.press('Enter');
   await page.getByText('Done: 2 of 2 processed, 2 revoked').waitFor();
   await expect(dialog.isVisible()).resolves.toBe(false);
 
@@ -213,6 +226,7 @@ it('shows the anomaly actions and the quotas, allowlist and client settings', as
   for (const quota of Object.keys(defaults)) await page.getByLabel(quota, { exact: true }).waitFor();
   await page.getByLabel('Networks allowed to mint (CIDRs, one a line)').waitFor();
   await page.getByRole('region', { name: 'Remote client settings' }).waitFor();
+  await expect(unlabelled()).resolves.toEqual([]);
   await screenshot(page, 'config');
 });
 
