@@ -230,6 +230,27 @@ it('shows the anomaly actions and the quotas, allowlist and client settings', as
   await screenshot(page, 'config');
 });
 
+it('changes a quota with the one-time code asked in the page', async () => {
+  await open('#/config');
+  await page.getByLabel('mintsPerDay', { exact: true }).fill('500');
+  await page.getByRole('button', { name: 'Save quotas…' }).click();
+  const dialog = page.getByRole('dialog', { name: 'One-time code' });
+  await dialog.waitFor();
+  expect((await admin.request<{ overrides: Record<string, number> }>('GET', 'quotas')).overrides).toEqual({});
+  // The bulk revoke used this step's code; the next step's is accepted too (±1 step) and not used yet.
+  await dialog.getByLabel('Code').fill(currentOtp(TEST_TOTP_SEED, Date.now() + 30_000));
+  await page.keyboard.press('Enter');
+  await page.getByRole('status').filter({ hasText: 'Saved: change quotas.' }).waitFor();
+  const quotas = await admin.request<{
+    overrides: Record<string, number>;
+    effective: Record<string, number>;
+  }>('GET', 'quotas');
+  expect(quotas.overrides).toEqual({ mintsPerDay: 500 });
+  expect(quotas.effective.mintsPerDay).toBe(500);
+  const row = page.getByRole('row', { name: /^mintsPerDay/ });
+  await expect(row.getByRole('cell').last().textContent()).resolves.toBe('500');
+});
+
 describe('pages of other sites', () => {
   let attacker: Server;
   let attackerUrl: string;
