@@ -41,7 +41,7 @@ describe('Table definitions', () => {
   it('becomes an on-demand CreateTable request', () => {
     const input = toCreateTableInput(tokensTable('t'));
     expect(input).toMatchObject({ TableName: 't', BillingMode: 'PAY_PER_REQUEST' });
-    expect(input.GlobalSecondaryIndexes).toHaveLength(8);
+    expect(input.GlobalSecondaryIndexes).toHaveLength(10);
   });
 });
 
