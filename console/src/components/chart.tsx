@@ -9,6 +9,8 @@ import 'uplot/dist/uPlot.min.css';
 export interface Series {
   label: string;
   color: string;
+  /** A dash pattern, so series differ by more than colour (and one drawn over another still shows). */
+  dash?: number[];
   points: Array<{ at: string; count: number }>;
 }
 
@@ -27,7 +29,13 @@ export function ActivityChart({ title, series }: { title: string; series: Series
         axes: [{ stroke: '#333' }, { stroke: '#333', grid: { stroke: '#e3e3e3' } }],
         series: [
           {},
-          ...series.map((s) => ({ label: s.label, stroke: s.color, width: 2, points: { show: true } })),
+          ...series.map((s) => ({
+            label: s.label,
+            stroke: s.color,
+            dash: s.dash,
+            width: 2,
+            points: { show: true },
+          })),
         ],
       },
       data,

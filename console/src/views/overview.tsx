@@ -6,9 +6,9 @@ import { ErrorBox, Section, StatusBadge, useLoad } from '../components/common';
 import type { Activity, Stats } from '../types';
 
 const ACTIVITIES = [
-  { key: 'mints', label: 'Mints', color: '#1f5fbf' },
-  { key: 'refreshes', label: 'Refreshes', color: '#b8500b' },
-  { key: 'heartbeats', label: 'Heartbeats', color: '#207a3c' },
+  { key: 'mints', label: 'Mints', color: '#1f5fbf', dash: undefined },
+  { key: 'refreshes', label: 'Refreshes', color: '#b8500b', dash: [2, 4] },
+  { key: 'heartbeats', label: 'Heartbeats', color: '#207a3c', dash: [10, 5] },
 ] as const;
 
 export function Overview() {
@@ -113,6 +113,11 @@ function chartSeries(stats: Stats): { hourly: Series[]; daily: Series[] } {
       ? (activity?.hourly ?? []).map((point) => ({ at: point.hour, count: point.count }))
       : (activity?.daily ?? []).map((point) => ({ at: point.day, count: point.count }));
   const series = (by: 'hourly' | 'daily') =>
-    ACTIVITIES.map(({ key, label, color }) => ({ label, color, points: pick(stats[key], by) }));
+    ACTIVITIES.map(({ key, label, color, dash }) => ({
+      label,
+      color,
+      dash: dash && [...dash],
+      points: pick(stats[key], by),
+    }));
   return { hourly: series('hourly'), daily: series('daily') };
 }
