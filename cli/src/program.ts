@@ -7,6 +7,7 @@ import { registerActivityCommands } from './commands/activity';
 import { registerConfigCommands } from './commands/config';
 import { registerOtpCommands } from './commands/otp';
 import { registerTokenCommands } from './commands/tokens';
+import { registerConsoleCommand } from '../../console/server/command';
 import { createContext, type Context, type GlobalOptions } from './context';
 import { ENDPOINT_ENV } from './api/endpoint';
 import { CliError, EXIT, type ExitCode } from './errors';
@@ -96,5 +97,6 @@ function buildProgram(act: Act, io: Io): Command {
   registerConfigCommands(program, act);
   registerActivityCommands(program, act);
   registerOtpCommands(program, act);
+  registerConsoleCommand(program, act);
   return program;
 }
