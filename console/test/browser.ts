@@ -1,7 +1,7 @@
 /**
  * What the console's browser suite runs on: the page built from this tree (Vite, into a temporary folder),
  * Debian's Chromium driven by playwright-core (never a downloaded browser), and screenshots of each view
- * under docs/console/ for the README.
+ * (`UPDATE_SCREENSHOTS=1 npx jest console/test` refreshes the README's, under docs/console/).
  */
 import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync } from 'node:fs';
@@ -11,7 +11,13 @@ import { promisify } from 'node:util';
 import { chromium, type Browser, type Page } from 'playwright-core';
 
 export const REPO_ROOT = resolve(__dirname, '..', '..');
-export const SCREENSHOT_DIR = join(REPO_ROOT, 'docs', 'console');
+/**
+ * Every run writes the screenshots; into docs/console/ (the README's, committed) only when asked with
+ * UPDATE_SCREENSHOTS=1, so `npm test` leaves the checkout clean.
+ */
+export const SCREENSHOT_DIR = process.env.UPDATE_SCREENSHOTS
+  ? join(REPO_ROOT, 'docs', 'console')
+  : join(REPO_ROOT, 'dist', 'console-screenshots');
 /** Debian's package; .ci/run installs it. */
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 /** A laptop screen. */
