@@ -2,7 +2,7 @@
  * The admin CLI as a child process against the real local broker (npm start's command, dynalite, the dev
  * upstream), signing with the local admin credentials: what an operator does, end to end.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { TOTP, URI } from 'otpauth';
 import { keepBusy } from '../../test/support/busy';
@@ -245,6 +245,33 @@ describe('logfire-broker against npm start', () => {
     const table = await cli('quotas', 'get');
     expect(table.code).toBe(0);
     expect(table.stdout).toMatch(/^mintsPerIpPerHour +\S+ +777 +777$/m);
+  });
+
+  it('replaces the remote client settings from a file with a code: the next heartbeat carries them', async () => {
+    const token = await mint('settingscli', '1.4.0');
+    const file = join(broker.dataDir, 'settings-rules.json');
+    writeFileSync(
+      file,
+      JSON.stringify({ rules: [{ app: 'settingscli', versions: '<2.0.0', telemetry: 'off' }] }),
+    );
+    const set = json<{ rules: Array<{ app: string }> }>(
+      await cli('settings', 'set', '--file', file, '--otp', await nextCode(), '--json'),
+    );
+    expect(set.rules).toEqual([expect.objectContaining({ app: 'settingscli', telemetry: 'off' })]);
+    expect(json<{ rules: unknown[] }>(await cli('settings', 'get', '--json')).rules).toEqual(set.rules);
+    const beat = await fetch(`${broker.url}/v1/tokens/${token.tokenId}/heartbeat`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token.clientSecret}` },
+    });
+    expect(((await beat.json()) as { settings: unknown }).settings).toMatchObject({
+      telemetry: 'off',
+      reason: 'kill_switch',
+    });
+    // Without a code nothing changes (exit 2 off a terminal: the code cannot be asked for).
+    writeFileSync(file, JSON.stringify({ rules: [] }));
+    const refused = await cli('settings', 'set', '--file', file);
+    expect(refused.code).not.toBe(0);
+    expect(json<{ rules: unknown[] }>(await cli('settings', 'get', '--json')).rules).toEqual(set.rules);
   });
 
   it('exits 2 for usage errors, before anything is sent', async () => {
