@@ -18,7 +18,11 @@ export interface BundleInfo {
   sdkImports: Record<string, string[]>;
   /** Heaviest contributors (package or source folder) by bytes in the output, largest first. */
   top: { module: string; bytes: number }[];
+  /** Bytes from the AWS SDK (`@aws-sdk/*`, `@smithy/*`, `@aws-crypto/*`): the rest is the broker's own. */
+  sdkBytes: number;
 }
+
+const SDK_PACKAGE = /^@(aws-sdk|smithy|aws-crypto)\//;
 
 /** `import{A as x,B as y}from"@aws-sdk/pkg"` in esbuild's minified output (namespace imports too). */
 const SDK_IMPORT = /import\s*(?:\{([^}]*)\}|\*\s*as\s+[\w$]+)\s*from\s*["'](@aws-sdk\/[^"']+)["']/g;
@@ -39,18 +43,19 @@ function moduleOf(input: string): string {
   return input.split('/').slice(0, -1).join('/') || input;
 }
 
-/** The heaviest modules of one bundle, from the metafile `npm run build` wrote beside it. */
-function breakdown(name: string): BundleInfo['top'] {
+/** The heaviest modules of one bundle and the SDK's share, from the metafile `npm run build` wrote beside it. */
+function breakdown(name: string): Pick<BundleInfo, 'top' | 'sdkBytes'> {
   const meta = JSON.parse(readFileSync(join(META_DIR, `${name}.json`), 'utf8')) as Metafile;
   const output = Object.values(meta.outputs)[0]!;
   const byModule: Record<string, number> = {};
   for (const [input, { bytesInOutput }] of Object.entries(output.inputs)) {
     byModule[moduleOf(input)] = (byModule[moduleOf(input)] ?? 0) + bytesInOutput;
   }
-  return Object.entries(byModule)
-    .map(([module, bytes]) => ({ module, bytes }))
-    .sort((a, b) => b.bytes - a.bytes)
-    .slice(0, 5);
+  const modules = Object.entries(byModule).map(([module, bytes]) => ({ module, bytes }));
+  return {
+    top: [...modules].sort((a, b) => b.bytes - a.bytes).slice(0, 5),
+    sdkBytes: modules.filter((m) => SDK_PACKAGE.test(m.module)).reduce((n, m) => n + m.bytes, 0),
+  };
 }
 
 export async function inspectBundles(): Promise<BundleInfo[]> {
@@ -58,13 +63,12 @@ export async function inspectBundles(): Promise<BundleInfo[]> {
   for (const name of lambdaNames()) {
     const path = join(DIST_DIR, name, 'index.mjs');
     const bytes = statSync(path).size;
-    const top = breakdown(name);
     infos.push({
       name,
       path: relative(ROOT, path),
       bytes,
       sdkImports: sdkImportsOf(readFileSync(path, 'utf8')),
-      top,
+      ...breakdown(name),
     });
   }
   return infos;

@@ -4,6 +4,8 @@ import type { ClientBenchResult } from './clientLibrary';
 import type { Comparison } from './baseline';
 import { comparisonSection, quotaCostFailures, quotaCostSection, type QuotaCost } from './baselineReport';
 import { clientFailures, clientSection } from './clientReport';
+import type { BulkResult } from './adminBulk';
+import { adminBulkFailures, adminBulkSection } from './adminBulkReport';
 import type { PythonClientBenchResult } from './pythonClient';
 import { pythonClientFailures, pythonClientSection } from './pythonClientReport';
 import type { ColdInitResult } from './coldInit';
@@ -16,8 +18,12 @@ import { relayFailures, relaySection } from './relayReport';
 import { fmt, percentile } from './stats';
 
 export const COMMAND = '`npm run bench`';
-/** The AWS SDK is bundled since issue #12 (~560 KB of each bundle; bench/sdkBundling.ts, docs/architecture.md). */
-export const MAX_BUNDLE_KB = 1024;
+/**
+ * Issue #2's target, on the broker's own code: it was set while the AWS SDK stayed out of the bundles. Since
+ * issue #12 the SDK is bundled (~560 KB of each; bench/sdkBundling.ts, docs/architecture.md), and its bytes
+ * earn their place by the cold init of the section (the ratio to a bare handler with the same SDK clients).
+ */
+export const MAX_BUNDLE_KB = 400;
 export const MAX_INIT_RATIO = 1.25;
 
 export interface Environment {
@@ -46,6 +52,8 @@ export interface Report {
   relay?: RelayBenchResult;
   /** The Python client library (bench/pythonClient.ts). */
   pythonClient?: PythonClientBenchResult;
+  /** The admin API's bulk revoke by app version (bench/adminBulk.ts). */
+  adminBulk?: BulkResult;
 }
 
 /** What the socket guard of the cold-init runner saw over every sample. */
@@ -59,6 +67,7 @@ function network(init: ColdInitResult): string {
 
 const verdict = (ok: boolean | undefined) => (ok === undefined ? '—' : ok ? 'PASS' : '**FAIL**');
 const kb = (bytes: number) => (bytes / 1024).toFixed(1);
+const ownKb = (b: BundleInfo) => (b.bytes - b.sdkBytes) / 1024;
 const row = (cells: (string | number)[]) => `| ${cells.join(' | ')} |`;
 const LABELS: Record<LoadResult['scenario'], string> = {
   heartbeat: 'heartbeat',
@@ -161,14 +170,25 @@ function bundleSection(bundles: BundleInfo[], init: ColdInitResult): string[] {
     'Built by `npm run build` (scripts/build.ts: esbuild, minified ESM, the AWS SDK bundled so production runs the',
     'version the tests ran; docs/architecture.md). KB = 1024 bytes. Heaviest modules from the metafile that build wrote (dist/meta/).',
     '',
-    row(['bundle', 'size KB', 'target', 'result', 'heaviest modules (KB in bundle)', 'command']),
-    row(['---', '--:', '---', '---', '---', '---']),
+    row([
+      'bundle',
+      'size KB',
+      'of which AWS SDK KB',
+      'broker code KB',
+      'target (broker code)',
+      'result',
+      'heaviest modules (KB in bundle)',
+      'command',
+    ]),
+    row(['---', '--:', '--:', '--:', '---', '---', '---', '---']),
     ...bundles.map((b) =>
       row([
         `\`${b.path}\``,
         kb(b.bytes),
+        kb(b.sdkBytes),
+        kb(b.bytes - b.sdkBytes),
         `≤ ${MAX_BUNDLE_KB} KB`,
-        verdict(b.bytes / 1024 <= MAX_BUNDLE_KB),
+        verdict(ownKb(b) <= MAX_BUNDLE_KB),
         b.top.map((t) => `${t.module} ${kb(t.bytes)}`).join(', '),
         COMMAND,
       ]),
@@ -230,7 +250,7 @@ function bundleSection(bundles: BundleInfo[], init: ColdInitResult): string[] {
 function meaningSection(report: Report): string[] {
   const failures = [
     ...report.counts.filter((c) => passes(c) === false).map((c) => `DynamoDB requests of ${c.operation}`),
-    ...report.bundles.filter((b) => b.bytes / 1024 > MAX_BUNDLE_KB).map((b) => `size of ${b.name}`),
+    ...report.bundles.filter((b) => ownKb(b) > MAX_BUNDLE_KB).map((b) => `size of ${b.name}`),
     ...report.init.bundles.filter((b) => b.ratio > MAX_INIT_RATIO).map((b) => `cold init of ${b.label}`),
     ...report.load
       .filter((r) => Object.keys(r.failures).length)
@@ -240,19 +260,21 @@ function meaningSection(report: Report): string[] {
     ...quotaCostFailures(report.quotaCost),
     ...relayFailures(report.relay),
     ...pythonClientFailures(report.pythonClient),
+    ...adminBulkFailures(report.adminBulk),
   ];
   return [
-    '## 10. What the numbers mean',
+    '## 11. What the numbers mean',
     '',
     `Targets (issue #2, "Must hold"): a heartbeat is exactly 1 DynamoDB request; a mint with an Idempotency-Key`,
-    `is at most 3; each Lambda bundle is at most ${MAX_BUNDLE_KB} KB; each bundle's cold init is at most`,
+    `is at most 3; each Lambda bundle holds at most ${MAX_BUNDLE_KB} KB of broker code (besides the AWS SDK); each bundle's cold init is at most`,
     `${MAX_INIT_RATIO}× that of a bare handler with the same AWS SDK clients. Issue #4: over ${report.lifecycle.tokens.toLocaleString('en-US')} tokens`,
     'with 1% due, the rotation and the sweep each read at most 2× the due count and leave nothing due.',
     'Issue #5: the example CLI with the client (warm cache) starts at most 1.05× as long as with a hard-coded',
     'token, and a warm-cache run makes no call to the broker. Issue #9: the ingest relay keeps at least 0.8× the',
     'throughput of posting straight to the same upstream, with 1 DynamoDB request per relayed batch, and a mint',
     'with every quota enforced takes at most 1.3× as long as without. Issue #11: the Python example CLI with the',
-    'client (warm cache) starts at most 1.05× as long as with a hard-coded token.',
+    'client (warm cache) starts at most 1.05× as long as with a hard-coded token. Issue #10: a bulk revoke by app',
+    'version of 1,000 matching tokens among 100,000 reads at most 2,000 items.',
     '',
     failures.length
       ? `**Missed in this run:** ${failures.join('; ')}.`
@@ -299,6 +321,7 @@ export function renderReport(report: Report): string {
     ...quotaCostSection(report.quotaCost, 7),
     ...relaySection(report.relay, 8),
     ...pythonClientSection(report.pythonClient, 9),
+    ...adminBulkSection(report.adminBulk, 10),
     ...meaningSection(report),
   ].join('\n');
 }
