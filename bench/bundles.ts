@@ -20,6 +20,8 @@ export interface BundleInfo {
   top: { module: string; bytes: number }[];
   /** Bytes from the AWS SDK (`@aws-sdk/*`, `@smithy/*`, `@aws-crypto/*`): the rest is the broker's own. */
   sdkBytes: number;
+  /** The SDK's client packages inside the bundle (`@aws-sdk/client-*`, `@aws-sdk/lib-*`), when it carries them. */
+  sdkClients: string[];
 }
 
 const SDK_PACKAGE = /^@(aws-sdk|smithy|aws-crypto)\//;
@@ -44,7 +46,7 @@ function moduleOf(input: string): string {
 }
 
 /** The heaviest modules of one bundle and the SDK's share, from the metafile `npm run build` wrote beside it. */
-function breakdown(name: string): Pick<BundleInfo, 'top' | 'sdkBytes'> {
+function breakdown(name: string): Pick<BundleInfo, 'top' | 'sdkBytes' | 'sdkClients'> {
   const meta = JSON.parse(readFileSync(join(META_DIR, `${name}.json`), 'utf8')) as Metafile;
   const output = Object.values(meta.outputs)[0]!;
   const byModule: Record<string, number> = {};
@@ -55,6 +57,10 @@ function breakdown(name: string): Pick<BundleInfo, 'top' | 'sdkBytes'> {
   return {
     top: [...modules].sort((a, b) => b.bytes - a.bytes).slice(0, 5),
     sdkBytes: modules.filter((m) => SDK_PACKAGE.test(m.module)).reduce((n, m) => n + m.bytes, 0),
+    sdkClients: modules
+      .map((m) => m.module)
+      .filter((module) => /^@aws-sdk\/(client|lib)-/.test(module))
+      .sort(),
   };
 }
 
