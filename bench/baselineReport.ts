@@ -124,6 +124,7 @@ export function quotaCostSection(cost: QuotaCost | undefined, number: number): s
       `own process, +${dynamo} ms per request, Logfire +${logfire} ms`,
       cost.roundTrips.on,
       cost.roundTrips.off,
+      true,
     );
   }
   lines.push('');
