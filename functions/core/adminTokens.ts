@@ -40,7 +40,8 @@ const STATUSES: readonly TokenStatus[] = [
   'revoked',
   'expired',
 ];
-const FILTER_KEYS = new Set<keyof AdminFilter>([
+/** The filter's keys: the list's query parameters and a bulk job's `filter` fields alike. */
+export const ADMIN_FILTER_KEYS = [
   'status',
   'app',
   'version',
@@ -50,7 +51,8 @@ const FILTER_KEYS = new Set<keyof AdminFilter>([
   'createdBefore',
   'seenAfter',
   'seenBefore',
-]);
+] as const satisfies ReadonlyArray<keyof AdminFilter>;
+const FILTER_KEYS = new Set<string>(ADMIN_FILTER_KEYS);
 
 const iso = (ms: number | undefined) => (ms === undefined ? undefined : new Date(ms).toISOString());
 
@@ -89,7 +91,7 @@ export interface CompiledFilter {
  */
 export function compileAdminFilter(filter: AdminFilter, options: { forBulk?: boolean } = {}): CompiledFilter {
   for (const key of Object.keys(filter)) {
-    if (!FILTER_KEYS.has(key as keyof AdminFilter)) {
+    if (!FILTER_KEYS.has(key)) {
       throw new InvalidRequest(`filter: "${key}" is not a filter; use ${[...FILTER_KEYS].join(', ')}.`);
     }
     if (typeof filter[key as keyof AdminFilter] !== 'string' || filter[key as keyof AdminFilter] === '') {

@@ -15,7 +15,7 @@ import {
   putAllowlist,
   putQuotas,
 } from '../core/adminSettings';
-import { compileAdminFilter, listAdminTokens, showAdminToken } from '../core/adminTokens';
+import { ADMIN_FILTER_KEYS, compileAdminFilter, listAdminTokens, showAdminToken } from '../core/adminTokens';
 import { parseClientSettingsRules, readClientSettings, replaceClientSettings } from '../core/clientSettings';
 import { undoAnomalyAction } from '../core/anomalies/actions';
 import type { BrokerDeps } from '../core/deps';
@@ -45,17 +45,7 @@ import type { DepsSource } from './shared';
 
 type Work = (deps: BrokerDeps, event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult>;
 
-const FILTER_PARAMS = [
-  'status',
-  'app',
-  'version',
-  'install',
-  'network',
-  'createdAfter',
-  'createdBefore',
-  'seenAfter',
-  'seenBefore',
-] as const;
+const FILTER_PARAMS = ADMIN_FILTER_KEYS;
 
 const param = (event: APIGatewayProxyEvent, name: string): string => {
   const value = event.pathParameters?.[name];
