@@ -218,7 +218,7 @@ describe('IAM actions declared in infra/handlers.ts', () => {
     );
     await api('refresh', 401, () => broker.handlers.refresh(refreshEvent(first.tokenId, first.clientSecret)));
     // refresh refused by its chain's hourly quota: the successor's mint intent is dropped again.
-    await broker.store.putQuotaOverrides({ refreshesPerTokenPerHour: 1 }, t0);
+    await broker.store.changeQuotaOverrides({ refreshesPerTokenPerHour: 1 }, t0);
     forgetQuotaOverrides(broker.store);
     const limited = await mint();
     const limitedNext = JSON.parse(
@@ -231,7 +231,7 @@ describe('IAM actions declared in infra/handlers.ts', () => {
     await api('refresh', 429, () =>
       broker.handlers.refresh(refreshEvent(limitedNext.tokenId, limitedNext.clientSecret)),
     );
-    await broker.store.putQuotaOverrides({}, t0);
+    await broker.store.changeQuotaOverrides({ refreshesPerTokenPerHour: null }, t0);
     forgetQuotaOverrides(broker.store);
     const crashed = await mint();
     const crashedRecord = (await broker.store.getToken(crashed.tokenId))!;

@@ -65,14 +65,9 @@ export async function putQuotas(
   body: QuotaChanges,
   context: AdminContext,
 ): Promise<QuotaView> {
-  const changes = Object.entries(body);
-  const overrides: Partial<QuotaLimits> = { ...(await deps.store.getQuotaOverrides()) };
-  for (const [name, value] of changes) {
-    if (value === null) delete overrides[name as keyof QuotaLimits];
-    else overrides[name as keyof QuotaLimits] = value as number;
-  }
   const now = deps.clock.now();
-  await deps.store.putQuotaOverrides(overrides, now);
+  // One write per change, no read first: a concurrent change of another quota is kept.
+  const overrides = await deps.store.changeQuotaOverrides(body, now);
   forgetQuotaOverrides(deps.store);
   await appendAudit(deps, [
     {

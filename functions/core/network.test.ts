@@ -70,7 +70,7 @@ describe('run-time quota overrides', () => {
           )
         ).body,
       ) as IssuedToken;
-      await broker.store.putQuotaOverrides({ mintsPerInstallPerDay: 1 }, broker.clock.now());
+      await broker.store.changeQuotaOverrides({ mintsPerInstallPerDay: 1 }, broker.clock.now());
       forgetQuotaOverrides(broker.store);
       const again = () =>
         broker.handlers.mint(
@@ -78,7 +78,7 @@ describe('run-time quota overrides', () => {
         );
       expect((await again()).statusCode).toBe(201); // the first counted one
       expect((await again()).statusCode).toBe(429);
-      await broker.store.putQuotaOverrides({}, broker.clock.now());
+      await broker.store.changeQuotaOverrides({ mintsPerInstallPerDay: null }, broker.clock.now());
       forgetQuotaOverrides(broker.store);
       expect((await again()).statusCode).toBe(201);
       expect(

@@ -206,7 +206,11 @@ export interface QuotaStore {
   /** Gives back what `takeQuota` took, for a request another counter refused. */
   refundQuota(counter: QuotaCounter, amount?: number): Promise<void>;
   getQuotaOverrides(): Promise<Partial<QuotaLimits>>;
-  putQuotaOverrides(limits: Partial<QuotaLimits>, now: number): Promise<void>;
+  /** Sets (a number) or drops (null) overrides in one write; returns the overrides after it. */
+  changeQuotaOverrides(
+    changes: Partial<Record<keyof QuotaLimits, number | null>>,
+    now: number,
+  ): Promise<Partial<QuotaLimits>>;
   /** The quota overrides and the run-time mint allowlist, in one read (they share one item). */
   getRuntimeOverrides(): Promise<RuntimeOverrides>;
 }

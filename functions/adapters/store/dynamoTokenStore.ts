@@ -44,7 +44,7 @@ import {
   getQuotaOverrides,
   getRuntimeOverrides,
   putMintAllowOverride,
-  putQuotaOverrides,
+  changeQuotaOverrides,
   refundQuota,
   takeQuota,
 } from './quotaItems';
@@ -512,8 +512,11 @@ export class DynamoTokenStore extends DynamoTokenQueries implements TokenStore {
     return getQuotaOverrides(this.target);
   }
 
-  putQuotaOverrides(limits: Partial<QuotaLimits>, now: number): Promise<void> {
-    return putQuotaOverrides(this.target, limits, now);
+  changeQuotaOverrides(
+    changes: Partial<Record<keyof QuotaLimits, number | null>>,
+    now: number,
+  ): Promise<Partial<QuotaLimits>> {
+    return changeQuotaOverrides(this.target, changes, now);
   }
 
   getClientSettingsRules(): Promise<unknown[]> {

@@ -72,26 +72,56 @@ export async function getRuntimeOverrides(target: Target): Promise<RuntimeOverri
   const { Item: item } = await target.doc.send(
     new GetCommand({ TableName: target.tableName, Key: KEY.quotaOverrides(), ConsistentRead: true }),
   );
-  const limits = (item?.limits as Partial<QuotaLimits> | undefined) ?? {};
+  const limits = limitsOf(item);
   const cidrs = item?.mintAllowCidrs as string[] | undefined;
   return Array.isArray(cidrs) ? { limits, mintAllowCidrs: cidrs } : { limits };
 }
 
-/** Replaces the quota overrides (an empty object restores the configured limits); the allowlist stays. */
-export async function putQuotaOverrides(
+/** Each overridden quota is an attribute of its own, so changes to different quotas never overwrite each other. */
+const QUOTA_ATTRIBUTE = 'quota.';
+
+function limitsOf(item: Record<string, unknown> | undefined): Partial<QuotaLimits> {
+  const limits: Record<string, number> = {};
+  for (const [name, value] of Object.entries(item ?? {})) {
+    if (name.startsWith(QUOTA_ATTRIBUTE) && typeof value === 'number')
+      limits[name.slice(QUOTA_ATTRIBUTE.length)] = value;
+  }
+  return limits as Partial<QuotaLimits>;
+}
+
+/**
+ * Sets (a number) or drops (null) quota overrides in ONE write, with no read first: two admins changing
+ * different quotas at once both keep their change. The allowlist stays. Returns the overrides after it.
+ * @example await changeQuotaOverrides(target, { mintsPerIpPerHour: 10, mintsPerDay: null }, Date.now())
+ */
+export async function changeQuotaOverrides(
   target: Target,
-  limits: Partial<QuotaLimits>,
+  changes: Partial<Record<keyof QuotaLimits, number | null>>,
   now: number,
-): Promise<void> {
-  await target.doc.send(
+): Promise<Partial<QuotaLimits>> {
+  const names: Record<string, string> = { '#updatedAt': 'updatedAt' };
+  const values: Record<string, unknown> = { ':now': now };
+  const set = ['#updatedAt = :now'];
+  const remove: string[] = [];
+  Object.entries(changes).forEach(([name, value], i) => {
+    names[`#q${i}`] = `${QUOTA_ATTRIBUTE}${name}`;
+    if (value === null || value === undefined) remove.push(`#q${i}`);
+    else {
+      values[`:q${i}`] = value;
+      set.push(`#q${i} = :q${i}`);
+    }
+  });
+  const { Attributes: item } = await target.doc.send(
     new UpdateCommand({
       TableName: target.tableName,
       Key: KEY.quotaOverrides(),
-      UpdateExpression: 'SET #limits = :limits, #updatedAt = :now',
-      ExpressionAttributeNames: { '#limits': 'limits', '#updatedAt': 'updatedAt' },
-      ExpressionAttributeValues: { ':limits': limits, ':now': now },
+      UpdateExpression: `SET ${set.join(', ')}${remove.length ? ` REMOVE ${remove.join(', ')}` : ''}`,
+      ExpressionAttributeNames: names,
+      ExpressionAttributeValues: values,
+      ReturnValues: 'ALL_NEW',
     }),
   );
+  return limitsOf(item);
 }
 
 /** The run-time mint allowlist, or undefined when the configured one applies. */
