@@ -11,17 +11,16 @@
  * Loopback only; about 25 s.
  */
 import { spawn } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { build, type Metafile } from 'esbuild';
 import { createBrokerClient } from '../clients/node/src';
-import { startCountingProxy, traceBatches, type CountingProxy } from '../test/support/clientCli';
+import { startCountingProxy, type CountingProxy } from '../test/support/clientCli';
 import { startLocalBroker, type LocalBroker } from '../test/support/localBroker';
 import { ROOT } from './bundles';
-import { median } from './stats';
+import { measureStartupTwins, type CliRun, type StartupTwins } from './startupTwins';
 
 /** Target of issue #5: the CLI with the client starts at most this much slower than with a hard-coded token. */
 export const MAX_STARTUP_RATIO = 1.05;
@@ -48,18 +47,7 @@ export interface ClientBenchResult {
     /** `fetch` calls made by the timed calls (must be 0). */
     networkCalls: number;
   };
-  startup: {
-    /** Wall ms of each run, spawn to exit. */
-    withClient: number[];
-    hardcoded: number[];
-    /** Requests to the broker's API during the timed runs (must be 0). */
-    brokerRequests: number;
-    /** OTLP batches the dev upstream logged during the timed runs (one per run expected). */
-    batches: number;
-    /** Runs whose exit code or output was not the expected one. */
-    failures: string[];
-    ratio: number;
-  };
+  startup: StartupTwins;
 }
 
 /** node_modules/@scope/pkg/... → @scope/pkg; clients/node/src/x.ts → clients/node/src. */
@@ -168,14 +156,8 @@ async function measureGetWriteToken(brokerUrl: string): Promise<ClientBenchResul
   }
 }
 
-interface NodeRun {
-  ms: number;
-  code: number | null;
-  stdout: string;
-}
-
 /** Asynchronous, not spawnSync: the broker the CLI exports to runs on this process's event loop. */
-function runNode(file: string, env: NodeJS.ProcessEnv): Promise<NodeRun> {
+function runNode(file: string, env: NodeJS.ProcessEnv): Promise<CliRun> {
   const started = process.hrtime.bigint();
   const child = spawn(process.execPath, [file, 'bench'], { env, stdio: ['ignore', 'pipe', 'ignore'] });
   const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
@@ -189,10 +171,7 @@ function runNode(file: string, env: NodeJS.ProcessEnv): Promise<NodeRun> {
   });
 }
 
-async function measureStartup(
-  broker: LocalBroker,
-  proxy: CountingProxy,
-): Promise<ClientBenchResult['startup']> {
+async function measureStartup(broker: LocalBroker, proxy: CountingProxy): Promise<StartupTwins> {
   const files = await bundleExamples();
   const home = mkdtempSync(join(tmpdir(), 'logfire-broker-bench-home-'));
   const base: NodeJS.ProcessEnv = {
@@ -200,65 +179,21 @@ async function measureStartup(
     HOME: home,
     XDG_CONFIG_HOME: join(home, '.config'),
   };
-  const withClientEnv = { ...base, HELLO_BROKER_URL: proxy.url };
-  // A token for the twin, minted the way any client would.
-  const minted = await fetch(`${broker.url}/v1/tokens`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ installId: randomUUID(), app: APP }),
-  });
-  const issued = (await minted.json()) as { writeToken: string; ingest: { baseUrl: string } };
-  const hardcodedEnv = {
-    ...base,
-    HELLO_WRITE_TOKEN: issued.writeToken,
-    HELLO_INGEST_URL: issued.ingest.baseUrl,
-  };
-
-  const failures: string[] = [];
-  const check = (label: string, run: NodeRun) => {
-    if (run.code !== 0 || !run.stdout.includes('Hello, bench!')) {
-      failures.push(`${label}: exit ${String(run.code)}, stdout ${JSON.stringify(run.stdout.slice(0, 80))}`);
-    }
-  };
   try {
-    // The first run shows the notice and mints: the cache is warm after it.
-    check('first run', await runNode(files.withClient, withClientEnv));
-    for (let i = 0; i < STARTUP_WARM_UP; i++) {
-      check('warm-up', await runNode(files.withClient, withClientEnv));
-      check('warm-up (hard-coded)', await runNode(files.hardcoded, hardcodedEnv));
-    }
-    proxy.reset();
-    const batchesBefore = traceBatches(broker.output()).length;
-    const withClient: number[] = [];
-    const hardcoded: number[] = [];
-    for (let i = 0; i < STARTUP_RUNS; i++) {
-      // Alternating which goes first, so drift and caches fall on both alike.
-      const order = i % 2 === 0 ? (['client', 'hardcoded'] as const) : (['hardcoded', 'client'] as const);
-      for (const which of order) {
-        const run = await runNode(
-          which === 'client' ? files.withClient : files.hardcoded,
-          which === 'client' ? withClientEnv : hardcodedEnv,
-        );
-        check(which, run);
-        (which === 'client' ? withClient : hardcoded).push(run.ms);
-      }
-    }
-    // The broker's log line of the last batch may still be in the pipe.
-    const expected = batchesBefore + 2 * STARTUP_RUNS;
-    for (
-      const end = Date.now() + 3000;
-      traceBatches(broker.output()).length < expected && Date.now() < end;
-    ) {
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-    return {
-      withClient,
-      hardcoded,
-      brokerRequests: proxy.requests.length,
-      batches: traceBatches(broker.output()).length - batchesBefore,
-      failures,
-      ratio: median(withClient) / median(hardcoded),
-    };
+    return await measureStartupTwins(
+      broker,
+      proxy,
+      { runs: STARTUP_RUNS, warmUps: STARTUP_WARM_UP },
+      (twin) => ({
+        client: () => runNode(files.withClient, { ...base, HELLO_BROKER_URL: proxy.url }),
+        hardcoded: () =>
+          runNode(files.hardcoded, {
+            ...base,
+            HELLO_WRITE_TOKEN: twin.writeToken,
+            HELLO_INGEST_URL: twin.ingestBaseUrl,
+          }),
+      }),
+    );
   } finally {
     rmSync(home, { recursive: true, force: true });
   }

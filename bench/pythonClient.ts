@@ -11,14 +11,13 @@
  * Loopback only; about 20 s. `npx tsx bench/pythonClient.ts` runs this section alone and prints it.
  */
 import { spawn } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startCountingProxy, traceBatches, type CountingProxy } from '../test/support/clientCli';
+import { startCountingProxy, type CountingProxy } from '../test/support/clientCli';
 import { startLocalBroker, type LocalBroker } from '../test/support/localBroker';
 import { ROOT } from './bundles';
-import { median } from './stats';
+import { measureStartupTwins, type CliRun, type StartupTwins } from './startupTwins';
 
 /** Target of issue #11: the CLI with the client starts at most this much slower than with a hard-coded token. */
 export const MAX_PYTHON_STARTUP_RATIO = 1.05;
@@ -34,27 +33,14 @@ export interface PythonClientBenchResult {
   /** ms per `import logfire_broker_client`, each in a fresh process. */
   importMs: number[];
   writeToken: { freshClient: number[]; networkCalls: number };
-  startup: {
-    withClient: number[];
-    hardcoded: number[];
-    brokerRequests: number;
-    batches: number;
-    failures: string[];
-    ratio: number;
-  };
-}
-
-interface Run {
-  ms: number;
-  code: number | null;
-  stdout: string;
+  startup: StartupTwins;
 }
 
 function elapsed(since: bigint): number {
   return Number(process.hrtime.bigint() - since) / 1e6;
 }
 
-function runPython(args: string[], env: NodeJS.ProcessEnv): Promise<Run> {
+function runPython(args: string[], env: NodeJS.ProcessEnv): Promise<CliRun> {
   const started = process.hrtime.bigint();
   const child = spawn('python3', args, { env, stdio: ['ignore', 'pipe', 'ignore'] });
   const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
@@ -98,7 +84,7 @@ async function measureStartup(
   broker: LocalBroker,
   proxy: CountingProxy,
   base: NodeJS.ProcessEnv,
-): Promise<PythonClientBenchResult['startup']> {
+): Promise<StartupTwins> {
   const home = mkdtempSync(join(tmpdir(), 'logfire-broker-bench-pyhome-'));
   const withClientEnv = {
     ...base,
@@ -106,65 +92,21 @@ async function measureStartup(
     XDG_CONFIG_HOME: join(home, '.config'),
     HELLO_BROKER_URL: proxy.url,
   };
-  const minted = await fetch(`${broker.url}/v1/tokens`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ installId: randomUUID(), app: { name: 'hello-cli', version: '1.0.0' } }),
-  });
-  const issued = (await minted.json()) as { writeToken: string; ingest: { baseUrl: string } };
-  const hardcodedEnv = {
-    ...base,
-    HELLO_WRITE_TOKEN: issued.writeToken,
-    HELLO_INGEST_URL: issued.ingest.baseUrl,
-  };
-  const files = {
-    client: join(EXAMPLES, 'hello_cli.py'),
-    hardcoded: join(EXAMPLES, 'hello_cli_hardcoded.py'),
-  };
-  const failures: string[] = [];
-  const check = (label: string, run: Run) => {
-    if (run.code !== 0 || !run.stdout.includes('Hello, bench!')) {
-      failures.push(`${label}: exit ${String(run.code)}, stdout ${JSON.stringify(run.stdout.slice(0, 80))}`);
-    }
-  };
   try {
-    check('first run', await runPython([files.client, 'bench'], withClientEnv)); // notice, mint
-    for (let i = 0; i < STARTUP_WARM_UP; i++) {
-      check('warm-up', await runPython([files.client, 'bench'], withClientEnv));
-      check('warm-up (hard-coded)', await runPython([files.hardcoded, 'bench'], hardcodedEnv));
-    }
-    proxy.reset();
-    const batchesBefore = traceBatches(broker.output()).length;
-    const withClient: number[] = [];
-    const hardcoded: number[] = [];
-    for (let i = 0; i < STARTUP_RUNS; i++) {
-      // Alternating which goes first, so drift and caches fall on both alike.
-      for (const which of i % 2 === 0
-        ? (['client', 'hardcoded'] as const)
-        : (['hardcoded', 'client'] as const)) {
-        const run = await runPython(
-          [files[which], 'bench'],
-          which === 'client' ? withClientEnv : hardcodedEnv,
-        );
-        check(which, run);
-        (which === 'client' ? withClient : hardcoded).push(run.ms);
-      }
-    }
-    const expected = batchesBefore + 2 * STARTUP_RUNS;
-    for (
-      const end = Date.now() + 3000;
-      traceBatches(broker.output()).length < expected && Date.now() < end;
-    ) {
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-    return {
-      withClient,
-      hardcoded,
-      brokerRequests: proxy.requests.length,
-      batches: traceBatches(broker.output()).length - batchesBefore,
-      failures,
-      ratio: median(withClient) / median(hardcoded),
-    };
+    return await measureStartupTwins(
+      broker,
+      proxy,
+      { runs: STARTUP_RUNS, warmUps: STARTUP_WARM_UP },
+      (twin) => ({
+        client: () => runPython([join(EXAMPLES, 'hello_cli.py'), 'bench'], withClientEnv),
+        hardcoded: () =>
+          runPython([join(EXAMPLES, 'hello_cli_hardcoded.py'), 'bench'], {
+            ...base,
+            HELLO_WRITE_TOKEN: twin.writeToken,
+            HELLO_INGEST_URL: twin.ingestBaseUrl,
+          }),
+      }),
+    );
   } finally {
     rmSync(home, { recursive: true, force: true });
   }
