@@ -1,12 +1,12 @@
 /** The client library section of docs/benchmarks.md. Pure: everything it prints is passed in. */
 import { MAX_STARTUP_RATIO, clientPasses, type ClientBenchResult } from './clientLibrary';
 import { fmt, median, percentile } from './stats';
+import { startupTable } from './startupTwins';
 
 const COMMAND = '`npm run bench`';
 const row = (cells: (string | number)[]) => `| ${cells.join(' | ')} |`;
 const kb = (bytes: number) => (bytes / 1024).toFixed(1);
 const us = (ms: number) => fmt(ms * 1000);
-const verdict = (ok: boolean) => (ok ? 'PASS' : '**FAIL**');
 
 /** The names of the client targets this run missed. */
 export function clientFailures(result: ClientBenchResult): string[] {
@@ -25,8 +25,6 @@ export function clientFailures(result: ClientBenchResult): string[] {
 
 export function clientSection(result: ClientBenchResult, sectionNumber: number): string[] {
   const { bundle, getWriteToken: token, startup } = result;
-  const clientMedian = median(startup.withClient);
-  const hardcodedMedian = median(startup.hardcoded);
   return [
     `## ${sectionNumber}. Client library (clients/node/)`,
     '',
@@ -77,28 +75,7 @@ export function clientSection(result: ClientBenchResult, sectionNumber: number):
     `heartbeat or refresh), and the dev upstream logged ${startup.batches} trace batches for the`,
     `${startup.withClient.length + startup.hardcoded.length} timed runs.`,
     '',
-    row(['CLI', 'runs', 'median ms', 'p90 ms', 'ratio of medians', 'target', 'result', 'command']),
-    row(['---', '--:', '--:', '--:', '--:', '---', '---', '---']),
-    row([
-      'hello-cli with a hard-coded token',
-      startup.hardcoded.length,
-      fmt(hardcodedMedian),
-      fmt(percentile(startup.hardcoded, 90)),
-      '1.00',
-      '—',
-      '—',
-      COMMAND,
-    ]),
-    row([
-      'hello-cli with the broker client, warm cache',
-      startup.withClient.length,
-      fmt(clientMedian),
-      fmt(percentile(startup.withClient, 90)),
-      `${startup.ratio.toFixed(3)} (${clientMedian >= hardcodedMedian ? '+' : ''}${fmt(clientMedian - hardcodedMedian)} ms)`,
-      `≤ ${MAX_STARTUP_RATIO}`,
-      verdict(clientPasses(result)),
-      COMMAND,
-    ]),
+    ...startupTable(startup, 'hello-cli', MAX_STARTUP_RATIO, clientPasses(result)),
     '',
     'The difference in milliseconds is what the client adds to any CLI with a warm cache; the ratio depends on',
     'the rest of the CLI (here Node start-up, the OpenTelemetry SDK and one export over loopback).',

@@ -1,6 +1,7 @@
 /** The Python client library section of docs/benchmarks.md. Pure: everything it prints is passed in. */
 import { MAX_PYTHON_STARTUP_RATIO, pythonClientPasses, type PythonClientBenchResult } from './pythonClient';
 import { fmt, median, percentile } from './stats';
+import { startupTable } from './startupTwins';
 
 const COMMAND = '`npm run bench`';
 const row = (cells: (string | number)[]) => `| ${cells.join(' | ')} |`;
@@ -29,8 +30,6 @@ export function pythonClientSection(
 ): string[] {
   if (!result) return [];
   const { importMs, writeToken, startup } = result;
-  const clientMedian = median(startup.withClient);
-  const hardcodedMedian = median(startup.hardcoded);
   return [
     `## ${sectionNumber}. Python client library (clients/python/)`,
     '',
@@ -57,28 +56,7 @@ export function pythonClientSection(
     `counting proxy saw ${startup.brokerRequests} broker requests during the timed runs; the dev upstream logged`,
     `${startup.batches} trace batches for ${startup.withClient.length + startup.hardcoded.length} timed runs.`,
     '',
-    row(['CLI', 'runs', 'median ms', 'p90 ms', 'ratio of medians', 'target', 'result', 'command']),
-    row(['---', '--:', '--:', '--:', '--:', '---', '---', '---']),
-    row([
-      'hello_cli with a hard-coded token',
-      startup.hardcoded.length,
-      fmt(hardcodedMedian),
-      fmt(percentile(startup.hardcoded, 90)),
-      '1.00',
-      '—',
-      '—',
-      COMMAND,
-    ]),
-    row([
-      'hello_cli with the broker client, warm cache',
-      startup.withClient.length,
-      fmt(clientMedian),
-      fmt(percentile(startup.withClient, 90)),
-      `${startup.ratio.toFixed(3)} (${clientMedian >= hardcodedMedian ? '+' : ''}${fmt(clientMedian - hardcodedMedian)} ms)`,
-      `≤ ${MAX_PYTHON_STARTUP_RATIO}`,
-      pythonClientPasses(result) ? 'PASS' : '**FAIL**',
-      COMMAND,
-    ]),
+    ...startupTable(startup, 'hello_cli', MAX_PYTHON_STARTUP_RATIO, pythonClientPasses(result)),
     '',
     ...(startup.failures.length ? ['Failed runs:', '', ...startup.failures.map((f) => `- ${f}`), ''] : []),
   ];
