@@ -76,3 +76,28 @@ export function Section({
     </section>
   );
 }
+
+/**
+ * "Previous page" and "Next page" over a cursor-paged list: `cursors` are those of the pages up to this one
+ * (`[undefined]` on the first), so going back needs no cursor from the API.
+ */
+export function PageButtons({
+  cursors,
+  setCursors,
+  nextCursor,
+}: {
+  cursors: Array<string | undefined>;
+  setCursors: (cursors: Array<string | undefined>) => void;
+  nextCursor: string | undefined;
+}) {
+  return (
+    <div class="buttons">
+      <button type="button" disabled={cursors.length === 1} onClick={() => setCursors(cursors.slice(0, -1))}>
+        Previous page
+      </button>
+      <button type="button" disabled={!nextCursor} onClick={() => setCursors([...cursors, nextCursor])}>
+        Next page
+      </button>
+    </div>
+  );
+}

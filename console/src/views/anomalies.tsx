@@ -1,7 +1,7 @@
 /** What the anomaly rules did, with each rule's evidence, and undo (with the one-time code). */
 import { useState } from 'preact/hooks';
 import { api } from '../api';
-import { ErrorBox, Section, useLoad, when } from '../components/common';
+import { ErrorBox, PageButtons, Section, useLoad, when } from '../components/common';
 import { withOtp } from '../components/otp';
 import type { AnomalyAction, AnomalyPage } from '../types';
 
@@ -34,22 +34,7 @@ export function Anomalies() {
       {page.data?.actions.map((action) => (
         <ActionCard key={action.actionId} action={action} onUndone={page.reload} />
       ))}
-      <div class="buttons">
-        <button
-          type="button"
-          disabled={cursors.length === 1}
-          onClick={() => setCursors(cursors.slice(0, -1))}
-        >
-          Previous page
-        </button>
-        <button
-          type="button"
-          disabled={!page.data?.nextCursor}
-          onClick={() => setCursors([...cursors, page.data?.nextCursor])}
-        >
-          Next page
-        </button>
-      </div>
+      <PageButtons cursors={cursors} setCursors={setCursors} nextCursor={page.data?.nextCursor} />
     </>
   );
 }

@@ -1,7 +1,7 @@
 /** The token list: the admin API's filters, page by page, and bulk pause or revoke of what the filter matches. */
 import { useState } from 'preact/hooks';
 import { api, cleanFilter } from '../api';
-import { ErrorBox, Section, StatusBadge, useLoad, when } from '../components/common';
+import { ErrorBox, PageButtons, Section, StatusBadge, useLoad, when } from '../components/common';
 import { FILTER_KEYS, type TokenFilter, type TokenList } from '../types';
 import { BulkPanel } from './bulk';
 
@@ -46,22 +46,7 @@ export function Tokens({ query }: { query: URLSearchParams }) {
             : `Page ${cursors.length}: ${list.data?.tokens.length ?? 0} tokens${list.data?.nextCursor ? ', more on the next page' : ''}`}
         </p>
         <TokenTable list={list.data} />
-        <div class="buttons">
-          <button
-            type="button"
-            disabled={cursors.length === 1}
-            onClick={() => setCursors(cursors.slice(0, -1))}
-          >
-            Previous page
-          </button>
-          <button
-            type="button"
-            disabled={!list.data?.nextCursor}
-            onClick={() => setCursors([...cursors, list.data?.nextCursor])}
-          >
-            Next page
-          </button>
-        </div>
+        <PageButtons cursors={cursors} setCursors={setCursors} nextCursor={list.data?.nextCursor} />
       </Section>
       <BulkPanel filter={filter} onDone={list.reload} />
     </>
