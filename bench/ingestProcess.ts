@@ -10,6 +10,7 @@ import type { AddressInfo } from 'node:net';
 
 export interface IngestProcess {
   baseUrl: string;
+  pid: number;
   /** The write tokens it accepts and its answer delay; applies to requests that begin afterwards. */
   configure(settings: { tokens: string[]; delayMs: number }): Promise<void>;
   close(): void;
@@ -24,6 +25,7 @@ export async function ingestProcess(): Promise<IngestProcess> {
   const [port] = (await once(child, 'message')) as [number];
   return {
     baseUrl: `http://127.0.0.1:${port}`,
+    pid: child.pid!,
     async configure(settings) {
       child.send(settings);
       await once(child, 'message');

@@ -103,6 +103,8 @@ export async function runJob(job: LoadJob): Promise<LoadResult> {
 }
 
 export interface LoadWorker {
+  /** The worker's process, whose CPU time the relay bench reports. */
+  pid: number;
   run(job: LoadJob): Promise<LoadResult>;
   close(): void;
 }
@@ -111,6 +113,7 @@ export interface LoadWorker {
 export function startLoadWorker(): LoadWorker {
   const child: ChildProcess = fork(__filename, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   return {
+    pid: child.pid!,
     run: (job) =>
       new Promise((resolve, reject) => {
         const onExit = (code: number | null) => reject(new Error(`bench: load worker exited (${code})`));

@@ -5,11 +5,15 @@
  * OTLP protobuf batches of 512 spans by the load worker. "Straight" posts the
  * same batch to that ingest with the pool's Logfire token; "relay" posts it to the broker with a relay
  * token. Each is measured with the ingest answering at once (loopback: the relay's own cost) and after an
- * emulated network round trip to Logfire. Also counts the DynamoDB requests of each relayed batch (target 1).
+ * emulated network round trip to Logfire. Also counts the DynamoDB requests of each relayed batch (target 1),
+ * the CPU each process spends per batch, and (a diagnostic, no target) the relay with its one DynamoDB write
+ * answered from memory, which shows what that write costs when everything shares this machine's cores.
  */
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
+import { availableParallelism } from 'node:os';
 import type { Server } from 'node:http';
+import pidusage from 'pidusage';
 import { readConfig } from '../functions/config';
 import { createLog } from '../functions/adapters/logger';
 import { createDynamoClient, toDocumentClient } from '../functions/adapters/store/dynamoClient';
@@ -17,6 +21,7 @@ import { ensureTables } from '../functions/adapters/store/ensureTables';
 import { DevUpstream } from '../functions/adapters/upstream';
 import { wireBroker } from '../functions/adapters/wiring';
 import { HANDLER_FACTORIES } from '../functions/handlers';
+import type { RelayCharged, TokenStore } from '../functions/core/ports';
 import type { ProxyHandler } from '../functions/http/reply';
 import type { RouteName } from '../functions/http/routes';
 import { createLocalServer } from '../functions/local/server';
@@ -39,16 +44,32 @@ const PLAN: [number, number, number][] = [
 ];
 const COUNT_REPEATS = 20;
 
+/**
+ * CPU milliseconds per batch of each process in a run: the broker (this process: DynamoDB, Logfire and the
+ * load run elsewhere) and dynalite only take part in the relayed runs.
+ */
+export interface CpuPerBatch {
+  broker?: number;
+  dynamo?: number;
+  ingest: number;
+  worker: number;
+}
+
+export interface RelayRun {
+  upstreamDelayMs: number;
+  concurrency: number;
+  direct: LoadResult;
+  relay: LoadResult;
+  cpu: { direct: CpuPerBatch; relay: CpuPerBatch };
+  /** Diagnostic: the relay's DynamoDB write answered from memory (no request, no SDK work, no dynalite). */
+  chargeFromMemory?: boolean;
+}
+
 export interface RelayBenchResult {
   batchBytes: number;
-  runs: {
-    upstreamDelayMs: number;
-    concurrency: number;
-    direct: LoadResult;
-    relay: LoadResult;
-    /** CPU of this process (the broker alone: DynamoDB, Logfire and the load run elsewhere) per relayed batch. */
-    brokerCpuMsPerBatch: number;
-  }[];
+  /** The cores every process of the bench shares. */
+  cores: number;
+  runs: RelayRun[];
   /** DynamoDB requests of each relayed batch, counted on the wire. */
   requestsPerBatch: { min: number; max: number; breakdown: string };
 }
@@ -73,6 +94,26 @@ async function otlpBatch(spans: number): Promise<Buffer> {
     tracer.startSpan(`step ${i}`, { attributes: { 'cli.command': 'build', 'cli.step': i } }).end();
   }
   return Buffer.from(ProtobufTraceSerializer.serializeRequest(exporter.getFinishedSpans())!);
+}
+
+/**
+ * The store with each token's first relay charge answered again for every later batch: the relay without
+ * its one DynamoDB write. Only for the diagnostic run; the quotas are not charged meanwhile.
+ */
+function chargeFromMemory<Store extends TokenStore>(store: Store): Store {
+  const charged = new Map<string, Promise<RelayCharged | undefined>>();
+  const chargeRelayUse: Store['chargeRelayUse'] = (charge) => {
+    const known = charged.get(charge.tokenId) ?? store.chargeRelayUse(charge);
+    charged.set(charge.tokenId, known);
+    return known;
+  };
+  return Object.assign(Object.create(store) as Store, { chargeRelayUse });
+}
+
+/** Total CPU milliseconds of each process so far (user and system; Linux counts in 10 ms ticks). */
+async function cpuTimes(pids: Record<string, number>): Promise<Record<string, number>> {
+  const stats = await pidusage(Object.values(pids));
+  return Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, stats[pid]!.ctime]));
 }
 
 function listen(server: Server): Promise<string> {
@@ -160,24 +201,59 @@ export async function measureRelay(worker: LoadWorker): Promise<RelayBenchResult
         .join(', ');
     }
 
-    const runs: RelayBenchResult['runs'] = [];
-    for (const [upstreamDelayMs, concurrency, count] of PLAN) {
+    const others = { dynamo: dynamo.child.pid!, ingest: ingest.pid, worker: worker.pid };
+    /** Runs `job`, and the CPU each process spent on it per batch. */
+    const measured = async (load: Parameters<LoadWorker['run']>[0], relayed: boolean) => {
+      const [before, brokerBefore] = [await cpuTimes(others), process.cpuUsage()];
+      const result = await worker.run(load);
+      const [after, broker] = [await cpuTimes(others), process.cpuUsage(brokerBefore)];
+      const per = (ms: number) => ms / result.count;
+      const cpu: CpuPerBatch = {
+        ingest: per(after.ingest! - before.ingest!),
+        worker: per(after.worker! - before.worker!),
+        ...(relayed
+          ? { broker: per((broker.user + broker.system) / 1000), dynamo: per(after.dynamo! - before.dynamo!) }
+          : {}),
+      };
+      return { result, cpu };
+    };
+    const runs: RelayRun[] = [];
+    const measure = async (
+      upstreamDelayMs: number,
+      concurrency: number,
+      count: number,
+      fromMemory = false,
+    ) => {
       await ingest.configure({ tokens: [poolToken], delayMs: upstreamDelayMs });
-      const direct = await worker.run(job(ingestUrl, [poolToken], concurrency, count));
-      const cpuBefore = process.cpuUsage();
-      const relay = await worker.run(job(brokerUrl, relayTokens, concurrency, count));
-      const cpu = process.cpuUsage(cpuBefore);
-      const brokerCpuMsPerBatch = (cpu.user + cpu.system) / 1000 / relay.count;
-      runs.push({ upstreamDelayMs, concurrency, direct, relay, brokerCpuMsPerBatch });
+      const direct = await measured(job(ingestUrl, [poolToken], concurrency, count), false);
+      const relay = await measured(job(brokerUrl, relayTokens, concurrency, count), true);
+      runs.push({
+        upstreamDelayMs,
+        concurrency,
+        direct: direct.result,
+        relay: relay.result,
+        cpu: { direct: direct.cpu, relay: relay.cpu },
+        ...(fromMemory ? { chargeFromMemory: true } : {}),
+      });
       console.log(
-        `  relay (upstream +${upstreamDelayMs} ms) c=${concurrency} n=${count}: ` +
-          `${((relay.count / relay.elapsedMs) * 1000).toFixed(0)} batches/s vs straight ` +
-          `${((direct.count / direct.elapsedMs) * 1000).toFixed(0)} batches/s, ` +
-          `broker CPU ${brokerCpuMsPerBatch.toFixed(2)} ms per batch`,
+        `  relay (upstream +${upstreamDelayMs} ms${fromMemory ? ', charge from memory' : ''}) ` +
+          `c=${concurrency} n=${count}: ` +
+          `${((relay.result.count / relay.result.elapsedMs) * 1000).toFixed(0)} batches/s vs straight ` +
+          `${((direct.result.count / direct.result.elapsedMs) * 1000).toFixed(0)} batches/s, ` +
+          `broker CPU ${relay.cpu.broker!.toFixed(2)} ms per batch, dynalite ${relay.cpu.dynamo!.toFixed(2)}`,
       );
-    }
+    };
+    for (const [upstreamDelayMs, concurrency, count] of PLAN)
+      await measure(upstreamDelayMs, concurrency, count);
+    // Diagnostic: the busiest targeted run again, with the relay's DynamoDB write answered from memory.
+    const broker = wiring.deps;
+    wiring.deps = { ...broker, store: chargeFromMemory(broker.store) };
+    const [delay, concurrency, count] = PLAN[PLAN.length - 1]!;
+    await measure(delay, concurrency, count, true);
+    wiring.deps = broker;
     return {
       batchBytes: batch.length,
+      cores: availableParallelism(),
       runs,
       requestsPerBatch: { min: Math.min(...totals), max: Math.max(...totals), breakdown },
     };
