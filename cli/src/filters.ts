@@ -4,20 +4,8 @@
  * checked again by the broker.
  */
 import { isIP } from 'node:net';
+import type { TokenFilter } from './api/types';
 import { UsageError } from './errors';
-
-/** The list route's query parameters, and the body of a bulk job's filter. */
-export interface TokenFilter {
-  status?: string;
-  app?: string;
-  version?: string;
-  install?: string;
-  network?: string;
-  createdBefore?: string;
-  createdAfter?: string;
-  seenBefore?: string;
-  seenAfter?: string;
-}
 
 /** Command-line key → the API's name. */
 const KEYS: Record<string, keyof TokenFilter> = {

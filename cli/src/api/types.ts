@@ -1,8 +1,33 @@
 /**
- * The admin API's replies as docs/admin-api.md describes them (the fields the CLI reads; the JSON output
- * prints whatever the broker sent).
+ * The admin API's requests and replies as docs/admin-api.md describes them: the fields the CLI and the
+ * console read (the CLI's JSON output prints whatever the broker sent). It imports nothing, so the console's
+ * browser build takes it without any of the CLI's Node code.
  */
-import type { TokenFilter } from '../filters';
+
+/** The list route's query parameters, and the body of a bulk job's filter (the API's names). */
+export interface TokenFilter {
+  status?: string;
+  app?: string;
+  version?: string;
+  install?: string;
+  network?: string;
+  createdAfter?: string;
+  createdBefore?: string;
+  seenAfter?: string;
+  seenBefore?: string;
+}
+
+export const TOKEN_FILTER_KEYS: ReadonlyArray<keyof TokenFilter> = [
+  'status',
+  'app',
+  'version',
+  'install',
+  'network',
+  'createdAfter',
+  'createdBefore',
+  'seenAfter',
+  'seenBefore',
+];
 
 /** A token as the admin API shows it: never a write token, client secret or hash. */
 export interface AdminToken {
@@ -43,6 +68,12 @@ export interface AuditEntry {
 
 export interface AuditPage extends Paged {
   entries: AuditEntry[];
+}
+
+/** One token with its audit trail. */
+export interface TokenDetail {
+  token: AdminToken;
+  audit: AuditEntry[];
 }
 
 /** The core's result of pausing, resuming or revoking one token. */
@@ -98,6 +129,10 @@ export interface AnomalyAction {
   state?: string;
   tokenIds?: string[];
   createdAt?: string | number;
+  windowStart?: number;
+  windowEnd?: number;
+  /** The rest is the rule's evidence (its target, …), shown as it came. */
+  [key: string]: unknown;
 }
 
 export interface AnomalyPage extends Paged {
@@ -107,6 +142,8 @@ export interface AnomalyPage extends Paged {
 export interface Activity {
   last24h: number;
   last7d: number;
+  hourly?: Array<{ hour: string; count: number }>;
+  daily?: Array<{ day: string; count: number }>;
 }
 
 export interface Stats {

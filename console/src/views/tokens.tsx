@@ -2,7 +2,7 @@
 import { useState } from 'preact/hooks';
 import { api, cleanFilter } from '../api';
 import { ErrorBox, PageButtons, Section, StatusBadge, useLoad, when } from '../components/common';
-import { FILTER_KEYS, type TokenFilter, type TokenList } from '../types';
+import { TOKEN_FILTER_KEYS, type TokenFilter, type TokenList } from '../types';
 import { BulkPanel } from './bulk';
 
 const STATUSES = ['', 'active', 'paused', 'rotate', 'revoked', 'expired', 'superseded'];
@@ -19,7 +19,7 @@ const FIELDS: Array<{ key: keyof TokenFilter; label: string; hint: string; type?
 ];
 
 export function Tokens({ query }: { query: URLSearchParams }) {
-  const filter = cleanFilter(Object.fromEntries(FILTER_KEYS.map((key) => [key, query.get(key) ?? ''])));
+  const filter = cleanFilter(Object.fromEntries(TOKEN_FILTER_KEYS.map((key) => [key, query.get(key) ?? ''])));
   const filterKey = JSON.stringify(filter);
   // Cursors of the pages before this one, so "Previous page" can go back.
   const [cursors, setCursors] = useState<Array<string | undefined>>([undefined]);
@@ -62,7 +62,7 @@ function FilterForm({ filter }: { filter: TokenFilter }) {
         event.preventDefault();
         const data = new FormData(event.currentTarget);
         const query = new URLSearchParams();
-        for (const key of FILTER_KEYS) {
+        for (const key of TOKEN_FILTER_KEYS) {
           const value = String(data.get(key) ?? '').trim();
           if (value) query.set(key, value);
         }
