@@ -3,23 +3,13 @@
  * second factor's state and the mint allowlist's run-time override. `TokenStore` extends this port;
  * DynamoDB is the adapter (functions/adapters/store/adminItems.ts).
  */
+import type { AdminFilter } from './adminContract';
 import type { AnomalyActionRecord } from './anomalies/ports';
 import type { KeyRange } from './indexKeys';
 import type { TokenRecord } from './model';
 import type { Page } from './ports';
 
-/** A filter as the admin API takes it (query parameters of the list, `filter` of a bulk job). */
-export interface AdminFilter {
-  status?: string;
-  app?: string;
-  version?: string;
-  install?: string;
-  network?: string;
-  createdAfter?: string;
-  createdBefore?: string;
-  seenAfter?: string;
-  seenBefore?: string;
-}
+export type { AdminFilter } from './adminContract';
 
 /** A bulk pause or revoke by filter, run one page per call (`POST /v1/admin/bulk/{jobId}/run`). */
 export interface BulkJob {

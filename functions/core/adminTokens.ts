@@ -3,7 +3,7 @@
  * the index that holds what it may match (byInstall, byAppVersion, bySource; else every live token through
  * byExpireAt), and the token as an admin sees it (never a secret, hash or sealed reply).
  */
-import type { AdminFilter } from './adminPorts';
+import { ADMIN_FILTER_KEYS, type AdminFilter } from './adminContract';
 import type { AuditEntry } from './audit';
 import type { BrokerDeps } from './deps';
 import { InvalidRequest, NotFound } from './errors';
@@ -40,18 +40,6 @@ const STATUSES: readonly TokenStatus[] = [
   'revoked',
   'expired',
 ];
-/** The filter's keys: the list's query parameters and a bulk job's `filter` fields alike. */
-export const ADMIN_FILTER_KEYS = [
-  'status',
-  'app',
-  'version',
-  'install',
-  'network',
-  'createdAfter',
-  'createdBefore',
-  'seenAfter',
-  'seenBefore',
-] as const satisfies ReadonlyArray<keyof AdminFilter>;
 const FILTER_KEYS = new Set<string>(ADMIN_FILTER_KEYS);
 
 const iso = (ms: number | undefined) => (ms === undefined ? undefined : new Date(ms).toISOString());

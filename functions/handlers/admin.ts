@@ -5,7 +5,7 @@
  */
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { changeToken, type TokenAction } from '../core/admin';
-import type { AdminFilter } from '../core/adminPorts';
+import { ADMIN_FILTER_KEYS, type AdminFilter } from '../core/adminContract';
 import { adminStats } from '../core/adminStats';
 import {
   checkAllowlist,
@@ -15,7 +15,7 @@ import {
   putAllowlist,
   putQuotas,
 } from '../core/adminSettings';
-import { ADMIN_FILTER_KEYS, compileAdminFilter, listAdminTokens, showAdminToken } from '../core/adminTokens';
+import { compileAdminFilter, listAdminTokens, showAdminToken } from '../core/adminTokens';
 import { parseClientSettingsRules, readClientSettings, replaceClientSettings } from '../core/clientSettings';
 import { undoAnomalyAction } from '../core/anomalies/actions';
 import type { BrokerDeps } from '../core/deps';

@@ -1,33 +1,14 @@
 /**
  * The admin API's requests and replies as docs/admin-api.md describes them: the fields the CLI and the
- * console read (the CLI's JSON output prints whatever the broker sent). It imports nothing, so the console's
- * browser build takes it without any of the CLI's Node code.
+ * console read (the CLI's JSON output prints whatever the broker sent). It imports only the dependency-free
+ * functions/core/adminContract.ts, so the console's browser build takes it without any Node code.
  */
 
-/** The list route's query parameters, and the body of a bulk job's filter (the API's names). */
-export interface TokenFilter {
-  status?: string;
-  app?: string;
-  version?: string;
-  install?: string;
-  network?: string;
-  createdAfter?: string;
-  createdBefore?: string;
-  seenAfter?: string;
-  seenBefore?: string;
-}
+import type { AdminFilter } from '../../../functions/core/adminContract';
 
-export const TOKEN_FILTER_KEYS: ReadonlyArray<keyof TokenFilter> = [
-  'status',
-  'app',
-  'version',
-  'install',
-  'network',
-  'createdAfter',
-  'createdBefore',
-  'seenAfter',
-  'seenBefore',
-];
+/** The list route's query parameters, and the body of a bulk job's filter (the API's names). */
+export type TokenFilter = AdminFilter;
+export { ADMIN_FILTER_KEYS as TOKEN_FILTER_KEYS } from '../../../functions/core/adminContract';
 
 /** A token as the admin API shows it: never a write token, client secret or hash. */
 export interface AdminToken {
