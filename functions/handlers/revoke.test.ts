@@ -109,25 +109,29 @@ describe('POST /v1/tokens/{tokenId}/revoke', () => {
     const busy = await keepBusy(45_000);
     let won = 0;
     try {
-      // How long one refresh takes on this busy machine: the random revoke lands within 1 or 3 of them.
-      const started = performance.now();
+      // How long one refresh takes on this busy machine (measured again every round: the load varies).
+      let started = performance.now();
       await refresh(await mint());
-      const refreshMs = performance.now() - started;
+      let refreshMs = performance.now() - started;
       for (let round = 0; round < 8; round++) {
         // Prepare
         const token = await mint();
         // Act: refreshes and self-revokes with the same secret, overlapping. One revoke starts at a random
-        // moment (mid-refresh, or not), the others as soon as the first refresh has answered, while the
-        // duplicate refreshes are still in flight.
+        // moment: in even rounds within one refresh's time (mid-refresh, or not), in odd rounds after the
+        // first refresh has answered, so those rounds always hand out a successor to race. The others start
+        // as soon as the first refresh has answered, while the duplicate refreshes are still in flight.
+        started = performance.now();
         const refreshes = Array.from({ length: 7 }, () => refresh(token));
         const firstAnswer = Promise.race(refreshes);
         const revokeWhen = (start: Promise<unknown>) =>
           start.then(() => revoke(token.tokenId, token.clientSecret));
+        const delayMs = Math.random() * refreshMs;
         const revokes = [
-          revokeWhen(sleep(Math.random() * refreshMs * (round % 2 === 0 ? 1 : 3))),
+          revokeWhen(round % 2 === 0 ? sleep(delayMs) : firstAnswer.then(() => sleep(delayMs))),
           revokeWhen(firstAnswer),
           revokeWhen(firstAnswer),
         ];
+        void firstAnswer.then(() => (refreshMs = performance.now() - started));
         const results = await Promise.all([...refreshes, ...revokes]);
         // A refresh that won handed out a successor: the revokes must have reached it too.
         const successors = results
