@@ -9,11 +9,9 @@
  * - the broker is down, or hangs: the CLI still ends within its budget with its own exit code.
  */
 import { createServer, type AddressInfo } from 'node:net';
-import { readConfig } from '../functions/config';
-import { wireBroker, type WiredBroker } from '../functions/adapters/wiring';
+import type { WiredBroker } from '../functions/adapters/wiring';
 import { pauseToken, resumeToken, revokeToken } from '../functions/core/admin';
 import type { IssuedToken } from '../functions/core/contract';
-import type { Log, Upstream } from '../functions/core/ports';
 import {
   cachedToken,
   calls,
@@ -26,8 +24,9 @@ import {
   type CliOptions,
   type CountingProxy,
 } from './support/clientCli';
-import { startDynalite, type TestDynamo } from './support/dynalite';
+import { startDynalite, tablesEnv, type TestDynamo } from './support/dynalite';
 import { startLocalBroker, type LocalBroker } from './support/localBroker';
+import { operatorSide } from './support/operatorSide';
 
 jest.setTimeout(60_000);
 
@@ -44,20 +43,6 @@ async function waitFor(what: () => boolean | Promise<boolean>, ms = 10_000): Pro
   return what();
 }
 
-/**
- * The admin side's upstream: in user-token fashion (`canRevoke: false`) it deletes nothing, so a pause or
- * revoke only stops the broker vouching for the token. Its write token still works at the dev upstream, so a
- * client that kept sending while paused would show up as a batch.
- */
-const adminUpstream: Upstream = {
-  kind: 'user-token',
-  canRevoke: false,
-  ingestBaseUrl: 'http://127.0.0.1:1/unused',
-  createWriteToken: () => Promise.reject(new Error('the admin side never mints')),
-  deleteWriteToken: () => Promise.resolve(),
-};
-const quietLog: Log = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} };
-
 describe('hello-cli when its token is rotated, paused, revoked or refused (heartbeat every 1 s)', () => {
   let db: TestDynamo;
   let broker: LocalBroker;
@@ -73,9 +58,7 @@ describe('hello-cli when its token is rotated, paused, revoked or refused (heart
     db = await startDynalite();
     broker = await startLocalBroker({
       env: {
-        BROKER_DYNAMODB_ENDPOINT: db.endpoint,
-        BROKER_TABLE_NAME: db.tableName,
-        BROKER_AUDIT_TABLE_NAME: db.auditTableName,
+        ...tablesEnv(db),
         BROKER_HEARTBEAT_INTERVAL: '1s',
         BROKER_ROTATE_AFTER: '4s',
         BROKER_ROTATION_GRACE: '1s',
@@ -83,12 +66,7 @@ describe('hello-cli when its token is rotated, paused, revoked or refused (heart
       },
     });
     proxy = await startCountingProxy(broker.url);
-    const config = readConfig({
-      BROKER_UPSTREAM: 'dev',
-      BROKER_TABLE_NAME: db.tableName,
-      BROKER_AUDIT_TABLE_NAME: db.auditTableName,
-    });
-    admin = wireBroker({ config, doc: db.doc, upstream: adminUpstream, log: quietLog });
+    admin = operatorSide(db);
   });
   afterAll(async () => {
     stopAllCliRuns();

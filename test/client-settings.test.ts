@@ -6,11 +6,9 @@
  * serves from. A broker reads the rules at most every 30 s, so each scenario starts a broker after its rules.
  */
 import { existsSync } from 'node:fs';
-import { readConfig } from '../functions/config';
-import { wireBroker, type WiredBroker } from '../functions/adapters/wiring';
+import type { WiredBroker } from '../functions/adapters/wiring';
 import { replaceClientSettings } from '../functions/core/clientSettings';
 import type { ClientSettingsRule } from '../functions/core/contract';
-import type { Log, Upstream } from '../functions/core/ports';
 import { startFakeLogfire, type FakeLogfire } from './fakes/fakeLogfire';
 import {
   cachedToken,
@@ -21,8 +19,9 @@ import {
   useTempHomes,
   type CountingProxy,
 } from './support/clientCli';
-import { startDynalite, type TestDynamo } from './support/dynalite';
+import { startDynalite, tablesEnv, type TestDynamo } from './support/dynalite';
 import { startLocalBroker, type LocalBroker } from './support/localBroker';
+import { operatorSide } from './support/operatorSide';
 
 jest.setTimeout(90_000);
 
@@ -30,16 +29,6 @@ const newHome = useTempHomes();
 const ADMIN = { actor: 'admin:arn:aws:iam::123456789012:user/ops', reason: 'client settings test' } as const;
 const LIVE_DEBUG = { HELLO_CLI_TELEMETRY_DEBUG: 'live' };
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-const quietLog: Log = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} };
-/** The admin side stores rules only: it never calls Logfire. */
-const adminUpstream: Upstream = {
-  kind: 'user-token',
-  canRevoke: false,
-  ingestBaseUrl: 'http://127.0.0.1:1/unused',
-  createWriteToken: () => Promise.reject(new Error('the admin side never mints')),
-  deleteWriteToken: () => Promise.resolve(),
-};
 
 async function waitFor(what: () => boolean, ms = 5000): Promise<boolean> {
   for (const deadline = Date.now() + ms; Date.now() < deadline; await sleep(50)) if (what()) return true;
@@ -59,11 +48,7 @@ describe('hello-cli under the operator’s remote client settings (npm start, re
     await broker?.stop();
     await replaceClientSettings(admin, { rules }, ADMIN);
     broker = await startLocalBroker({
-      env: {
-        BROKER_DYNAMODB_ENDPOINT: db.endpoint,
-        BROKER_TABLE_NAME: db.tableName,
-        BROKER_AUDIT_TABLE_NAME: db.auditTableName,
-      },
+      env: tablesEnv(db),
     });
     proxy = await startCountingProxy(broker.url);
   }
@@ -72,12 +57,7 @@ describe('hello-cli under the operator’s remote client settings (npm start, re
 
   beforeAll(async () => {
     db = await startDynalite();
-    const config = readConfig({
-      BROKER_TABLE_NAME: db.tableName,
-      BROKER_AUDIT_TABLE_NAME: db.auditTableName,
-      BROKER_UPSTREAM: 'dev',
-    });
-    admin = wireBroker({ config, doc: db.doc, upstream: adminUpstream, log: quietLog });
+    admin = operatorSide(db);
   });
   afterAll(async () => {
     await proxy?.close();

@@ -8,7 +8,7 @@
  */
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { startFakeLogfire, type FakeLogfire } from './fakes/fakeLogfire';
-import { startDynalite, type TestDynamo } from './support/dynalite';
+import { startDynalite, tablesEnv, type TestDynamo } from './support/dynalite';
 import { TEST_API_KEY } from './support/broker';
 import { startLocalBroker, stopAllLocalBrokers } from './support/localBroker';
 
@@ -98,9 +98,7 @@ describe('npm start killed with SIGKILL during a mint load (API-key mode)', () =
       LOGFIRE_API_KEY: TEST_API_KEY,
       LOGFIRE_PROJECT_ID: logfire.projectId,
       LOGFIRE_BASE_URL: logfire.baseUrl,
-      BROKER_DYNAMODB_ENDPOINT: db.endpoint,
-      BROKER_TABLE_NAME: db.tableName,
-      BROKER_AUDIT_TABLE_NAME: db.auditTableName,
+      ...tablesEnv(db),
       // A short budget keeps the mint lease (and so the wait before reconciliation) to a few seconds.
       BROKER_FUNCTION_TIMEOUT: '3s',
       BROKER_SCHEDULE_INTERVAL: '1s',

@@ -6,10 +6,8 @@
  * real `npm start` broker serves from (they have no HTTP route on this branch yet), as
  * test/client-lifecycle.test.ts does for the Node CLI.
  */
-import { readConfig } from '../functions/config';
-import { wireBroker, type WiredBroker } from '../functions/adapters/wiring';
+import type { WiredBroker } from '../functions/adapters/wiring';
 import { pauseToken, revokeToken } from '../functions/core/admin';
-import type { Log, Upstream } from '../functions/core/ports';
 import {
   cachedToken,
   calls,
@@ -20,8 +18,9 @@ import {
   useTempHomes,
   type CountingProxy,
 } from './support/clientCli';
-import { startDynalite, type TestDynamo } from './support/dynalite';
+import { startDynalite, tablesEnv, type TestDynamo } from './support/dynalite';
 import { logLines, startLocalBroker, type LocalBroker } from './support/localBroker';
+import { operatorSide } from './support/operatorSide';
 import { runPythonHelloCli } from './support/pythonCli';
 
 jest.setTimeout(120_000);
@@ -29,15 +28,6 @@ jest.setTimeout(120_000);
 const ADMIN = { actor: 'admin:arn:aws:iam::123456789012:user/ops', reason: 'python client test' } as const;
 const newHome = useTempHomes();
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-const quietLog: Log = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} };
-/** The admin side deletes nothing upstream, so a client that kept sending while paused would show as a batch. */
-const adminUpstream: Upstream = {
-  kind: 'user-token',
-  canRevoke: false,
-  ingestBaseUrl: 'http://127.0.0.1:1/unused',
-  createWriteToken: () => Promise.reject(new Error('the admin side never mints')),
-  deleteWriteToken: () => Promise.resolve(),
-};
 
 async function waitFor(what: () => boolean, ms = 10_000): Promise<boolean> {
   for (const end = Date.now() + ms; Date.now() < end && !what();) await sleep(100);
@@ -59,9 +49,7 @@ describe('a Node and a Python build of one app (hello-cli), against the real loc
     db = await startDynalite();
     broker = await startLocalBroker({
       env: {
-        BROKER_DYNAMODB_ENDPOINT: db.endpoint,
-        BROKER_TABLE_NAME: db.tableName,
-        BROKER_AUDIT_TABLE_NAME: db.auditTableName,
+        ...tablesEnv(db),
         BROKER_HEARTBEAT_INTERVAL: '1s',
         BROKER_ROTATE_AFTER: '3s',
         BROKER_ROTATION_GRACE: '1s',
@@ -69,12 +57,7 @@ describe('a Node and a Python build of one app (hello-cli), against the real loc
       },
     });
     proxy = await startCountingProxy(broker.url);
-    const config = readConfig({
-      BROKER_UPSTREAM: 'dev',
-      BROKER_TABLE_NAME: db.tableName,
-      BROKER_AUDIT_TABLE_NAME: db.auditTableName,
-    });
-    admin = wireBroker({ config, doc: db.doc, upstream: adminUpstream, log: quietLog });
+    admin = operatorSide(db);
   });
   afterAll(async () => {
     await proxy?.close();

@@ -58,6 +58,18 @@ export async function startDynalite(
   };
 }
 
+/**
+ * What points a `npm start` broker (test/support/localBroker.ts) at these tables.
+ * @example const broker = await startLocalBroker({ env: { ...tablesEnv(db), BROKER_HEARTBEAT_INTERVAL: '1s' } });
+ */
+export function tablesEnv(db: TestDynamo): Record<string, string> {
+  return {
+    BROKER_DYNAMODB_ENDPOINT: db.endpoint,
+    BROKER_TABLE_NAME: db.tableName,
+    BROKER_AUDIT_TABLE_NAME: db.auditTableName,
+  };
+}
+
 const DAY = 86_400_000;
 let records = 0;
 

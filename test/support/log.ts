@@ -7,6 +7,9 @@ export interface LogLine {
   attributes?: Record<string, unknown>;
 }
 
+/** A `Log` that drops every line. */
+export const silentLog: Log = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} };
+
 export function capturingLog(lines: LogLine[]): Log {
   const at = (level: string) => (message: string, attributes?: Record<string, unknown>) =>
     void lines.push({ level, message, attributes });

@@ -1,6 +1,6 @@
 import { UpstreamUnavailable } from '../../core/errors';
 import type { Log } from '../../core/ports';
-import { captureLog } from '../../../test/support/log';
+import { captureLog, silentLog } from '../../../test/support/log';
 import { PUBLIC_API_DESCRIPTION, startFakeLogfire, type FakeLogfire } from '../../../test/fakes/fakeLogfire';
 import { ApiKeyUpstream } from './apiKey';
 import { UpstreamRejected } from './errors';
@@ -8,7 +8,6 @@ import { createLogfireHttp } from './http';
 import { LogfireAccess } from './region';
 
 const API_KEY = 'pylf_v1_us_FakeApiKeyForTestsOnlyNotARealKey0000000';
-const quietLog: Log = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} };
 
 describe('ApiKeyUpstream', () => {
   let logfire: FakeLogfire;
@@ -20,7 +19,7 @@ describe('ApiKeyUpstream', () => {
   });
   afterEach(() => logfire.close());
 
-  function makeUpstream(projectId = logfire.projectId, log: Log = quietLog) {
+  function makeUpstream(projectId = logfire.projectId, log: Log = silentLog) {
     const http = createLogfireHttp({ timeoutMs: 2000, retries: 2, log, sleep: async () => {} });
     const access = new LogfireAccess(async () => API_KEY, logfire.baseUrl);
     return new ApiKeyUpstream({ access, projectId, http, log });

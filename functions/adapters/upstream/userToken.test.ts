@@ -1,5 +1,5 @@
-import type { Log } from '../../core/ports';
 import { startFakeLogfire, type FakeLogfire } from '../../../test/fakes/fakeLogfire';
+import { silentLog } from '../../../test/support/log';
 import { UpstreamRejected } from './errors';
 import { createLogfireHttp } from './http';
 import { LogfireAccess } from './region';
@@ -7,7 +7,6 @@ import { UserTokenUpstream } from './userToken';
 
 const USER_TOKEN = 'pylf_v1_us_FakeUserTokenForTestsOnlyNotRealAtAll000';
 const WRONG_TOKEN = 'pylf_v1_us_WrongApiKeyForTestsOnlyNotARealKey000000';
-const quietLog: Log = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} };
 
 describe('UserTokenUpstream', () => {
   let logfire: FakeLogfire;
@@ -19,9 +18,9 @@ describe('UserTokenUpstream', () => {
   afterEach(() => logfire.close());
 
   function makeUpstream(credential = USER_TOKEN) {
-    const http = createLogfireHttp({ timeoutMs: 2000, retries: 2, log: quietLog, sleep: async () => {} });
+    const http = createLogfireHttp({ timeoutMs: 2000, retries: 2, log: silentLog, sleep: async () => {} });
     const access = new LogfireAccess(async () => credential, logfire.baseUrl);
-    return new UserTokenUpstream({ access, organization: 'acme', project: 'my-cli', http, log: quietLog });
+    return new UserTokenUpstream({ access, organization: 'acme', project: 'my-cli', http, log: silentLog });
   }
 
   it('creates a token with the raw user token, no Bearer, and no body (so no expiry)', async () => {
