@@ -4,7 +4,14 @@
  * Each refusal is checked for what a user would notice: the reply, the token's state and the audit trail.
  */
 import { currentOtp } from '../functions/core/otp';
-import { ADMIN_CREDENTIALS, adminFetch, send, signAdminCall, TEST_TOTP_SEED } from './support/adminSigning';
+import {
+  ADMIN_BROKER_ENV,
+  ADMIN_CREDENTIALS,
+  adminFetch,
+  send,
+  signAdminCall,
+  TEST_TOTP_SEED,
+} from './support/adminSigning';
 import { startLocalBroker, stopAllLocalBrokers, type LocalBroker } from './support/localBroker';
 
 jest.setTimeout(60_000);
@@ -12,13 +19,7 @@ jest.setTimeout(60_000);
 let broker: LocalBroker;
 
 beforeAll(async () => {
-  broker = await startLocalBroker({
-    env: {
-      BROKER_ADMIN_ACCESS_KEY_ID: ADMIN_CREDENTIALS.accessKeyId,
-      BROKER_ADMIN_SECRET_ACCESS_KEY: ADMIN_CREDENTIALS.secretAccessKey,
-      BROKER_ADMIN_TOTP_SECRET: TEST_TOTP_SEED,
-    },
-  });
+  broker = await startLocalBroker({ env: ADMIN_BROKER_ENV });
 });
 afterAll(() => stopAllLocalBrokers());
 

@@ -5,7 +5,7 @@
  * nothing changes.
  */
 import { currentOtp } from '../functions/core/otp';
-import { ADMIN_CREDENTIALS, adminFetch, TEST_TOTP_SEED } from './support/adminSigning';
+import { ADMIN_BROKER_ENV, ADMIN_CREDENTIALS, adminFetch, TEST_TOTP_SEED } from './support/adminSigning';
 import { keepBusy } from './support/busy';
 import { startLocalBroker, stopAllLocalBrokers, type LocalBroker } from './support/localBroker';
 
@@ -13,13 +13,7 @@ jest.setTimeout(90_000);
 
 let broker: LocalBroker;
 beforeAll(async () => {
-  broker = await startLocalBroker({
-    env: {
-      BROKER_ADMIN_ACCESS_KEY_ID: ADMIN_CREDENTIALS.accessKeyId,
-      BROKER_ADMIN_SECRET_ACCESS_KEY: ADMIN_CREDENTIALS.secretAccessKey,
-      BROKER_ADMIN_TOTP_SECRET: TEST_TOTP_SEED,
-    },
-  });
+  broker = await startLocalBroker({ env: ADMIN_BROKER_ENV });
 });
 afterAll(() => stopAllLocalBrokers());
 

@@ -23,20 +23,13 @@ import {
   type CountingProxy,
 } from './support/clientCli';
 import { startLocalBroker, type LocalBroker } from './support/localBroker';
+import { waitFor } from './support/wait';
 
 jest.setTimeout(60_000);
 
 const newHome = useTempHomes();
 
 const NOTICE = 'hello-cli sends telemetry';
-
-async function waitFor(what: () => boolean, ms = 5000): Promise<boolean> {
-  for (const deadline = Date.now() + ms; Date.now() < deadline;) {
-    if (what()) return true;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  return what();
-}
 
 describe('hello-cli with the broker client, against npm start', () => {
   let broker: LocalBroker;

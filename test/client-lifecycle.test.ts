@@ -16,38 +16,26 @@ import {
   cachedToken,
   calls,
   runHelloCli,
-  startCountingProxy,
   startSilentServer,
-  stopAllCliRuns,
   useTempHomes,
   traceBatches,
   type CliOptions,
   type CountingProxy,
 } from './support/clientCli';
-import { startDynalite, tablesEnv, type TestDynamo } from './support/dynalite';
-import { startLocalBroker, type LocalBroker } from './support/localBroker';
-import { operatorSide } from './support/operatorSide';
+import { FAST_LIFECYCLE, startClientTestBed, type ClientTestBed } from './support/clientTestBed';
+import type { LocalBroker } from './support/localBroker';
+import { sleep, waitFor } from './support/wait';
 
 jest.setTimeout(60_000);
 
 const ADMIN = { actor: 'admin:arn:aws:iam::123456789012:user/ops', reason: 'client library test' } as const;
 const newHome = useTempHomes();
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function waitFor(what: () => boolean | Promise<boolean>, ms = 10_000): Promise<boolean> {
-  for (const deadline = Date.now() + ms; Date.now() < deadline;) {
-    if (await what()) return true;
-    await sleep(100);
-  }
-  return what();
-}
-
 describe('hello-cli when its token is rotated, paused, revoked or refused (heartbeat every 1 s)', () => {
-  let db: TestDynamo;
   let broker: LocalBroker;
   let proxy: CountingProxy;
   let admin: WiredBroker;
+  let bed: ClientTestBed | undefined;
   const run = (home: string, options: Partial<CliOptions> = {}) =>
     runHelloCli({ home, brokerUrl: proxy.url, ...options });
   const batches = () => traceBatches(broker.output()).length;
@@ -55,25 +43,10 @@ describe('hello-cli when its token is rotated, paused, revoked or refused (heart
   const heartbeatDue = () => sleep(1200);
 
   beforeAll(async () => {
-    db = await startDynalite();
-    broker = await startLocalBroker({
-      env: {
-        ...tablesEnv(db),
-        BROKER_HEARTBEAT_INTERVAL: '1s',
-        BROKER_ROTATE_AFTER: '4s',
-        BROKER_ROTATION_GRACE: '1s',
-        BROKER_SCHEDULE_INTERVAL: '1s',
-      },
-    });
-    proxy = await startCountingProxy(broker.url);
-    admin = operatorSide(db);
+    bed = await startClientTestBed({ ...FAST_LIFECYCLE, BROKER_ROTATE_AFTER: '4s' });
+    ({ broker, proxy, admin } = bed);
   });
-  afterAll(async () => {
-    stopAllCliRuns();
-    await proxy?.close();
-    await broker?.stop();
-    await db?.close();
-  });
+  afterAll(() => bed?.close());
 
   it('refreshes on the first heartbeat that says rotate, and sends with the new token', async () => {
     // Prepare: a first run mints; then the broker's rotation job marks the token due

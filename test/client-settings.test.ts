@@ -22,18 +22,13 @@ import {
 import { startDynalite, tablesEnv, type TestDynamo } from './support/dynalite';
 import { startLocalBroker, type LocalBroker } from './support/localBroker';
 import { operatorSide } from './support/operatorSide';
+import { sleep, waitFor } from './support/wait';
 
 jest.setTimeout(90_000);
 
 const newHome = useTempHomes();
 const ADMIN = { actor: 'admin:arn:aws:iam::123456789012:user/ops', reason: 'client settings test' } as const;
 const LIVE_DEBUG = { HELLO_CLI_TELEMETRY_DEBUG: 'live' };
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function waitFor(what: () => boolean, ms = 5000): Promise<boolean> {
-  for (const deadline = Date.now() + ms; Date.now() < deadline; await sleep(50)) if (what()) return true;
-  return what();
-}
 
 describe('hello-cli under the operator’s remote client settings (npm start, real CLI processes)', () => {
   let db: TestDynamo;

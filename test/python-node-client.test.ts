@@ -13,32 +13,25 @@ import {
   calls,
   runHelloCli,
   startBusyProcesses,
-  startCountingProxy,
   traceBatches,
   useTempHomes,
   type CountingProxy,
 } from './support/clientCli';
-import { startDynalite, tablesEnv, type TestDynamo } from './support/dynalite';
-import { logLines, startLocalBroker, type LocalBroker } from './support/localBroker';
-import { operatorSide } from './support/operatorSide';
+import { FAST_LIFECYCLE, startClientTestBed, type ClientTestBed } from './support/clientTestBed';
+import { logLines, type LocalBroker } from './support/localBroker';
 import { runPythonHelloCli } from './support/pythonCli';
+import { sleep, waitFor } from './support/wait';
 
 jest.setTimeout(120_000);
 
 const ADMIN = { actor: 'admin:arn:aws:iam::123456789012:user/ops', reason: 'python client test' } as const;
 const newHome = useTempHomes();
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function waitFor(what: () => boolean, ms = 10_000): Promise<boolean> {
-  for (const end = Date.now() + ms; Date.now() < end && !what();) await sleep(100);
-  return what();
-}
 
 describe('a Node and a Python build of one app (hello-cli), against the real local broker', () => {
-  let db: TestDynamo;
   let broker: LocalBroker;
   let proxy: CountingProxy;
   let admin: WiredBroker;
+  let bed: ClientTestBed | undefined;
   const mints = () => logLines(broker.output()).filter((line) => line.message === 'token minted').length;
   const batches = () => traceBatches(broker.output()).length;
   const python = (home: string, args: string[] = []) =>
@@ -46,24 +39,10 @@ describe('a Node and a Python build of one app (hello-cli), against the real loc
   const node = (home: string, args: string[] = []) => runHelloCli({ home, brokerUrl: proxy.url, args });
 
   beforeAll(async () => {
-    db = await startDynalite();
-    broker = await startLocalBroker({
-      env: {
-        ...tablesEnv(db),
-        BROKER_HEARTBEAT_INTERVAL: '1s',
-        BROKER_ROTATE_AFTER: '3s',
-        BROKER_ROTATION_GRACE: '1s',
-        BROKER_SCHEDULE_INTERVAL: '1s',
-      },
-    });
-    proxy = await startCountingProxy(broker.url);
-    admin = operatorSide(db);
+    bed = await startClientTestBed({ ...FAST_LIFECYCLE, BROKER_ROTATE_AFTER: '3s' });
+    ({ broker, proxy, admin } = bed);
   });
-  afterAll(async () => {
-    await proxy?.close();
-    await broker?.stop();
-    await db?.close();
-  });
+  afterAll(() => bed?.close());
 
   it('shares one install and token: the Python run after a Node run mints nothing, and the other way round', async () => {
     for (const [first, second] of [

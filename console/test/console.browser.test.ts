@@ -11,7 +11,7 @@ import type { AddressInfo } from 'node:net';
 import type { Browser, Page } from 'playwright-core';
 import { createAdminClient, type AdminClient } from '../../cli/src/api/client';
 import { currentOtp } from '../../functions/core/otp';
-import { ADMIN_CREDENTIALS, TEST_TOTP_SEED } from '../../test/support/adminSigning';
+import { ADMIN_BROKER_ENV, ADMIN_CREDENTIALS, TEST_TOTP_SEED } from '../../test/support/adminSigning';
 import { startLocalBroker, stopAllLocalBrokers, type LocalBroker } from '../../test/support/localBroker';
 import { loadAssets } from '../server/assets';
 import { startConsoleServer, type ConsoleServer } from '../server/consoleServer';
@@ -73,13 +73,7 @@ async function open(hash: string): Promise<void> {
 
 beforeAll(async () => {
   const built = buildPage();
-  broker = await startLocalBroker({
-    env: {
-      BROKER_ADMIN_ACCESS_KEY_ID: ADMIN_CREDENTIALS.accessKeyId,
-      BROKER_ADMIN_SECRET_ACCESS_KEY: ADMIN_CREDENTIALS.secretAccessKey,
-      BROKER_ADMIN_TOTP_SECRET: TEST_TOTP_SEED,
-    },
-  });
+  broker = await startLocalBroker({ env: ADMIN_BROKER_ENV });
   // Six installs of two apps, three versions; one of them paused before the console opens.
   const seeds: Array<[string, string, string]> = [
     ['h1', 'hello', '1.0.0'],

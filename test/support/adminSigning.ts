@@ -22,6 +22,13 @@ export const ADMIN_CREDENTIALS: TestCredentials = {
 /** A fixed base32 TOTP seed for tests (20 bytes). */
 export const TEST_TOTP_SEED = 'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP';
 
+/** What a `npm start` broker (test/support/localBroker.ts) needs to take these credentials and that seed. */
+export const ADMIN_BROKER_ENV: Record<string, string> = {
+  BROKER_ADMIN_ACCESS_KEY_ID: ADMIN_CREDENTIALS.accessKeyId,
+  BROKER_ADMIN_SECRET_ACCESS_KEY: ADMIN_CREDENTIALS.secretAccessKey,
+  BROKER_ADMIN_TOTP_SECRET: TEST_TOTP_SEED,
+};
+
 export interface AdminCall {
   method: 'GET' | 'POST' | 'PUT';
   path: string;
