@@ -4,6 +4,7 @@
  * checked again by the broker.
  */
 import { isIP } from 'node:net';
+import { TOKEN_STATUSES } from '../../functions/core/model';
 import type { TokenFilter } from './api/types';
 import { UsageError } from './errors';
 
@@ -21,17 +22,6 @@ const KEYS: Record<string, keyof TokenFilter> = {
 };
 
 export const FILTER_KEYS = Object.keys(KEYS);
-
-export const TOKEN_STATUSES = [
-  'active',
-  'paused',
-  'rotate',
-  'refreshing',
-  'refreshed',
-  'superseded',
-  'revoked',
-  'expired',
-] as const;
 
 const TIME_KEYS = new Set<keyof TokenFilter>(['createdBefore', 'createdAfter', 'seenBefore', 'seenAfter']);
 const AGO = /^(\d+)([mhdw])$/;

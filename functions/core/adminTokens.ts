@@ -8,7 +8,7 @@ import type { AuditEntry } from './audit';
 import type { BrokerDeps } from './deps';
 import { InvalidRequest, NotFound } from './errors';
 import { appVersionRange, sourceCidrRange } from './indexKeys';
-import { TERMINAL_STATUSES, type TokenRecord, type TokenStatus } from './model';
+import { TERMINAL_STATUSES, TOKEN_STATUSES, type TokenRecord, type TokenStatus } from './model';
 import { networkOf } from './network';
 import type { Page } from './ports';
 import { compileFilter, type TokenFilter } from './tokenFilter';
@@ -30,16 +30,7 @@ export interface AdminToken {
   reason?: string;
 }
 
-const STATUSES: readonly TokenStatus[] = [
-  'active',
-  'paused',
-  'rotate',
-  'refreshing',
-  'refreshed',
-  'superseded',
-  'revoked',
-  'expired',
-];
+const STATUSES: readonly TokenStatus[] = TOKEN_STATUSES;
 const FILTER_KEYS = new Set<string>(ADMIN_FILTER_KEYS);
 
 const iso = (ms: number | undefined) => (ms === undefined ? undefined : new Date(ms).toISOString());

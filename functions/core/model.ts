@@ -14,8 +14,17 @@
  * - `revoked`: withdrawn by an admin, a sweep, or reuse detection.
  * - `expired`: past `expiresAt`.
  */
-export type TokenStatus =
-  'active' | 'paused' | 'rotate' | 'refreshing' | 'refreshed' | 'superseded' | 'revoked' | 'expired';
+export const TOKEN_STATUSES = [
+  'active',
+  'paused',
+  'rotate',
+  'refreshing',
+  'refreshed',
+  'superseded',
+  'revoked',
+  'expired',
+] as const;
+export type TokenStatus = (typeof TOKEN_STATUSES)[number];
 
 /** Statuses in which the client secret is still the valid credential. */
 export const LIVE_STATUSES: readonly TokenStatus[] = ['active', 'paused', 'rotate'];
