@@ -28,14 +28,12 @@ import {
   helloCliPaths,
   runHelloCli,
   startBusyProcesses,
-  startCountingProxy,
   startSilentServer,
-  stopAllCliRuns,
   useTempHomes,
   type CliOptions,
   type CountingProxy,
 } from './support/clientCli';
-import { startLocalBroker, type LocalBroker } from './support/localBroker';
+import { startProxiedBroker, type ProxiedBroker } from './support/clientTestBed';
 
 jest.setTimeout(120_000);
 
@@ -49,7 +47,6 @@ const pathOf = (paths: CachePaths, which: CachePath): string =>
   which === 'lock' ? `${paths.tokenFile}.lock` : paths[which];
 
 describe('hello-cli with a contested or tampered cache, against npm start', () => {
-  let broker: LocalBroker;
   let proxy: CountingProxy;
   const run = (home: string, options: Partial<CliOptions> = {}) =>
     runHelloCli({ home, brokerUrl: proxy.url, ...options });
@@ -62,15 +59,13 @@ describe('hello-cli with a contested or tampered cache, against npm start', () =
     return { home, paths };
   };
 
+  let bed: ProxiedBroker | undefined;
+
   beforeAll(async () => {
-    broker = await startLocalBroker();
-    proxy = await startCountingProxy(broker.url);
+    bed = await startProxiedBroker();
+    ({ proxy } = bed);
   });
-  afterAll(async () => {
-    stopAllCliRuns();
-    await proxy?.close();
-    await broker?.stop();
-  });
+  afterAll(() => bed?.close());
 
   it('mints exactly once, for one install id, when 10 first runs start together on a busy machine; the next run mints nothing', async () => {
     // Prepare: three processes spinning on two cores for the whole test; a budget loose enough for the load

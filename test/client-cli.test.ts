@@ -13,16 +13,15 @@ import {
   filesUnder,
   runHelloCli,
   secretsUnder,
-  startCountingProxy,
   startSilentServer,
-  stopAllCliRuns,
   useTempHomes,
   traceBatches,
   type CliOptions,
   type CliRun,
   type CountingProxy,
 } from './support/clientCli';
-import { startLocalBroker, type LocalBroker } from './support/localBroker';
+import { startProxiedBroker, type ProxiedBroker } from './support/clientTestBed';
+import type { LocalBroker } from './support/localBroker';
 import { waitFor } from './support/wait';
 
 jest.setTimeout(60_000);
@@ -40,15 +39,13 @@ describe('hello-cli with the broker client, against npm start', () => {
   /** Waits for the broker's log line of `count` trace batches in all (the CLI has exited; the pipe may lag). */
   const batchesReach = (count: number) => waitFor(() => batches() >= count);
 
+  let bed: ProxiedBroker | undefined;
+
   beforeAll(async () => {
-    broker = await startLocalBroker();
-    proxy = await startCountingProxy(broker.url);
+    bed = await startProxiedBroker();
+    ({ broker, proxy } = bed);
   });
-  afterAll(async () => {
-    stopAllCliRuns();
-    await proxy?.close();
-    await broker?.stop();
-  });
+  afterAll(() => bed?.close());
 
   it('mints on the first run and its span reaches the dev upstream; the second run makes no call to the broker', async () => {
     // Prepare

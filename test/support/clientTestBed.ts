@@ -1,7 +1,7 @@
 /**
- * What the client tests run the example CLIs against: a real `npm start` broker (a child process) on a fresh
- * dynalite, behind a counting proxy that records every call the CLIs make, with the operator's side wired to
- * the same tables.
+ * What the client tests run the example CLIs against: a real `npm start` broker (a child process) behind a
+ * counting proxy, and for the tests that act as the operator too, on a fresh dynalite with the operator's
+ * side wired to the same tables.
  */
 import type { WiredBroker } from '../../functions/adapters/wiring';
 import { startCountingProxy, stopAllCliRuns, type CountingProxy } from './clientCli';
@@ -16,13 +16,45 @@ export const FAST_LIFECYCLE: Record<string, string> = {
   BROKER_SCHEDULE_INTERVAL: '1s',
 };
 
-export interface ClientTestBed {
-  db: TestDynamo;
+/** A `npm start` broker behind a counting proxy that records every call the CLIs make. */
+export interface ProxiedBroker {
   broker: LocalBroker;
   proxy: CountingProxy;
-  admin: WiredBroker;
-  /** Stops the CLIs still running, the proxy, the broker and dynalite. */
+  /** Stops the CLIs still running, the proxy and the broker. */
   close(): Promise<void>;
+}
+
+/**
+ * With its embedded DynamoDB, unless `env` points it at other tables.
+ * @example
+ * let bed: ProxiedBroker;
+ * beforeAll(async () => (bed = await startProxiedBroker()));
+ * afterAll(() => bed?.close());
+ */
+export async function startProxiedBroker(env: Record<string, string> = {}): Promise<ProxiedBroker> {
+  const broker = await startLocalBroker({ env });
+  let proxy: CountingProxy;
+  try {
+    proxy = await startCountingProxy(broker.url);
+  } catch (error) {
+    await broker.stop();
+    throw error;
+  }
+  return {
+    broker,
+    proxy,
+    close: async () => {
+      stopAllCliRuns();
+      await proxy.close();
+      await broker.stop();
+    },
+  };
+}
+
+/** A proxied broker on a fresh dynalite, with the operator's side wired to the same tables. */
+export interface ClientTestBed extends ProxiedBroker {
+  db: TestDynamo;
+  admin: WiredBroker;
 }
 
 /**
@@ -33,26 +65,19 @@ export interface ClientTestBed {
  */
 export async function startClientTestBed(env: Record<string, string> = {}): Promise<ClientTestBed> {
   const db = await startDynalite();
-  let broker: LocalBroker | undefined;
-  let proxy: CountingProxy;
   try {
-    broker = await startLocalBroker({ env: { ...tablesEnv(db), ...env } });
-    proxy = await startCountingProxy(broker.url);
+    const proxied = await startProxiedBroker({ ...tablesEnv(db), ...env });
+    return {
+      ...proxied,
+      db,
+      admin: operatorSide(db),
+      close: async () => {
+        await proxied.close();
+        await db.close();
+      },
+    };
   } catch (error) {
-    await broker?.stop();
     await db.close();
     throw error;
   }
-  return {
-    db,
-    broker,
-    proxy,
-    admin: operatorSide(db),
-    close: async () => {
-      stopAllCliRuns();
-      await proxy.close();
-      await broker.stop();
-      await db.close();
-    },
-  };
 }
