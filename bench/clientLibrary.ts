@@ -10,7 +10,6 @@
  *      test/support/localBroker.ts), with a counting proxy in front of its API.
  * Loopback only; about 25 s.
  */
-import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,7 +19,7 @@ import { createBrokerClient } from '../clients/node/src';
 import { startCountingProxy, type CountingProxy } from '../test/support/clientCli';
 import { startLocalBroker, type LocalBroker } from '../test/support/localBroker';
 import { ROOT } from './bundles';
-import { measureStartupTwins, type CliRun, type StartupTwins } from './startupTwins';
+import { elapsedMs, measureStartupTwins, runCli, type CliRun, type StartupTwins } from './startupTwins';
 
 /** Target of issue #5: the CLI with the client starts at most this much slower than with a hard-coded token. */
 export const MAX_STARTUP_RATIO = 1.05;
@@ -112,10 +111,6 @@ async function bundleExamples(): Promise<{ withClient: string; hardcoded: string
   return files;
 }
 
-function elapsed(since: bigint): number {
-  return Number(process.hrtime.bigint() - since) / 1e6;
-}
-
 async function measureGetWriteToken(brokerUrl: string): Promise<ClientBenchResult['getWriteToken']> {
   const cacheDir = mkdtempSync(join(tmpdir(), 'logfire-broker-bench-cache-'));
   let networkCalls = 0;
@@ -145,10 +140,10 @@ async function measureGetWriteToken(brokerUrl: string): Promise<ClientBenchResul
     for (let i = 0; i < TOKEN_CALLS; i++) {
       let started = process.hrtime.bigint();
       await createBrokerClient(options).getWriteToken();
-      freshClient.push(elapsed(started));
+      freshClient.push(elapsedMs(started));
       started = process.hrtime.bigint();
       await client.getWriteToken();
-      sameClient.push(elapsed(started));
+      sameClient.push(elapsedMs(started));
     }
     return { freshClient, sameClient, networkCalls };
   } finally {
@@ -156,19 +151,9 @@ async function measureGetWriteToken(brokerUrl: string): Promise<ClientBenchResul
   }
 }
 
-/** Asynchronous, not spawnSync: the broker the CLI exports to runs on this process's event loop. */
+/** The example CLI bundle `file`, in a fresh Node process. */
 function runNode(file: string, env: NodeJS.ProcessEnv): Promise<CliRun> {
-  const started = process.hrtime.bigint();
-  const child = spawn(process.execPath, [file, 'bench'], { env, stdio: ['ignore', 'pipe', 'ignore'] });
-  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-  let stdout = '';
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-  return new Promise((done) => {
-    child.once('close', (code) => {
-      clearTimeout(timer);
-      done({ ms: elapsed(started), code, stdout });
-    });
-  });
+  return runCli(process.execPath, [file, 'bench'], env, 10_000);
 }
 
 async function measureStartup(broker: LocalBroker, proxy: CountingProxy): Promise<StartupTwins> {

@@ -10,14 +10,13 @@
  *      front of the broker's API.
  * Loopback only; about 20 s. `npx tsx bench/pythonClient.ts` runs this section alone and prints it.
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startCountingProxy, type CountingProxy } from '../test/support/clientCli';
 import { startLocalBroker, type LocalBroker } from '../test/support/localBroker';
 import { ROOT } from './bundles';
-import { measureStartupTwins, type CliRun, type StartupTwins } from './startupTwins';
+import { measureStartupTwins, runCli, type CliRun, type StartupTwins } from './startupTwins';
 
 /** Target of issue #11: the CLI with the client starts at most this much slower than with a hard-coded token. */
 export const MAX_PYTHON_STARTUP_RATIO = 1.05;
@@ -36,22 +35,8 @@ export interface PythonClientBenchResult {
   startup: StartupTwins;
 }
 
-function elapsed(since: bigint): number {
-  return Number(process.hrtime.bigint() - since) / 1e6;
-}
-
 function runPython(args: string[], env: NodeJS.ProcessEnv): Promise<CliRun> {
-  const started = process.hrtime.bigint();
-  const child = spawn('python3', args, { env, stdio: ['ignore', 'pipe', 'ignore'] });
-  const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-  let stdout = '';
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-  return new Promise((done) => {
-    child.once('close', (code) => {
-      clearTimeout(timer);
-      done({ ms: elapsed(started), code, stdout });
-    });
-  });
+  return runCli('python3', args, env, 30_000);
 }
 
 const IMPORT_PROBE =

@@ -2,6 +2,7 @@
  * Startup of an example CLI with the broker client (warm cache) against its twin with a hard-coded token, in
  * fresh processes: shared by the Node and the Python client benches, which differ only in how they run one.
  */
+import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { traceBatches, type CountingProxy } from '../test/support/clientCli';
 import type { LocalBroker } from '../test/support/localBroker';
@@ -12,6 +13,35 @@ export interface CliRun {
   ms: number;
   code: number | null;
   stdout: string;
+}
+
+/** Wall milliseconds since `since` (a `process.hrtime.bigint()`). */
+export function elapsedMs(since: bigint): number {
+  return Number(process.hrtime.bigint() - since) / 1e6;
+}
+
+/**
+ * Runs one CLI process and times it, spawn to exit; killed after `timeoutMs`. Asynchronous, not spawnSync:
+ * the broker the CLI talks to runs on this process's event loop.
+ * @example const run = await runCli(process.execPath, [file, 'bench'], env, 10_000);
+ */
+export function runCli(
+  command: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  timeoutMs: number,
+): Promise<CliRun> {
+  const started = process.hrtime.bigint();
+  const child = spawn(command, args, { env, stdio: ['ignore', 'pipe', 'ignore'] });
+  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+  let stdout = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+  return new Promise((done) => {
+    child.once('close', (code) => {
+      clearTimeout(timer);
+      done({ ms: elapsedMs(started), code, stdout });
+    });
+  });
 }
 
 export interface StartupTwins {
