@@ -160,6 +160,11 @@ it('narrows the token list with a filter, and with a version range', async () =>
 it('pauses a token from its page, and its heartbeat then answers paused', async () => {
   await open(`#/tokens/${tokens.h1!.tokenId}`);
   await page.getByRole('heading', { name: 'Audit history of its chain' }).waitFor();
+  // Its facts as the broker has them; a fact it has no value for (no reason yet) is left out.
+  const facts = page.getByRole('region', { name: 'Token', exact: true }).locator('dl.facts');
+  expect(await facts.locator('dt').allTextContents()).toContain('App');
+  expect(await facts.locator('dd').allTextContents()).toContain('hello 1.0.0');
+  expect(await facts.locator('dt').allTextContents()).not.toContain('Reason');
   await page.getByLabel('Reason (recorded in the audit trail)').fill('console test');
   await page.getByRole('button', { name: 'Pause' }).click();
   await page.getByRole('status').filter({ hasText: 'now paused' }).waitFor();

@@ -1,4 +1,4 @@
-/** Small pieces every view uses: an error box, a loader hook, dates, status badges. */
+/** Small pieces every view uses: an error box, a loader hook, dates, status badges, fact lists. */
 import type { ComponentChildren } from 'preact';
 import { useCallback, useEffect, useState } from 'preact/hooks';
 import { ApiError } from '../api';
@@ -74,6 +74,29 @@ export function Section({
       <h2 id={id}>{title}</h2>
       {children}
     </section>
+  );
+}
+
+/** Label and value pairs as a description list; pairs without a value are left out, `children` come last. */
+export function FactList({
+  facts,
+  children,
+}: {
+  facts: Array<[string, string | undefined]>;
+  children?: ComponentChildren;
+}) {
+  return (
+    <dl class="facts">
+      {facts
+        .filter(([, value]) => value)
+        .map(([label, value]) => (
+          <div key={label}>
+            <dt>{label}</dt>
+            <dd>{value}</dd>
+          </div>
+        ))}
+      {children}
+    </dl>
   );
 }
 

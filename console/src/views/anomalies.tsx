@@ -1,7 +1,7 @@
 /** What the anomaly rules did, with each rule's evidence, and undo (with the one-time code). */
 import { useState } from 'preact/hooks';
 import { api } from '../api';
-import { ErrorBox, PageButtons, Section, useLoad, when } from '../components/common';
+import { ErrorBox, FactList, PageButtons, Section, useLoad, when } from '../components/common';
 import { withOtp } from '../components/otp';
 import type { AnomalyAction, AnomalyPage } from '../types';
 
@@ -71,15 +71,7 @@ function ActionCard({ action, onUndone }: { action: AnomalyAction; onUndone: () 
   ];
   return (
     <Section title={`${action.rule}: ${action.action}${action.subject ? ` ${action.subject}` : ''}`}>
-      <dl class="facts">
-        {facts
-          .filter(([, value]) => value)
-          .map(([label, value]) => (
-            <div key={label}>
-              <dt>{label}</dt>
-              <dd>{value}</dd>
-            </div>
-          ))}
+      <FactList facts={facts}>
         {action.tokenIds && action.tokenIds.length > 0 && (
           <div>
             <dt>Tokens</dt>
@@ -92,7 +84,7 @@ function ActionCard({ action, onUndone }: { action: AnomalyAction; onUndone: () 
             </dd>
           </div>
         )}
-      </dl>
+      </FactList>
       <details>
         <summary>Evidence</summary>
         <pre>{JSON.stringify(evidence, null, 2)}</pre>

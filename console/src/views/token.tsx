@@ -1,7 +1,7 @@
 /** One token: what the broker knows of it, pause / resume / revoke, and its chain's audit history. */
 import { useState } from 'preact/hooks';
 import { api } from '../api';
-import { ErrorBox, Section, StatusBadge, useLoad, when } from '../components/common';
+import { ErrorBox, FactList, Section, StatusBadge, useLoad, when } from '../components/common';
 import { withOtp } from '../components/otp';
 import type { AdminResult, AdminToken, TokenDetail } from '../types';
 
@@ -49,16 +49,7 @@ function Facts({ token }: { token: AdminToken }) {
       <p>
         Status: <StatusBadge status={token.status} />
       </p>
-      <dl class="facts">
-        {rows
-          .filter(([, value]) => value)
-          .map(([label, value]) => (
-            <div key={label}>
-              <dt>{label}</dt>
-              <dd>{value}</dd>
-            </div>
-          ))}
-      </dl>
+      <FactList facts={rows} />
     </Section>
   );
 }
