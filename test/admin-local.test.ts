@@ -12,7 +12,7 @@ import {
   signAdminCall,
   TEST_TOTP_SEED,
 } from './support/adminSigning';
-import { startLocalBroker, stopAllLocalBrokers, type LocalBroker } from './support/localBroker';
+import { mintAt, startLocalBroker, stopAllLocalBrokers, type LocalBroker } from './support/localBroker';
 
 jest.setTimeout(60_000);
 
@@ -26,13 +26,7 @@ afterAll(() => stopAllLocalBrokers());
 let installs = 0;
 async function mint(app = 'hello', version = '1.2.0'): Promise<{ tokenId: string; clientSecret: string }> {
   installs += 1;
-  const reply = await fetch(`${broker.url}/v1/tokens`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ installId: `admin-test-install-${installs}`, app: { name: app, version } }),
-  });
-  expect(reply.status).toBe(201);
-  return (await reply.json()) as { tokenId: string; clientSecret: string };
+  return mintAt(broker.url, `admin-test-install-${installs}`, { name: app, version });
 }
 
 const admin = (call: Parameters<typeof adminFetch>[2]) => adminFetch(broker.url, ADMIN_CREDENTIALS, call);

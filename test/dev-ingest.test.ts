@@ -7,19 +7,18 @@
 import { randomUUID } from 'node:crypto';
 import type { IssuedToken } from '../functions/core/contract';
 import { runOtelExport } from './support/otelExport';
-import { logLines, startLocalBroker, stopAllLocalBrokers, type LocalBroker } from './support/localBroker';
+import {
+  logLines,
+  mintAt,
+  startLocalBroker,
+  stopAllLocalBrokers,
+  type LocalBroker,
+} from './support/localBroker';
 
 jest.setTimeout(30_000);
 
-async function mint(broker: LocalBroker): Promise<IssuedToken> {
-  const response = await fetch(`${broker.url}/v1/tokens`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ installId: randomUUID(), app: { name: 'ingest-cli', version: '2.0.0' } }),
-  });
-  expect(response.status).toBe(201);
-  return (await response.json()) as IssuedToken;
-}
+const mint = (broker: LocalBroker): Promise<IssuedToken> =>
+  mintAt(broker.url, randomUUID(), { name: 'ingest-cli', version: '2.0.0' });
 
 const summaryOf = async (broker: LocalBroker, serviceName: string) => {
   await broker.waitForOutput(serviceName);

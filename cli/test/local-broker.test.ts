@@ -6,7 +6,13 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { TOTP, URI } from 'otpauth';
 import { keepBusy } from '../../test/support/busy';
-import { startLocalBroker, stopAllLocalBrokers, type LocalBroker } from '../../test/support/localBroker';
+import {
+  heartbeatAt,
+  mintAt,
+  startLocalBroker,
+  stopAllLocalBrokers,
+  type LocalBroker,
+} from '../../test/support/localBroker';
 import { createAdminClient } from '../src/api/client';
 import { credentialProvider } from '../src/api/credentials';
 import type { BulkJob } from '../src/api/types';
@@ -45,28 +51,9 @@ async function nextCode(): Promise<string> {
   return totp.generate({ timestamp: step * period });
 }
 
-async function mint(app: string, version: string): Promise<Minted> {
-  const reply = await fetch(`${broker.url}/v1/tokens`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({
-      installId: `install-${app}-${version}-${Math.random()}`,
-      app: { name: app, version },
-    }),
-  });
-  expect(reply.status).toBe(201);
-  return (await reply.json()) as Minted;
-}
-
-async function heartbeat(token: Minted): Promise<string> {
-  const reply = await fetch(`${broker.url}/v1/tokens/${token.tokenId}/heartbeat`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${token.clientSecret}` },
-  });
-  return (
-    ((await reply.json()) as { status?: string; error?: { code: string } }).status ?? String(reply.status)
-  );
-}
+const mint = (app: string, version: string): Promise<Minted> =>
+  mintAt(broker.url, `install-${app}-${version}-${Math.random()}`, { name: app, version });
+const heartbeat = (token: Minted): Promise<string> => heartbeatAt(broker.url, token);
 
 interface Listed {
   tokens: Array<{ tokenId: string; status: string; app: { name: string; version: string } }>;

@@ -12,7 +12,13 @@ import type { Browser, Page } from 'playwright-core';
 import { createAdminClient, type AdminClient } from '../../cli/src/api/client';
 import { currentOtp } from '../../functions/core/otp';
 import { ADMIN_BROKER_ENV, ADMIN_CREDENTIALS, TEST_TOTP_SEED } from '../../test/support/adminSigning';
-import { startLocalBroker, stopAllLocalBrokers, type LocalBroker } from '../../test/support/localBroker';
+import {
+  heartbeatAt,
+  mintAt,
+  startLocalBroker,
+  stopAllLocalBrokers,
+  type LocalBroker,
+} from '../../test/support/localBroker';
 import { loadAssets } from '../server/assets';
 import { startConsoleServer, type ConsoleServer } from '../server/consoleServer';
 import { buildPage, launchBrowser, screenshot, VIEWPORT } from './browser';
@@ -33,23 +39,9 @@ let pageDir: string;
 const pageErrors: string[] = [];
 const tokens: Record<string, Minted> = {};
 
-async function mint(install: string, app: string, version: string): Promise<Minted> {
-  const reply = await fetch(`${broker.url}/v1/tokens`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ installId: `console-${install}`, app: { name: app, version } }),
-  });
-  expect(reply.status).toBe(201);
-  return (await reply.json()) as Minted;
-}
-
-async function heartbeat(token: Minted): Promise<string> {
-  const reply = await fetch(`${broker.url}/v1/tokens/${token.tokenId}/heartbeat`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${token.clientSecret}` },
-  });
-  return ((await reply.json()) as { status: string }).status;
-}
+const mint = (install: string, app: string, version: string): Promise<Minted> =>
+  mintAt(broker.url, `console-${install}`, { name: app, version });
+const heartbeat = (token: Minted): Promise<string> => heartbeatAt(broker.url, token);
 
 async function statusAtBroker(token: Minted): Promise<string> {
   const { token: shown } = await admin.request<{ token: { status: string } }>(

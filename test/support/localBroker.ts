@@ -13,6 +13,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { QUOTA_VARIABLES } from '../../functions/config';
+import type { IssuedToken } from '../../functions/core/contract';
 
 const REPO_ROOT = resolve(__dirname, '..', '..');
 const ENTRY = join(REPO_ROOT, 'functions', 'local', 'main.ts');
@@ -258,4 +259,35 @@ export function logLines(output: string): Array<Record<string, unknown>> {
     }
   }
   return lines;
+}
+
+/**
+ * Mints as a client does, over HTTP; throws unless the broker answers 201.
+ * @example const token = await mintAt(broker.url, 'install-1', { name: 'hello', version: '1.2.0' });
+ */
+export async function mintAt(
+  url: string,
+  installId: string,
+  app: { name: string; version: string },
+): Promise<IssuedToken> {
+  const reply = await fetch(`${url}/v1/tokens`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ installId, app }),
+  });
+  // Thrown rather than expect()ed: the bench uses this module too, outside jest.
+  if (reply.status !== 201) throw new Error(`mint answered ${reply.status}: ${await reply.text()}`);
+  return (await reply.json()) as IssuedToken;
+}
+
+/** A heartbeat's status (`active`, `paused`, …), or the HTTP status when the reply carries none (`401`). */
+export async function heartbeatAt(
+  url: string,
+  token: Pick<IssuedToken, 'tokenId' | 'clientSecret'>,
+): Promise<string> {
+  const reply = await fetch(`${url}/v1/tokens/${token.tokenId}/heartbeat`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token.clientSecret}` },
+  });
+  return ((await reply.json()) as { status?: string }).status ?? String(reply.status);
 }
