@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs';
 import type { WiredBroker } from '../functions/adapters/wiring';
 import { replaceClientSettings } from '../functions/core/clientSettings';
 import type { ClientSettingsRule } from '../functions/core/contract';
-import { startFakeLogfire, type FakeLogfire } from './fakes/fakeLogfire';
+import { apiKeyEnv, startFakeLogfire, type FakeLogfire } from './fakes/fakeLogfire';
 import {
   cachedToken,
   calls,
@@ -20,7 +20,8 @@ import {
   type CountingProxy,
 } from './support/clientCli';
 import { startDynalite, tablesEnv, type TestDynamo } from './support/dynalite';
-import { startLocalBroker, type LocalBroker } from './support/localBroker';
+import { startProxiedBroker, type ProxiedBroker } from './support/clientTestBed';
+import type { LocalBroker } from './support/localBroker';
 import { operatorSide } from './support/operatorSide';
 import { sleep, waitFor } from './support/wait';
 
@@ -33,30 +34,24 @@ const LIVE_DEBUG = { HELLO_CLI_TELEMETRY_DEBUG: 'live' };
 describe('hello-cli under the operator’s remote client settings (npm start, real CLI processes)', () => {
   let db: TestDynamo;
   let admin: WiredBroker;
-  let broker: LocalBroker | undefined;
-  let proxy: CountingProxy | undefined;
-  const batches = () => traceBatches(broker!.output()).length;
+  let bed: ProxiedBroker | undefined;
+  const batches = () => traceBatches(bed!.broker.output()).length;
 
   /** Stores `rules`, then starts a broker (which reads them at its first request) behind a counting proxy. */
   async function brokerWith(rules: ClientSettingsRule[]): Promise<void> {
-    await proxy?.close();
-    await broker?.stop();
+    await bed?.close();
     await replaceClientSettings(admin, { rules }, ADMIN);
-    broker = await startLocalBroker({
-      env: tablesEnv(db),
-    });
-    proxy = await startCountingProxy(broker.url);
+    bed = await startProxiedBroker(tablesEnv(db));
   }
   const run = (home: string, args: string[] = []) =>
-    runHelloCli({ home, brokerUrl: proxy!.url, args, env: LIVE_DEBUG });
+    runHelloCli({ home, brokerUrl: bed!.proxy.url, args, env: LIVE_DEBUG });
 
   beforeAll(async () => {
     db = await startDynalite();
     admin = operatorSide(db);
   });
   afterAll(async () => {
-    await proxy?.close();
-    await broker?.stop();
+    await bed?.close();
     await db?.close();
   });
 
@@ -66,8 +61,8 @@ describe('hello-cli under the operator’s remote client settings (npm start, re
     const home = newHome();
     // Act: a first run (it mints, and learns the setting), then a warm one
     const cold = await run(home, ['alice', '--exit-code', '3']);
-    const mintCalls = calls(proxy!.requests);
-    proxy!.reset();
+    const mintCalls = calls(bed!.proxy.requests);
+    bed!.proxy.reset();
     const warm = await run(home, ['bob']);
     // Assess: the CLI's own output and exit code; one mint naming the library; no span anywhere
     expect(cold).toMatchObject({ code: 3, stdout: 'Hello, alice!\n' });
@@ -78,7 +73,7 @@ describe('hello-cli under the operator’s remote client settings (npm start, re
       "telemetry is off: the broker's operator turned telemetry off for hello-cli 1.0.0 (kill switch)",
     );
     expect(warm.stderr).toContain('(kill switch)');
-    expect(proxy!.connections()).toBe(0);
+    expect(bed!.proxy.connections()).toBe(0);
     await sleep(500);
     expect(batches()).toBe(0);
   });
@@ -116,22 +111,16 @@ describe('hello-cli telemetry reset, against npm start with an API key (the fake
   let logfire: FakeLogfire;
   let broker: LocalBroker;
   let proxy: CountingProxy;
+  let bed: ProxiedBroker | undefined;
   const API_KEY = 'pylf_v1_us_' + 'ClientSettingsResetTestKey0123456789abcdef';
 
   beforeAll(async () => {
     logfire = await startFakeLogfire({ apiKey: API_KEY });
-    broker = await startLocalBroker({
-      env: {
-        LOGFIRE_API_KEY: API_KEY,
-        LOGFIRE_PROJECT_ID: logfire.projectId,
-        LOGFIRE_BASE_URL: logfire.baseUrl,
-      },
-    });
-    proxy = await startCountingProxy(broker.url);
+    bed = await startProxiedBroker(apiKeyEnv(logfire, API_KEY));
+    ({ broker, proxy } = bed);
   });
   afterAll(async () => {
-    await proxy?.close();
-    await broker?.stop();
+    await bed?.close();
     await logfire?.close();
   });
 

@@ -7,7 +7,7 @@
  * operator's own tokens.
  */
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
-import { startFakeLogfire, type FakeLogfire } from './fakes/fakeLogfire';
+import { apiKeyEnv, startFakeLogfire, type FakeLogfire } from './fakes/fakeLogfire';
 import { startDynalite, tablesEnv, type TestDynamo } from './support/dynalite';
 import { TEST_API_KEY } from './support/broker';
 import { startLocalBroker, stopAllLocalBrokers } from './support/localBroker';
@@ -95,9 +95,7 @@ describe('npm start killed with SIGKILL during a mint load (API-key mode)', () =
       await operatorToken({ expires_at: new Date(Date.now() + 14 * 86_400_000).toISOString() }),
     ];
     const env = {
-      LOGFIRE_API_KEY: TEST_API_KEY,
-      LOGFIRE_PROJECT_ID: logfire.projectId,
-      LOGFIRE_BASE_URL: logfire.baseUrl,
+      ...apiKeyEnv(logfire, TEST_API_KEY),
       ...tablesEnv(db),
       // A short budget keeps the mint lease (and so the wait before reconciliation) to a few seconds.
       BROKER_FUNCTION_TIMEOUT: '3s',

@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { HeartbeatReply, IssuedToken } from '../functions/core/contract';
-import { PUBLIC_API_DESCRIPTION, startFakeLogfire, type FakeLogfire } from './fakes/fakeLogfire';
+import { apiKeyEnv, PUBLIC_API_DESCRIPTION, startFakeLogfire, type FakeLogfire } from './fakes/fakeLogfire';
 import {
   LocalBrokerExited,
   logLines,
@@ -298,9 +298,7 @@ describe('npm start with a Logfire API key (against the fake Logfire)', () => {
     logfire = await startFakeLogfire({ apiKey: E2E_API_KEY });
     broker = await startLocalBroker({
       env: {
-        LOGFIRE_API_KEY: E2E_API_KEY,
-        LOGFIRE_PROJECT_ID: logfire.projectId,
-        LOGFIRE_BASE_URL: logfire.baseUrl,
+        ...apiKeyEnv(logfire, E2E_API_KEY),
         ...NO_REFRESH_GRACE,
       },
     });

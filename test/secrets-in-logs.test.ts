@@ -10,7 +10,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { IssuedToken } from '../functions/core/contract';
-import { startFakeLogfire, type FakeLogfire } from './fakes/fakeLogfire';
+import { apiKeyEnv, startFakeLogfire, type FakeLogfire } from './fakes/fakeLogfire';
 import { logLines, startLocalBroker, stopAllLocalBrokers, type LocalBroker } from './support/localBroker';
 
 jest.setTimeout(30_000);
@@ -100,9 +100,7 @@ describe.each(['v1', 'v2'] as const)("secrets in the local broker's output (%s c
     broker = await startLocalBroker({
       dataDir,
       env: {
-        LOGFIRE_API_KEY: API_KEY,
-        LOGFIRE_PROJECT_ID: logfire.projectId,
-        LOGFIRE_BASE_URL: logfire.baseUrl,
+        ...apiKeyEnv(logfire, API_KEY),
         BROKER_LOG_LEVEL: 'DEBUG',
         BROKER_UPSTREAM_RETRIES: '1',
         BROKER_UPSTREAM_TIMEOUT: '2s',

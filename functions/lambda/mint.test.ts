@@ -8,7 +8,7 @@ import { createServer, request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import type { ProxyHandler } from '../http/reply';
-import { startFakeLogfire, type FakeLogfire } from '../../test/fakes/fakeLogfire';
+import { apiKeyEnv, startFakeLogfire, type FakeLogfire } from '../../test/fakes/fakeLogfire';
 import { startDynalite, type TestDynamo } from '../../test/support/dynalite';
 import { keepBusy } from '../../test/support/busy';
 import { mintEvent } from '../../test/support/events';
@@ -83,9 +83,7 @@ describe('Lambda: mint with a 3 s function timeout', () => {
       BROKER_AUDIT_TABLE_NAME: dynamo.auditTableName,
       BROKER_DYNAMODB_ENDPOINT: proxy.endpoint,
       BROKER_UPSTREAM: 'api-key',
-      LOGFIRE_API_KEY: API_KEY,
-      LOGFIRE_PROJECT_ID: logfire.projectId,
-      LOGFIRE_BASE_URL: logfire.baseUrl,
+      ...apiKeyEnv(logfire, API_KEY),
       BROKER_LOG_LEVEL: 'ERROR',
     });
     // Imported only now: the module wires its deps from the environment when it loads, as at a cold start.

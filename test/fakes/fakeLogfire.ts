@@ -112,6 +112,18 @@ export interface FakeLogfire {
   close(): Promise<void>;
 }
 
+/**
+ * What points a broker at this fake with an API key (`npm start`'s environment, or readConfig's).
+ * @example const broker = await startLocalBroker({ env: apiKeyEnv(logfire, API_KEY) });
+ */
+export function apiKeyEnv(logfire: FakeLogfire, apiKey: string): Record<string, string> {
+  return {
+    LOGFIRE_API_KEY: apiKey,
+    LOGFIRE_PROJECT_ID: logfire.projectId,
+    LOGFIRE_BASE_URL: logfire.baseUrl,
+  };
+}
+
 const API_TOKENS = /^\/api\/v1\/projects\/([^/]+)\/write-tokens\/$/;
 const API_TOKEN = /^\/api\/v1\/projects\/([^/]+)\/write-tokens\/([^/]+)\/$/;
 const USER_TOKENS = /^\/v1\/organizations\/([^/]+)\/projects\/([^/]+)\/write-tokens\/$/;
