@@ -104,6 +104,8 @@ interface CompiledRule {
   /** 0 (app and range) to 3 (`*` alone): lower wins. */
   rank: number;
   applies: (caller: SettingsCaller) => boolean;
+  /** `minClientVersion` as a check, compiled with the rule rather than on every reply. */
+  clientCurrent?: (clientVersion: string) => boolean;
 }
 
 function compile(rules: readonly ClientSettingsRule[]): CompiledRule[] {
@@ -114,6 +116,8 @@ function compile(rules: readonly ClientSettingsRule[]): CompiledRule[] {
       rule,
       rank: (rule.app === '*' ? 2 : 0) + (rule.versions === undefined ? 1 : 0),
       applies: (caller: SettingsCaller) => forApp(caller) && inRange(caller.appVersion),
+      clientCurrent:
+        rule.minClientVersion === undefined ? undefined : versionRange(`>=${rule.minClientVersion}`),
     };
   });
   // Array.prototype.sort is stable: among rules of one rank, the one listed first stays first.
@@ -130,15 +134,17 @@ export function settingsFor(rules: readonly ClientSettingsRule[], caller: Settin
 }
 
 function resolve(compiled: readonly CompiledRule[], caller: SettingsCaller): ClientSettings {
-  const matching = compiled.filter((entry) => entry.applies(caller)).map((entry) => entry.rule);
-  const telemetry = matching.find((rule) => rule.telemetry !== undefined)?.telemetry ?? 'on';
-  const sampleRate = matching.find((rule) => rule.sampleRate !== undefined)?.sampleRate ?? 1;
-  const minClientVersion = matching.find((rule) => rule.minClientVersion !== undefined)?.minClientVersion;
+  const matching = compiled.filter((entry) => entry.applies(caller));
+  const telemetry = matching.find(({ rule }) => rule.telemetry !== undefined)?.rule.telemetry ?? 'on';
+  const sampleRate = matching.find(({ rule }) => rule.sampleRate !== undefined)?.rule.sampleRate ?? 1;
+  const minimum = matching.find(({ clientCurrent }) => clientCurrent !== undefined);
   if (telemetry === 'off') return { telemetry: 'off', sampleRate: 0, reason: 'kill_switch' };
-  if (minClientVersion !== undefined) {
-    const current =
-      caller.clientVersion !== undefined && versionRange(`>=${minClientVersion}`)(caller.clientVersion);
-    if (!current) return { telemetry: 'off', sampleRate: 0, reason: 'client_outdated', minClientVersion };
+  if (minimum) {
+    const current = caller.clientVersion !== undefined && minimum.clientCurrent!(caller.clientVersion);
+    if (!current) {
+      const { minClientVersion } = minimum.rule;
+      return { telemetry: 'off', sampleRate: 0, reason: 'client_outdated', minClientVersion };
+    }
   }
   return { telemetry: 'on', sampleRate };
 }
