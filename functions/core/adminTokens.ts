@@ -30,7 +30,6 @@ export interface AdminToken {
   reason?: string;
 }
 
-const STATUSES: readonly TokenStatus[] = TOKEN_STATUSES;
 const FILTER_KEYS = new Set<string>(ADMIN_FILTER_KEYS);
 
 const iso = (ms: number | undefined) => (ms === undefined ? undefined : new Date(ms).toISOString());
@@ -82,8 +81,8 @@ export function compileAdminFilter(filter: AdminFilter, options: { forBulk?: boo
   if (filter.status !== undefined) {
     const statuses = filter.status.split(',').map((status) => status.trim());
     for (const status of statuses) {
-      if (!STATUSES.includes(status as TokenStatus)) {
-        throw new InvalidRequest(`status: "${status}" is not a status; use ${STATUSES.join(', ')}.`);
+      if (!TOKEN_STATUSES.includes(status as TokenStatus)) {
+        throw new InvalidRequest(`status: "${status}" is not a status; use ${TOKEN_STATUSES.join(', ')}.`);
       }
     }
     tokenFilter.status = statuses as TokenStatus[];
