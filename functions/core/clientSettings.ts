@@ -14,7 +14,7 @@
  */
 import * as z from 'zod/mini';
 import type { AdminContext } from './admin';
-import type { ClientSettings, ClientSettingsRule } from './contract';
+import type { ClientSettings, ClientSettingsRule, IssuedToken } from './contract';
 import type { BrokerDeps } from './deps';
 import { InvalidRequest } from './errors';
 import { operatorSettingsCache } from './operatorSettingsCache';
@@ -166,6 +166,20 @@ export async function clientSettingsLookup(
 ): Promise<(caller: SettingsCaller) => ClientSettings> {
   const rules = await rulesCache.get(deps);
   return (caller) => resolve(rules, caller);
+}
+
+/**
+ * An issued token's reply with the settings that apply to `caller` now. Start `lookup` before the work that
+ * makes `reply`, so the read of the rules runs beside it (a replayed reply gets the settings of now too).
+ * @example return withClientSettings(clientSettingsLookup(deps), record, issueSuccessor(...));
+ */
+export async function withClientSettings(
+  lookup: ReturnType<typeof clientSettingsLookup>,
+  caller: SettingsCaller,
+  reply: IssuedToken | Promise<IssuedToken>,
+): Promise<IssuedToken> {
+  const [issued, settingsOf] = await Promise.all([reply, lookup]);
+  return { ...issued, settings: settingsOf(caller) };
 }
 
 /** Drops this process's cached rules (after a change here, and in tests). */

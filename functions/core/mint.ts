@@ -6,7 +6,7 @@ import { Conflict, errorName, Forbidden, IdempotencyKeyReused } from './errors';
 import { mintAllowlist, networkOf } from './network';
 import { mintAllowCidrs, takeMintQuota } from './quotas';
 import { issueToken } from './issue';
-import { clientSettingsLookup } from './clientSettings';
+import { clientSettingsLookup, withClientSettings } from './clientSettings';
 
 /** How long a request waits for a concurrent mint with the same Idempotency-Key before answering 409. */
 const CONCURRENT_MINT_WAIT_MS = 10_000;
@@ -46,10 +46,7 @@ export async function mintToken(
   };
   // Read (at most every 30 s) while the mint does its own work; a replay gets the settings of now too.
   const lookup = clientSettingsLookup(deps);
-  const withSettings = async (reply: IssuedToken): Promise<IssuedToken> => ({
-    ...reply,
-    settings: (await lookup)(identity),
-  });
+  const withSettings = (reply: IssuedToken) => withClientSettings(lookup, identity, reply);
   // Quotas count mints that reach Logfire: a replay of an earlier reply takes none.
   const quota = () => takeMintQuota(deps, request.installId, origin.sourceIp);
   if (!idempotencyKey) {

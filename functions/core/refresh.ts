@@ -8,7 +8,7 @@ import { issueToken } from './issue';
 import { checkBoundNetwork } from './network';
 import { takeRefreshQuota } from './quotas';
 import { LIVE_STATUSES, type TokenRecord } from './model';
-import { clientSettingsLookup } from './clientSettings';
+import { clientSettingsLookup, withClientSettings } from './clientSettings';
 
 /** Statuses that mean the presented secret was already spent on a refresh. */
 const SPENT = new Set(['refreshing', 'refreshed', 'superseded']);
@@ -76,14 +76,13 @@ export async function refreshToken(
   }
 }
 
-/** The reply with the remote client settings of now (mint's rule; the rules are read beside the refresh). */
-async function withSettings(
+/** The reply with the remote client settings of now, read beside the refresh (mint's rule). */
+function withSettings(
   deps: BrokerDeps,
   record: TokenRecord,
   reply: Promise<IssuedToken>,
 ): Promise<IssuedToken> {
-  const [issued, lookup] = await Promise.all([reply, clientSettingsLookup(deps)]);
-  return { ...issued, settings: lookup(record) };
+  return withClientSettings(clientSettingsLookup(deps), record, reply);
 }
 
 /** Issues the successor under the claim, seals its reply for the grace, and completes the refresh. */
