@@ -59,7 +59,7 @@ export async function chargeRelayUse(target: Target, charge: RelayCharge): Promi
           'REMOVE #requestsBefore, #bytesBefore',
         // `NOT #n >= :limit` holds when the window's counter is still absent (a comparison with a missing
         // attribute is false), so it says what `attribute_not_exists(#n) OR #n < :limit` says without the
-        // parenthesized ORs, which dynalite's parser takes ~5× the CPU to read (docs/relay.md).
+        // parenthesized ORs that dynalite's parser backtracks over on every batch (docs/relay.md).
         ConditionExpression:
           '#hash = :hash AND #expiresAt > :now AND ' +
           '(#status IN (:active, :rotate, :refreshing) OR #status = :refreshed AND #refreshedAt > :refreshedAfter) AND ' +
