@@ -660,7 +660,7 @@ export class DynamoTokenStore extends DynamoTokenQueries implements TokenStore {
   // The ingest relay (functions/adapters/store/relayItems.ts, docs/relay.md).
 
   chargeRelayUse(charge: RelayCharge): Promise<RelayCharged | undefined> {
-    return chargeRelayUse(this.target, charge);
+    return chargeRelayUse(this.target, this.shards, charge);
   }
 
   getRelayState(

@@ -100,6 +100,17 @@ describe('Method: chargeRelayUse', () => {
     expect(tomorrow!.usage.bytesToday).toBe(1);
   });
 
+  it('refuses the next request once the day has used exactly its limit', async () => {
+    const { tokenId } = await relayRecord();
+
+    const filling = await charge(tokenId, { bytes: 1000, bpd: 1000 });
+    const next = await charge(tokenId, { bytes: 1, bpd: 1000 });
+
+    expect(filling!.usage.bytesToday).toBe(1000);
+    expect(next).toBeUndefined();
+    expect((await fixture.rawItem(tokenId))!.relayBytesTotal).toBe(1000);
+  });
+
   it('refuses another relay token, and a token that is not relayable, changing nothing', async () => {
     const active = await relayRecord();
     const paused = await relayRecord({ status: 'paused' });

@@ -13,7 +13,7 @@ import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { TokenRecord } from '../../core/model';
 import type { Page, RelayCharge, RelayCharged, RelayUsage, StoredPool } from '../../core/ports';
 import type { QuotaCounter } from '../../core/quota';
-import { ATTR, INDEX, KEY } from './tables';
+import { ATTR, INDEX, KEY, shardOf } from './tables';
 import { fromTokenItem, isConditionFailure, tokenIdOf, type Item } from './tokenItems';
 import { batchGet, pageSize, queryShards, type Target } from './tokenQueries';
 
@@ -21,6 +21,16 @@ const DAY_MS = 86_400_000;
 
 /** The pool item: one per table, beside the tokens (no token id starts with `pool`). */
 export const UPSTREAM_POOL_KEY = { pk: 'pool#upstream', sk: 'pool' } as const;
+
+/**
+ * What every charge checks besides the status: the credential, expiry and both quotas. `NOT #n >= :limit`
+ * holds while the window's counter is still absent (a comparison with a missing attribute is false), so it
+ * says what `attribute_not_exists(#n) OR #n < :limit` says. The condition is these checks with each status
+ * case, `(checks AND live) OR (checks AND refreshed within the grace)`, with no parentheses at all: dynalite's
+ * parser backtracks over every parenthesized OR, on every batch (docs/relay.md).
+ */
+const CHARGE_CHECKS =
+  '#hash = :hash AND #expiresAt > :now AND NOT #requests >= :requestLimit AND NOT #bytes >= :byteLimit';
 
 const REQUESTS = 'relayRequests_';
 const BYTES = 'relayBytes_';
@@ -43,9 +53,13 @@ export function windowAttribute(prefix: string, counter: QuotaCounter): { name: 
 
 /**
  * Charges one relayed request (RelayStore.chargeRelayUse): exactly one UpdateItem.
- * @example const charged = await chargeRelayUse(target, { tokenId, relayTokenHash, now, bytes, minute, day, refreshedAfter });
+ * @example const charged = await chargeRelayUse(target, 4, { tokenId, relayTokenHash, now, bytes, minute, day, refreshedAfter });
  */
-export async function chargeRelayUse(target: Target, charge: RelayCharge): Promise<RelayCharged | undefined> {
+export async function chargeRelayUse(
+  target: Target,
+  shards: number,
+  charge: RelayCharge,
+): Promise<RelayCharged | undefined> {
   const requests = windowAttribute(REQUESTS, charge.minute);
   const bytes = windowAttribute(BYTES, charge.day);
   try {
@@ -55,15 +69,11 @@ export async function chargeRelayUse(target: Target, charge: RelayCharge): Promi
         Key: KEY.token(charge.tokenId),
         UpdateExpression:
           'ADD #requests :one, #bytes :size, #requestsTotal :one, #bytesTotal :size ' +
-          'SET #lastAt = :now, #firstAt = if_not_exists(#firstAt, :now), #relayShard = #shard ' +
+          'SET #lastAt = :now, #firstAt = if_not_exists(#firstAt, :now), #relayShard = :relayShard ' +
           'REMOVE #requestsBefore, #bytesBefore',
-        // `NOT #n >= :limit` holds when the window's counter is still absent (a comparison with a missing
-        // attribute is false), so it says what `attribute_not_exists(#n) OR #n < :limit` says without the
-        // parenthesized ORs that dynalite's parser backtracks over on every batch (docs/relay.md).
         ConditionExpression:
-          '#hash = :hash AND #expiresAt > :now AND ' +
-          '(#status IN (:active, :rotate, :refreshing) OR #status = :refreshed AND #refreshedAt > :refreshedAfter) AND ' +
-          'NOT #requests >= :requestLimit AND NOT #bytes >= :byteLimit',
+          `${CHARGE_CHECKS} AND #status IN (:active, :rotate, :refreshing) OR ` +
+          `${CHARGE_CHECKS} AND #status = :refreshed AND #refreshedAt > :refreshedAfter`,
         ExpressionAttributeNames: {
           '#hash': 'relayTokenHash',
           '#expiresAt': 'expiresAt',
@@ -79,7 +89,6 @@ export async function chargeRelayUse(target: Target, charge: RelayCharge): Promi
           // The byRelayAt index (tables.ts): the anomaly rule lists the tokens that relayed lately.
           '#firstAt': 'relayFirstAt',
           '#relayShard': ATTR.relayShard,
-          '#shard': ATTR.shard,
         },
         ExpressionAttributeValues: {
           ':hash': charge.relayTokenHash,
@@ -93,6 +102,9 @@ export async function chargeRelayUse(target: Target, charge: RelayCharge): Promi
           ':byteLimit': charge.day.limit,
           ':one': 1,
           ':size': charge.bytes,
+          // A value, not `#shard`: dynalite reads a path on the right of SET slowly. Any shard below
+          // `shards` is one the byRelayAt query reads.
+          ':relayShard': shardOf(charge.tokenId, shards),
         },
         ReturnValues: 'ALL_NEW',
       }),
